@@ -1,0 +1,44 @@
+# Two commands: `make run` (fresh machine → running app with demo data) and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install migrate demo worker beat lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+
+demo: migrate
+	$(BIN)/python manage.py seed_demo
+
+run: demo
+	@echo ""
+	@echo "  Sampark is starting at http://$(HOST):$(PORT)/"
+	@echo "  Log in as admin / sampark-demo (agents: rahul, ananya, vikram, fatima; supervisor: priya — same password)"
+	@echo ""
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: install
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# Production shape: with REDIS_URL set, run workers next to daphne.
+worker: install
+	$(BIN)/celery -A config worker --loglevel=info --concurrency=4
+
+beat: install
+	$(BIN)/celery -A config beat --loglevel=info
+
+clean:
+	rm -rf $(VENV) .pytest_cache .test-media

@@ -1,0 +1,28 @@
+from django.urls import NoReverseMatch, reverse
+
+from accounts.selectors import can_access_admin, role_label
+
+# (label, url name, who sees it). An entry appears once its app provides the page.
+NAVIGATION = [
+    ("Inbox", "inbox:index", lambda user: True),
+    ("Contacts", "contacts:list", lambda user: True),
+    ("Calls", "telephony:calls", lambda user: True),
+    ("Dialplans", "admin:dialplan_dialplan_changelist", can_access_admin),
+    ("Admin", "admin:index", can_access_admin),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    items = []
+    for label, name, allowed in NAVIGATION:
+        if not allowed(user):
+            continue
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        items.append({"label": label, "url": url, "active": request.path.startswith(url) and url != "/"})
+    return {"nav_items": items, "user_role": role_label(user)}

@@ -1,0 +1,39 @@
+"""The one websocket: an authenticated browser joins the groups its user may hear."""
+
+from collections import deque
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from accounts.selectors import realtime_groups
+
+
+class EventsConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated or not user.is_active:
+            await self.close(code=4401)
+            return
+        self.groups_joined = await database_sync_to_async(realtime_groups)(user)
+        # A user in two groups that both receive an event gets it once.
+        self.recent_ids = deque(maxlen=256)
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+        await self.send_json({"event": "hello", "payload": {"user": user.pk}})
+
+    async def disconnect(self, code):
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        if content.get("type") == "ping":
+            await self.send_json({"event": "pong", "payload": {}})
+
+    async def event_message(self, message):
+        if message["id"] in self.recent_ids:
+            return
+        self.recent_ids.append(message["id"])
+        await self.send_json(
+            {"id": message["id"], "event": message["event"], "ts": message["ts"], "payload": message["payload"]}
+        )

@@ -1,0 +1,36 @@
+"""enqueue(): the one way services start background work — always after commit.
+
+With a broker, the task goes to Celery workers. On embedded defaults (no REDIS_URL) tasks run
+in-process; they run on a short-lived thread so the request that queued them answers at once, as
+it would with real workers. Tests run them inline (TASKS_INLINE) to stay deterministic.
+"""
+
+import logging
+import threading
+
+from django.conf import settings
+from django.db import connections, transaction
+
+logger = logging.getLogger(__name__)
+
+
+def enqueue(task, *args, **kwargs) -> None:
+    transaction.on_commit(lambda: _start(task, args, kwargs), robust=True)
+
+
+def _start(task, args, kwargs) -> None:
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        task.apply_async(args=args, kwargs=kwargs)
+    elif getattr(settings, "TASKS_INLINE", False):
+        task.apply(args=args, kwargs=kwargs)
+    else:
+        threading.Thread(target=_run_in_thread, args=(task, args, kwargs), daemon=True).start()
+
+
+def _run_in_thread(task, args, kwargs) -> None:
+    try:
+        task.apply(args=args, kwargs=kwargs)
+    except Exception:
+        logger.exception("in-process task %s failed", task.name)
+    finally:
+        connections.close_all()

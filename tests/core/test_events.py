@@ -1,0 +1,73 @@
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
+
+from accounts.selectors import STAFF_GROUP, realtime_groups, team_group, user_group
+from core.consumers import EventsConsumer
+from core.events import publish
+
+
+def _communicator(user):
+    communicator = WebsocketCommunicator(EventsConsumer.as_asgi(), "/ws/events/")
+    communicator.scope["user"] = user
+    return communicator
+
+
+@pytest.mark.django_db(transaction=True)
+def test_publish_waits_for_commit_and_is_dropped_on_rollback(agent):
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(user_group(agent.pk), channel)
+    try:
+        with transaction.atomic():
+            publish("contact.updated", {"id": 1}, [user_group(agent.pk)])
+            raise RuntimeError("rolled back")
+    except RuntimeError:
+        pass
+    with transaction.atomic():
+        publish("contact.updated", {"id": 2}, [user_group(agent.pk)])
+    message = async_to_sync(layer.receive)(channel)
+    assert message["event"] == "contact.updated" and message["payload"] == {"id": 2}
+
+
+def test_groups_follow_role_and_teams(agent, supervisor, sales_team):
+    assert realtime_groups(agent) == [user_group(agent.pk), team_group(sales_team.pk)]
+    assert STAFF_GROUP in realtime_groups(supervisor)
+    assert STAFF_GROUP not in realtime_groups(agent)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_anonymous_websocket_is_refused():
+    async def run():
+        communicator = _communicator(AnonymousUser())
+        connected, code = await communicator.connect()
+        assert not connected and code == 4401
+
+    async_to_sync(run)()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_agent_hears_own_team_once_and_never_another_team(agent, other_agent, sales_team, support_team):
+    async def run():
+        communicator = _communicator(agent)
+        connected, _ = await communicator.connect()
+        assert connected
+        assert (await communicator.receive_json_from())["event"] == "hello"
+
+        def fire():
+            with transaction.atomic():
+                publish("conversation.updated", {"id": 9}, [team_group(support_team.pk)])
+                # The agent is in both groups: one delivery, not two.
+                publish("conversation.updated", {"id": 7}, [team_group(sales_team.pk), user_group(agent.pk)])
+
+        await database_sync_to_async(fire)()
+        event = await communicator.receive_json_from(timeout=2)
+        assert event["payload"] == {"id": 7}
+        assert await communicator.receive_nothing(timeout=0.3)
+        await communicator.disconnect()
+
+    async_to_sync(run)()
