@@ -11,5 +11,5 @@ MEDIA_ROOT = BASE_DIR / ".test-media"  # noqa: F405
 SANDBOX_ENABLED = True
 if REDIS_URL:  # noqa: F405
     # Keep test traffic apart from a dev server sharing the same Redis.
-    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = "sampark-test"  # noqa: F405
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] += "-test"  # noqa: F405
 TASKS_INLINE = True

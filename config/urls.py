@@ -24,6 +24,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("contacts/", include("contacts.urls")),
     path("inbox/", include("inbox.urls")),
+    path("webhooks/", include("inbox.webhook_urls")),
     path("dialplan/", include("dialplan.urls")),
     path("sandbox/", include("sandbox.urls")),
     path("api/", include(router.urls)),

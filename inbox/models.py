@@ -1,0 +1,246 @@
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from core.fields import EncryptedTextField
+
+TATA_OMNI_BASE_URL = "https://wb.omni.tatatelebusiness.com"
+
+
+def new_public_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Channel(models.Model):
+    """One business number on Tata omni (WhatsApp or RCS)."""
+
+    class Kind(models.TextChoices):
+        WHATSAPP = "whatsapp", "WhatsApp"
+        RCS = "rcs", "RCS"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.WHATSAPP)
+    name = models.CharField(max_length=100)
+    phone_number = models.CharField(max_length=16, help_text="the business number, E.164")
+    api_base_url = models.URLField(default=TATA_OMNI_BASE_URL)
+    access_token = EncryptedTextField(blank=True, help_text="Tata omni API access token (JWT)")
+    partner_token = EncryptedTextField(blank=True, help_text="signs webhooks (x-hub-signature-256)")
+    webhook_token = models.CharField(max_length=64, unique=True, default=new_public_token, editable=False)
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="channels",
+        help_text="new conversations on this number go to this team",
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["kind", "phone_number"], name="channel_unique_number")]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_kind_display()} {self.phone_number})"
+
+    @property
+    def webhook_url(self) -> str:
+        return settings.PUBLIC_BASE_URL + reverse("webhooks:tata", args=[self.webhook_token])
+
+
+class Conversation(models.Model):
+    """The one thread between a contact and a business number; reopened when the contact writes again."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        PENDING = "pending", "Pending"
+        SNOOZED = "snoozed", "Snoozed"
+        RESOLVED = "resolved", "Resolved"
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="conversations")
+    contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="conversations")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_conversations"
+    )
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations")
+    labels = models.ManyToManyField("contacts.Label", blank=True, related_name="conversations")
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    last_message_preview = models.CharField(max_length=200, blank=True)
+    # Start of the 24-hour customer-service window: the customer's latest inbound message.
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    unread_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["channel", "contact"], name="conversation_unique_contact_channel")]
+        indexes = [
+            models.Index(fields=["status", "-last_message_at", "-id"], name="conv_status_recent"),
+            models.Index(fields=["assignee", "status", "-last_message_at"], name="conv_assignee_recent"),
+            models.Index(fields=["team", "status", "-last_message_at"], name="conv_team_recent"),
+            models.Index(fields=["-last_message_at", "-id"], name="conv_recent"),
+        ]
+
+    def __str__(self):
+        return f"{self.contact} on {self.channel.name}"
+
+
+class Message(models.Model):
+    class Direction(models.TextChoices):
+        INBOUND = "in", "From the customer"
+        OUTBOUND = "out", "To the customer"
+        NOTE = "note", "Private note"
+
+    class Status(models.TextChoices):
+        # Order matters: a status only moves forward (see Message.STATUS_RANK); failed is terminal.
+        RECEIVED = "received", "Received"
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        READ = "read", "Read"
+        FAILED = "failed", "Failed"
+
+    class Source(models.TextChoices):
+        CUSTOMER = "customer", "Customer"
+        AGENT = "agent", "Agent"
+        API = "api", "API"
+        CAMPAIGN = "campaign", "Sent outside Sampark (Tata portal / campaign)"
+        IMPORT = "import", "History import"
+        SYSTEM = "system", "System"
+
+    STATUS_RANK = {"received": 0, "queued": 1, "sending": 2, "sent": 3, "delivered": 4, "read": 5, "failed": 6}
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="messages")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=4, choices=Direction.choices)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.CUSTOMER)
+    # text, image, video, audio, document, sticker, location, contacts, interactive, button, order,
+    # reaction, template, system, unsupported… (the provider's type, kept as given)
+    type = models.CharField(max_length=32, default="text")
+    body = models.TextField(blank=True, help_text="the text a person reads (text body, caption, tapped title…)")
+    content = models.JSONField(default=dict, blank=True, help_text="the provider's message object, as received or sent")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    error_code = models.CharField(max_length=32, blank=True)
+    error_message = models.TextField(blank=True)
+    provider_message_id = models.CharField(max_length=255, null=True, blank=True)
+    provider_request_id = models.CharField(max_length=255, blank=True, help_text="id Tata returned for our send")
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="sent_messages"
+    )
+    reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies")
+    reply_to_provider_id = models.CharField(max_length=255, blank=True)
+    # When it happened for the customer (the provider's timestamp); threads are ordered by it.
+    timestamp = models.DateTimeField(db_index=True)
+    status_updated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "provider_message_id"],
+                condition=Q(provider_message_id__isnull=False),
+                name="message_unique_provider_id",
+            )
+        ]
+        indexes = [models.Index(fields=["conversation", "-timestamp", "-id"], name="msg_thread")]
+
+    def __str__(self):
+        return f"{self.get_direction_display()}: {self.body[:40] or self.type}"
+
+    @property
+    def callback_data(self) -> str:
+        """Travels as metaData.custom_callback_data so a status finds us even if the send response was lost."""
+        return f"sampark-msg-{self.uid}"
+
+
+class Attachment(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to download"
+        DOWNLOADING = "downloading", "Downloading"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    kind = models.CharField(max_length=16, help_text="image, video, audio, document, sticker")
+    provider_media_id = models.CharField(max_length=255, blank=True)
+    mime_type = models.CharField(max_length=100, blank=True)
+    sha256 = models.CharField(max_length=128, blank=True)
+    file_name = models.CharField(max_length=255, blank=True)
+    file = models.FileField(upload_to="attachments/%Y/%m/", blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.file_name or f"{self.kind} {self.provider_media_id}"
+
+
+class WebhookEvent(models.Model):
+    """A provider's request, stored raw before anything parses it: nothing received is ever lost."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Known, nothing to do"
+        UNPROCESSABLE = "unprocessable", "Unprocessable (kept for replay)"
+        REJECTED = "rejected", "Rejected (bad signature)"
+
+    source = models.CharField(max_length=32, help_text="tata_whatsapp, tata_rcs, smartflo…")
+    channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_events")
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    headers = models.JSONField(default=dict)
+    body = models.BinaryField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [models.Index(fields=["status", "received_at"], name="webhook_status")]
+
+    def __str__(self):
+        return f"{self.source} #{self.pk} ({self.status})"
+
+
+class Template(models.Model):
+    """A WhatsApp message template of a channel, as synced from (or created through) Tata."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="templates")
+    name = models.CharField(max_length=512)
+    language = models.CharField(max_length=16, default="en")
+    category = models.CharField(max_length=32, blank=True, help_text="MARKETING, UTILITY, AUTHENTICATION")
+    status = models.CharField(max_length=32, blank=True, help_text="APPROVED, PENDING, REJECTED…")
+    components = models.JSONField(default=list, blank=True)
+    provider_template_id = models.CharField(max_length=255, blank=True)
+    rejection_reason = models.TextField(blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name", "language"]
+        constraints = [models.UniqueConstraint(fields=["channel", "name", "language"], name="template_unique")]
+
+    def __str__(self):
+        return f"{self.name} ({self.language})"
+
+
+class CannedResponse(models.Model):
+    """A saved reply; `/shortcut` in the composer expands to it. No owner = shared with everyone."""
+
+    shortcut = models.SlugField(max_length=50)
+    body = models.TextField()
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="canned_responses")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["shortcut"]
+        constraints = [models.UniqueConstraint(fields=["shortcut", "owner"], name="canned_unique_shortcut")]
+
+    def __str__(self):
+        return f"/{self.shortcut}"
