@@ -4,7 +4,8 @@ from django.db.models import QuerySet
 
 from accounts.models import Role, Team, User
 
-STAFF_GROUP = "staff"
+STAFF_GROUP = "staff"  # admins and supervisors: hear everything
+AGENTS_GROUP = "agents"  # every signed-in user: hears work nobody owns yet (no team, no assignee)
 
 
 def teammate_ids(user: User) -> set[int]:
@@ -49,7 +50,7 @@ def can_define_custom_fields(user: User) -> bool:
 
 def realtime_groups(user: User) -> list[str]:
     """The Channels groups a user's browser joins; publish() targets the same names."""
-    groups = [user_group(user.pk)]
+    groups = [user_group(user.pk), AGENTS_GROUP]
     groups += [team_group(pk) for pk in team_ids(user)]
     if user.sees_everything:
         groups.append(STAFF_GROUP)

@@ -6,7 +6,7 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 
-from accounts.selectors import STAFF_GROUP, realtime_groups, team_group, user_group
+from accounts.selectors import AGENTS_GROUP, STAFF_GROUP, realtime_groups, team_group, user_group
 from core.consumers import EventsConsumer
 from core.events import publish
 
@@ -35,7 +35,7 @@ def test_publish_waits_for_commit_and_is_dropped_on_rollback(agent):
 
 
 def test_groups_follow_role_and_teams(agent, supervisor, sales_team):
-    assert realtime_groups(agent) == [user_group(agent.pk), team_group(sales_team.pk)]
+    assert realtime_groups(agent) == [user_group(agent.pk), AGENTS_GROUP, team_group(sales_team.pk)]
     assert STAFF_GROUP in realtime_groups(supervisor)
     assert STAFF_GROUP not in realtime_groups(agent)
 
