@@ -133,6 +133,10 @@ class Message(models.Model):
     )
     reply_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies")
     reply_to_provider_id = models.CharField(max_length=255, blank=True)
+    # The current reaction of each side on this message: {"in": {"emoji": "👍", "at": iso}, "out": {...}}.
+    # Kept by ingest from `type=reaction` messages (which point here through reply_to); an empty emoji
+    # means the reaction was removed. Threads show these on the bubble and skip the reaction rows.
+    reactions = models.JSONField(default=dict, blank=True)
     # When it happened for the customer (the provider's timestamp); threads are ordered by it.
     timestamp = models.DateTimeField(db_index=True)
     status_updated_at = models.DateTimeField(null=True, blank=True)
@@ -146,7 +150,19 @@ class Message(models.Model):
                 name="message_unique_provider_id",
             )
         ]
-        indexes = [models.Index(fields=["conversation", "-timestamp", "-id"], name="msg_thread")]
+        indexes = [
+            models.Index(fields=["conversation", "-timestamp", "-id"], name="msg_thread"),
+            # Replies and reactions that arrived before the message they point at get linked later.
+            models.Index(
+                fields=["channel", "reply_to_provider_id"],
+                condition=Q(reply_to__isnull=True) & ~Q(reply_to_provider_id=""),
+                name="msg_unlinked_reply",
+            ),
+        ]
+
+    @property
+    def reaction_emojis(self) -> list[str]:
+        return [r["emoji"] for r in self.reactions.values() if r.get("emoji")]
 
     def __str__(self):
         return f"{self.get_direction_display()}: {self.body[:40] or self.type}"
@@ -167,6 +183,7 @@ class Attachment(models.Model):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
     kind = models.CharField(max_length=16, help_text="image, video, audio, document, sticker")
     provider_media_id = models.CharField(max_length=255, blank=True)
+    source_url = models.URLField(max_length=2000, blank=True, help_text="where the file is fetched from when there is no media id (RCS)")
     mime_type = models.CharField(max_length=100, blank=True)
     sha256 = models.CharField(max_length=128, blank=True)
     file_name = models.CharField(max_length=255, blank=True)
