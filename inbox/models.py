@@ -261,3 +261,66 @@ class CannedResponse(models.Model):
 
     def __str__(self):
         return f"/{self.shortcut}"
+
+
+class SendAttempt(models.Model):
+    """One try at handing an outbound message to Tata; see inbox.outbound for the exactly-once rules.
+
+    Written *before* the HTTP call and closed after it, so an attempt left `pending` is proof that a
+    worker died between asking Tata and recording the answer.
+    """
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", "Started (no answer recorded)"
+        ACCEPTED = "accepted", "Accepted by Tata"
+        RETRY = "retry", "Failed, will retry"
+        FAILED = "failed", "Refused by Tata"
+        UNKNOWN = "unknown", "Interrupted: Tata may or may not have it"
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="send_attempts")
+    number = models.PositiveSmallIntegerField()
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.PENDING)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    provider_request_id = models.CharField(max_length=255, blank=True)
+    error_code = models.CharField(max_length=32, blank=True)
+    error_message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["message", "number"]
+        constraints = [models.UniqueConstraint(fields=["message", "number"], name="send_attempt_unique_number")]
+
+    def __str__(self):
+        return f"attempt {self.number} of message {self.message_id}: {self.outcome}"
+
+
+class OptStatus(models.Model):
+    """Whether a contact agreed to hear from a business number (Tata's /business/optin_optout)."""
+
+    contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="opt_statuses")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="opt_statuses")
+    opted_out = models.BooleanField(default=False)
+    # An opt-out sent with auto_optin_in_days lapses by itself at this moment.
+    auto_optin_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    changed_at = models.DateTimeField()
+    synced_at = models.DateTimeField(null=True, blank=True, help_text="when Tata confirmed this state")
+    sync_error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["contact", "channel"], name="opt_status_unique_contact_channel")]
+
+    def __str__(self):
+        return f"{self.contact} on {self.channel.name}: {'opted out' if self.opted_out else 'opted in'}"
+
+
+class TemplateInsightsOptIn(models.Model):
+    """Tata's template insights must be switched on once per business number."""
+
+    channel = models.OneToOneField(Channel, on_delete=models.CASCADE, related_name="insights_optin")
+    enabled_at = models.DateTimeField()
+    enabled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    def __str__(self):
+        return f"insights on for {self.channel.name}"
