@@ -1,6 +1,8 @@
+import phonenumbers
+from phonenumbers import PhoneNumberType
+
 from accounts.models import Role, User
 from contacts.models import Contact, ContactPhone, CustomField, Label, Note
-from core import phones
 
 FIRST = "Aarav Vivaan Aditya Vihaan Arjun Sai Reyansh Krishna Ishaan Shaurya Ananya Diya Saanvi Aadhya Kavya Ira Myra Anika Riya Pooja Neha Sunita Ramesh Suresh Mahesh Lakshmi Gopal Meera Harpreet Gurpreet Imran Ayesha Joseph Mary Deepak Sanjay Kiran Nisha Tanvi Rohan".split()
 LAST = "Sharma Verma Gupta Singh Kumar Patel Shah Mehta Iyer Nair Menon Reddy Rao Naidu Das Bose Chatterjee Banerjee Mukherjee Joshi Kulkarni Deshpande Pillai Khan Ansari Fernandes D'Souza Gill Sandhu Yadav Mishra Tiwari Pandey Jain Agarwal".split()
@@ -18,7 +20,8 @@ NOTES = [
 def random_mobile(rng) -> str:
     while True:
         candidate = f"+91{rng.choice('6789')}{rng.randrange(100_000_000, 999_999_999)}"
-        if phones.try_e164(candidate):
+        parsed = phonenumbers.parse(candidate)
+        if phonenumbers.is_valid_number(parsed) and phonenumbers.number_type(parsed) == PhoneNumberType.MOBILE:
             return candidate
 
 

@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Upper
 from django.urls import reverse
 
 from core import phones
@@ -57,10 +56,7 @@ class Contact(models.Model):
 
     class Meta:
         ordering = ["name", "pk"]
-        indexes = [
-            models.Index(Upper("name"), "id", name="contact_upper_name"),
-            models.Index(Upper("email"), name="contact_upper_email"),
-        ]
+        indexes = [models.Index(fields=["name", "id"], name="contact_name_order")]
 
     def __str__(self):
         return self.name or (self.primary_phone and phones.display(self.primary_phone)) or f"Contact #{self.pk}"

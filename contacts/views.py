@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from accounts.selectors import assignable_users, can_delete_contacts, can_manage_contacts_in_bulk
 from contacts import csv_io, selectors, services
 from contacts.forms import ContactForm, ImportUploadForm, NoteForm
-from contacts.models import Contact, ImportJob, Label
+from contacts.models import Contact, CustomField, ImportJob, Label
 from contacts.timeline import timeline_for
 
 PAGE_SIZE = 50
@@ -49,12 +49,23 @@ def contact_detail(request, pk):
         {
             "contact": contact,
             "timeline": timeline_for(contact),
+            "custom_field_rows": [
+                (definition.label, _shown(contact.custom_fields[definition.key]))
+                for definition in CustomField.objects.all()
+                if contact.custom_fields.get(definition.key) not in (None, "")
+            ],
             "note_form": NoteForm(),
             "all_labels": Label.objects.all(),
             "can_bulk": can_manage_contacts_in_bulk(request.user),
             "can_delete": can_delete_contacts(request.user),
         },
     )
+
+
+def _shown(value) -> str:
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return str(value)
 
 
 def contact_create(request):

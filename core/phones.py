@@ -79,9 +79,10 @@ def search_digits(query: str) -> str:
     """The digits to look for when someone searches by a phone fragment typed in any form.
 
     A full number is normalised (so `09812345678` finds `+919812345678`); a fragment loses the trunk
-    prefix `0` so `098123` still matches the stored `+9198123…`.
+    prefix `0` (just one: `0000` still looks for zeros) so `098123` matches the stored `+9198123…`.
     """
     full = try_e164(query)
     if full:
         return provider_digits(full)
-    return _NON_DIGITS.sub("", query).lstrip("0")
+    digits = _NON_DIGITS.sub("", query)
+    return digits[1:] if digits.startswith("0") and len(digits) > 1 else digits

@@ -1,14 +1,14 @@
 """Trigram GIN indexes for contact search on PostgreSQL (no-op elsewhere).
 
-Django's icontains compiles to UPPER(col::text) LIKE UPPER('%q%') and contains to col::text LIKE '%q%';
-these indexes match those expressions so fragment searches stay fast at 100k+ contacts.
+Names and emails are searched with the `ilike` lookup (core/lookups.py: col ILIKE '%q%') and phones with
+contains (number::text LIKE '%q%'); these indexes serve both, so fragments stay fast at 100k+ contacts.
 """
 
 from django.db import migrations
 
 INDEXES = [
-    ("contact_name_trgm", "contacts_contact", "UPPER((name)::text) gin_trgm_ops"),
-    ("contact_email_trgm", "contacts_contact", "UPPER((email)::text) gin_trgm_ops"),
+    ("contact_name_trgm", "contacts_contact", "name gin_trgm_ops"),
+    ("contact_email_trgm", "contacts_contact", "email gin_trgm_ops"),
     ("contactphone_number_trgm", "contacts_contactphone", "((number)::text) gin_trgm_ops"),
 ]
 

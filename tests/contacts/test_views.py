@@ -59,3 +59,14 @@ def test_supervisor_merges_from_the_page(logged_in, supervisor):
     response = client.post(f"/contacts/{keep.pk}/merge/", {"other": dup.pk})
     assert response["Location"] == f"/contacts/{keep.pk}/"
     assert not Contact.objects.filter(pk=dup.pk).exists()
+
+
+def test_detail_shows_custom_fields_by_their_label(logged_in, agent):
+    from contacts.models import CustomField
+
+    CustomField.objects.create(key="city", label="City")
+    CustomField.objects.create(key="vip", label="Key account", field_type="boolean")
+    contact = ContactFactory(custom_fields={"city": "Jaipur", "vip": False})
+    content = logged_in(agent).get(f"/contacts/{contact.pk}/").content.decode()
+    assert "<dt>City</dt><dd>Jaipur</dd>" in content
+    assert "<dt>Key account</dt><dd>No</dd>" in content

@@ -35,6 +35,7 @@ def test_search_digits_normalises_full_numbers_and_strips_trunk_zero_from_fragme
     assert phones.search_digits("098123 45678") == "919812345678"
     assert phones.search_digits("098123") == "98123"
     assert phones.search_digits("+91 98123") == "9198123"
+    assert phones.search_digits("0000") == "000"
 
 
 def test_region_of_a_number():
