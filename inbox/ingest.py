@@ -1,0 +1,752 @@
+"""Stored webhook events → contacts, conversations, messages and statuses. Idempotent.
+
+`process_event(event)` parses one stored WebhookEvent and applies it in a single transaction, then
+marks the event processed / ignored (known, nothing to do) / unprocessable (kept for replay, with the
+reason). Applying the same event twice, or a provider's duplicate delivery, changes nothing: every
+provider id is unique in the database (Message: channel + provider_message_id) and statuses only move
+forward.
+
+What lands where, for the UI and the API:
+- `Message.body` is always readable on its own: the text, a caption, the tapped button's title,
+  "📍 place — address", "👤 Ravi Kumar", an order summary, or a placeholder for what WhatsApp cannot
+  show. `Message.content` is the provider's message object as received.
+- Media: an Attachment (pending → downloading → ready / failed) fetched by `inbox.tasks.download_attachment`.
+- Reactions are `type="reaction"` messages pointing at their target (`reply_to`); the target's
+  `reactions` field holds each side's current emoji. Threads show them on the target, not as bubbles.
+- Replies: `reply_to` when the quoted message is known, else `reply_to_provider_id`; a quoted message
+  (or a reaction's target) that arrives later is linked then.
+- Status callbacks find their message by our callback data first ("sampark-msg-<uid>"), then by the
+  provider id; statuses for ids we never sent create an outbound message with `source=campaign`.
+
+Events (after commit): `message.created` for every new message (it carries the conversation's list
+fields), `message.updated` for status and reaction changes, and `conversation.updated` when a
+conversation is opened, reopened or changes its last message through an outbound placeholder.
+"""
+
+import datetime
+import json
+import logging
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from contacts.models import Contact, ContactPhone
+from contacts.services import find_or_create_by_phone
+from core import phones
+from core.events import publish
+from core.tasks import enqueue
+from inbox import events
+from inbox.models import Attachment, Channel, Conversation, Message, WebhookEvent
+
+logger = logging.getLogger(__name__)
+
+CALLBACK_PREFIX = "sampark-msg-"
+MEDIA_TYPES = {"image", "video", "audio", "document", "sticker"}
+PREVIEW_LENGTH = 200
+
+
+class Unprocessable(Exception):
+    """The payload is not in a shape we understand. The event is kept (status unprocessable) for replay."""
+
+
+class Ignored(Exception):
+    """A known payload with nothing to do (typing indicators, calls until calling is built)."""
+
+
+# ================================================================ entry point
+
+
+def process_event(event: WebhookEvent, *, force: bool = False) -> WebhookEvent:
+    """Apply a stored event and record the outcome on it. Safe to call again (replay) at any time.
+
+    Locks the event row so a replay and a worker never apply it side by side. Already-settled events
+    (processed, ignored) are left alone unless `force`; rejected ones (bad signature) never run.
+    """
+    with transaction.atomic():
+        event = WebhookEvent.objects.select_for_update().select_related("channel").get(pk=event.pk)
+        if event.status == WebhookEvent.Status.REJECTED:
+            return event
+        if not force and event.status in (WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED):
+            return event
+        event.attempts += 1
+        try:
+            with transaction.atomic():  # a failure undoes the partial rows but keeps the event
+                _apply(event)
+        except Ignored as exc:
+            event.status, event.error = WebhookEvent.Status.IGNORED, str(exc)
+        except Unprocessable as exc:
+            event.status, event.error = WebhookEvent.Status.UNPROCESSABLE, str(exc)
+        except Exception as exc:  # a bug or a shape we did not foresee: keep it for a replay after the fix
+            logger.exception("webhook event %s could not be processed", event.pk)
+            event.status, event.error = WebhookEvent.Status.UNPROCESSABLE, f"{exc.__class__.__name__}: {exc}"
+        else:
+            event.status, event.error = WebhookEvent.Status.PROCESSED, ""
+        event.processed_at = timezone.now()
+        event.save(update_fields=["status", "error", "attempts", "processed_at"])
+    return event
+
+
+def process_event_id(event_id: int) -> None:
+    event = WebhookEvent.objects.filter(pk=event_id).first()
+    if event is not None:
+        process_event(event)
+
+
+def _apply(event: WebhookEvent) -> None:
+    channel = event.channel
+    if channel is None:
+        raise Unprocessable("The channel this event arrived on no longer exists.")
+    payload = parse_body(bytes(event.body))
+    if "entityType" in payload or "entity" in payload:
+        _apply_rcs(channel, payload)
+        return
+    outcomes = []
+    for value in _whatsapp_values(payload):
+        outcomes += _apply_whatsapp(channel, value)
+    if not outcomes:
+        raise Unprocessable(
+            "Not a shape we know: no messages, statuses or calls (WhatsApp) and no entity (RCS). "
+            f"Top-level keys: {', '.join(sorted(payload)) or 'none'}."
+        )
+    if all(outcome is not None for outcome in outcomes):  # every item was known-but-ignored
+        raise Ignored("; ".join(sorted(set(outcomes))))
+
+
+def parse_body(body: bytes) -> dict:
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Unprocessable(f"The body is not JSON: {exc}") from exc
+    if not isinstance(payload, dict):
+        raise Unprocessable(f"The body is JSON but not an object ({type(payload).__name__}).")
+    return payload
+
+
+def _whatsapp_values(payload: dict) -> list[dict]:
+    """Tata posts Meta's `value` object directly; Meta's own envelope (entry[].changes[].value) is read too."""
+    if isinstance(payload.get("entry"), list):
+        values = []
+        for entry in payload["entry"]:
+            for change in (entry or {}).get("changes") or []:
+                if isinstance(change, dict) and isinstance(change.get("value"), dict):
+                    values.append(change["value"])
+        return values
+    return [payload]
+
+
+def _as_list(value) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+# ================================================================ WhatsApp
+
+
+def _apply_whatsapp(channel: Channel, value: dict) -> list[str | None]:
+    """Returns one outcome per item: None when applied, a reason when known but ignored."""
+    outcomes: list[str | None] = []
+    names = {}
+    for contact in _as_list(value.get("contacts")):
+        if isinstance(contact, dict) and contact.get("wa_id"):
+            names[str(contact["wa_id"])] = ((contact.get("profile") or {}).get("name") or "").strip()
+    top_errors = _as_list(value.get("errors"))
+    for message in _as_list(value.get("messages")):
+        outcomes.append(_ingest_wa_message(channel, message, names, top_errors))
+    for status in _as_list(value.get("statuses")):
+        outcomes.append(_apply_wa_status(channel, status))
+    outcomes += ["WhatsApp calling events are kept but not handled yet"] * len(_as_list(value.get("calls")))
+    if not outcomes and top_errors:
+        outcomes.append(f"Provider reported errors without a message: {_error_text(top_errors[0])}")
+    return outcomes
+
+
+def _ingest_wa_message(channel: Channel, data, names: dict, top_errors: list) -> None:
+    if not isinstance(data, dict) or not data.get("id") or not data.get("from"):
+        raise Unprocessable("A WhatsApp message without an id or a sender.")
+    sender = phones.try_e164(str(data["from"]))
+    if sender is None:
+        raise Unprocessable(f"The sender “{data['from']}” is not a phone number.")
+    parsed = parse_wa_message(data, top_errors=top_errors)
+    message = record_inbound(channel, sender, names.get(str(data["from"]), ""), parsed)
+    if message is not None and parsed.type == "system":
+        _apply_system_change(message.conversation.contact, data.get("system") or {})
+
+
+@dataclass
+class AttachmentSpec:
+    kind: str
+    provider_media_id: str = ""
+    source_url: str = ""
+    mime_type: str = ""
+    sha256: str = ""
+    file_name: str = ""
+    size: int | None = None
+
+
+@dataclass
+class ParsedMessage:
+    """A provider message reduced to what we store; built by the pure parse_* functions."""
+
+    provider_id: str
+    type: str
+    body: str
+    content: dict
+    timestamp: datetime.datetime
+    reply_to_provider_id: str = ""
+    error_code: str = ""
+    error_message: str = ""
+    attachment: AttachmentSpec | None = None
+    reaction_emoji: str | None = None  # set for reactions ("" = removed)
+    preview: str = ""
+    counts_as_unread: bool = True
+    extra: dict = field(default_factory=dict)
+
+
+def parse_wa_message(data: dict, *, top_errors: list | None = None) -> ParsedMessage:
+    """Meta's message object → ParsedMessage. Unknown types are kept with a readable placeholder."""
+    kind = str(data.get("type") or "unknown")
+    obj = data.get(kind) if isinstance(data.get(kind), dict) else {}
+    context = data.get("context") if isinstance(data.get("context"), dict) else {}
+    parsed = ParsedMessage(
+        provider_id=str(data["id"]),
+        type=kind,
+        body="",
+        content=data,
+        timestamp=_from_unix(data.get("timestamp")),
+        reply_to_provider_id=str(context.get("id") or "") if context.get("id") else "",
+    )
+    errors = _as_list(data.get("errors")) or _as_list(top_errors)
+    if errors:
+        parsed.error_code = str((errors[0] or {}).get("code") or "")[:32]
+        parsed.error_message = _error_text(errors[0])
+
+    if kind == "text":
+        parsed.body = str(obj.get("body") or "")
+    elif kind in MEDIA_TYPES:
+        parsed.body = (obj.get("caption") or "").strip() or _media_label(kind, obj)
+        parsed.preview = _media_label(kind, obj) + (f" {obj['caption'].strip()}" if (obj.get("caption") or "").strip() else "")
+        parsed.attachment = AttachmentSpec(
+            kind=kind,
+            provider_media_id=str(obj.get("id") or ""),
+            source_url=str(obj.get("url") or "") if not obj.get("id") else "",
+            mime_type=str(obj.get("mime_type") or ""),
+            sha256=str(obj.get("sha256") or ""),
+            file_name=str(obj.get("filename") or ""),
+        )
+    elif kind == "location":
+        parsed.body = location_text(obj.get("latitude"), obj.get("longitude"), obj.get("name"), obj.get("address"))
+    elif kind == "contacts":
+        people = [c for c in _as_list(data.get("contacts")) if isinstance(c, dict)]
+        names = [((c.get("name") or {}).get("formatted_name") or (c.get("name") or {}).get("first_name") or "").strip() for c in people]
+        parsed.body = "👤 " + (", ".join(n for n in names if n) or "Shared contact")
+    elif kind == "interactive":
+        parsed.body = _interactive_text(obj)
+    elif kind == "button":
+        parsed.body = str(obj.get("text") or obj.get("payload") or "")
+    elif kind == "reaction":
+        emoji = str(obj.get("emoji") or "")
+        parsed.reaction_emoji = emoji
+        parsed.reply_to_provider_id = str(obj.get("message_id") or "")
+        parsed.body = emoji or "Removed a reaction"
+        parsed.preview = f"Reacted {emoji}" if emoji else ""
+        parsed.counts_as_unread = bool(emoji)
+    elif kind == "order":
+        parsed.body = order_text(obj)
+    elif kind == "system":
+        parsed.body = str(obj.get("body") or "The customer's WhatsApp account changed.")
+        parsed.counts_as_unread = False
+    elif kind == "unsupported":
+        what = obj.get("type") or "this kind of message"
+        detail = parsed.error_message or "WhatsApp does not pass it on to businesses."
+        parsed.body = f"Unsupported message ({what}). {detail} Ask the customer to send it another way."
+    else:
+        parsed.body = f"A “{kind}” message, which Sampark cannot show yet (kept as received)."
+    return parsed
+
+
+def _media_label(kind: str, obj: dict) -> str:
+    if kind == "image":
+        return "📷 Photo"
+    if kind == "video":
+        return "🎥 Video"
+    if kind == "audio":
+        return "🎤 Voice message" if obj.get("voice") else "🎵 Audio"
+    if kind == "sticker":
+        return "Sticker"
+    return f"📄 {obj.get('filename') or 'Document'}"
+
+
+def location_text(latitude, longitude, name=None, address=None) -> str:
+    place = " — ".join(str(p).strip() for p in (name, address) if p and str(p).strip())
+    return f"📍 {place}" if place else f"📍 {latitude}, {longitude}"
+
+
+def _interactive_text(obj: dict) -> str:
+    kind = obj.get("type")
+    reply = obj.get(kind) if isinstance(obj.get(kind), dict) else {}
+    if kind in ("button_reply", "list_reply"):
+        return str(reply.get("title") or reply.get("id") or "")
+    if kind == "nfm_reply":
+        try:
+            answers = json.loads(reply.get("response_json") or "{}")
+        except ValueError:
+            answers = {}
+        shown = [f"{k.replace('_', ' ')}: {v}" for k, v in answers.items() if k != "flow_token"] if isinstance(answers, dict) else []
+        return "📝 Form submitted" + (" — " + "; ".join(shown) if shown else "")
+    if kind == "call_permission_reply":
+        if reply.get("response") == "accept":
+            until = reply.get("expiration_timestamp")
+            when = f" until {timezone.localtime(_from_unix(until)):%d %b %Y, %H:%M}" if until else ""
+            return f"✅ Allowed WhatsApp calls{when}"
+        return "🚫 Declined WhatsApp calls"
+    return f"Interactive reply ({kind or 'unknown'})"
+
+
+def order_text(obj: dict) -> str:
+    items = [i for i in _as_list(obj.get("product_items")) if isinstance(i, dict)]
+    count = sum(int(i.get("quantity") or 0) for i in items)
+    total, currencies = Decimal(0), {i.get("currency") for i in items if i.get("currency")}
+    try:
+        for item in items:
+            total += Decimal(str(item.get("item_price") or 0)) * int(item.get("quantity") or 0)
+    except (InvalidOperation, ValueError):
+        total = None
+    amount = ""
+    if total is not None and len(currencies) <= 1:
+        currency = next(iter(currencies), "")
+        symbol = "₹" if currency == "INR" else (f"{currency} " if currency else "")
+        amount = f", {symbol}{total.quantize(Decimal('0.01')):,}"
+    note = f" — {obj['text']}" if obj.get("text") else ""
+    return f"🛒 Order: {count} item{'s' if count != 1 else ''}{amount}{note}"
+
+
+def _error_text(error) -> str:
+    if not isinstance(error, dict):
+        return str(error)
+    details = (error.get("error_data") or {}).get("details") if isinstance(error.get("error_data"), dict) else None
+    return str(details or error.get("message") or error.get("title") or error.get("code") or "Unknown error")
+
+
+def _from_unix(value) -> datetime.datetime:
+    try:
+        return datetime.datetime.fromtimestamp(int(value), tz=datetime.timezone.utc)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return timezone.now()
+
+
+def _from_iso(value) -> datetime.datetime:
+    try:
+        parsed = datetime.datetime.fromisoformat(str(value))
+    except (TypeError, ValueError):
+        return timezone.now()
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
+
+
+def _apply_system_change(contact: Contact, system: dict) -> None:
+    """`user_changed_number`: the customer's new number joins their contact (and becomes primary)."""
+    if system.get("type") != "user_changed_number":
+        return
+    new_number = phones.try_e164(str(system.get("wa_id") or system.get("new_wa_id") or ""))
+    if not new_number or ContactPhone.objects.filter(number=new_number).exists():
+        return
+    contact.phones.update(is_primary=False)
+    ContactPhone.objects.create(contact=contact, number=new_number, is_primary=True, label="WhatsApp (new)")
+
+
+def _apply_wa_status(channel: Channel, data) -> str | None:
+    if not isinstance(data, dict) or not data.get("id") or not data.get("status"):
+        raise Unprocessable("A status without an id or a status.")
+    if data.get("type") == "call" or str(data["id"]).startswith("wacid."):
+        return "WhatsApp call statuses are kept but not handled yet"
+    status = {"played": "read"}.get(str(data["status"]).lower(), str(data["status"]).lower())
+    if status not in ("sent", "delivered", "read", "failed"):
+        return f"Status “{data['status']}” has no meaning for a message's ticks"
+    errors = _as_list(data.get("errors"))
+    apply_status(
+        channel,
+        provider_id=str(data["id"]),
+        callback_data=str(data.get("custom_callback_data") or data.get("biz_opaque_callback_data") or ""),
+        status=status,
+        at=_from_unix(data.get("timestamp")),
+        error_code=str((errors[0] or {}).get("code") or "") if errors and isinstance(errors[0], dict) else "",
+        error_message=_error_text(errors[0]) if errors else "",
+        recipient=str(data.get("recipient_id") or ""),
+        details={k: data[k] for k in ("conversation", "pricing") if k in data},
+    )
+    return None
+
+
+# ================================================================ RCS
+
+RCS_STATUS = {
+    "MESSAGE_DELIVERED": "delivered",
+    "DELIVERED": "delivered",
+    "MESSAGE_READ": "read",
+    "READ": "read",
+    "SEND_MESSAGE_SUCCESS": "sent",
+    "SEND_MESSAGE_FAILURE": "failed",
+    "TTL_EXPIRATION_REVOKED": "failed",
+}
+RCS_TYPING = {"TYPING", "IS_TYPING"}
+
+
+def _apply_rcs(channel: Channel, payload: dict) -> None:
+    entity = payload.get("entity") if isinstance(payload.get("entity"), dict) else None
+    entity_type = str(payload.get("entityType") or "")
+    if entity is None:
+        raise Unprocessable("An RCS payload without an entity.")
+    user = phones.try_e164(str(payload.get("userPhoneNumber") or entity.get("senderPhoneNumber") or ""))
+    if entity_type == "USER_MESSAGE":
+        if user is None or not entity.get("messageId"):
+            raise Unprocessable("An RCS user message without a valid userPhoneNumber or messageId.")
+        record_inbound(channel, user, "", parse_rcs_message(payload))
+        return
+    event_type = str(entity.get("eventType") or "").upper()
+    if event_type in RCS_TYPING:
+        if user:
+            _publish_typing(channel, user)
+        raise Ignored("Typing indicator (shown live, not stored)")
+    status = RCS_STATUS.get(event_type)
+    if status is None:
+        if entity_type in ("USER_EVENT", "STATUS_EVENT", "SERVER_EVENT"):
+            raise Ignored(f"RCS event {event_type or '(no eventType)'} has nothing to apply")
+        raise Unprocessable(f"Unknown RCS entityType “{entity_type}”.")
+    if not entity.get("messageId"):
+        raise Unprocessable(f"RCS {event_type} without a messageId.")
+    error = entity.get("error") if isinstance(entity.get("error"), dict) else {}
+    message_text = str(error.get("message") or "")
+    if event_type == "TTL_EXPIRATION_REVOKED":
+        message_text = "Not delivered before it expired; the message was revoked."
+    apply_status(
+        channel,
+        provider_id=str(entity["messageId"]),
+        callback_data=str(entity["messageId"]),
+        status=status,
+        at=_from_iso(entity.get("sendTime")),
+        error_code=str(error.get("errCode") or error.get("code") or ("TTL" if event_type.startswith("TTL") else ""))[:32],
+        error_message=message_text,
+        recipient=user or "",
+    )
+
+
+def parse_rcs_message(payload: dict) -> ParsedMessage:
+    """A Tata/Jio (or Google RBM) RCS user message → ParsedMessage. Unused keys arrive as null."""
+    entity = payload["entity"]
+    meta = payload.get("metaData") if isinstance(payload.get("metaData"), dict) else {}
+    parsed = ParsedMessage(
+        provider_id=str(entity["messageId"]),
+        type="text",
+        body="",
+        content=payload,
+        timestamp=_from_iso(entity.get("sendTime")),
+        reply_to_provider_id=str(meta.get("orgMsgId") or ""),
+    )
+    suggestion = entity.get("suggestionResponse") if isinstance(entity.get("suggestionResponse"), dict) else None
+    user_file = entity.get("userFile") if isinstance(entity.get("userFile"), dict) else None
+    location = entity.get("location") if isinstance(entity.get("location"), dict) else None
+    if suggestion:
+        # When both text and a suggestion are filled, the suggestion is the machine-readable intent.
+        postback = suggestion.get("postBack") if isinstance(suggestion.get("postBack"), dict) else {}
+        parsed.type = "suggestion"
+        parsed.body = str(suggestion.get("plainText") or suggestion.get("text") or entity.get("text") or postback.get("data") or suggestion.get("postbackData") or "")
+    elif location:
+        parsed.type = "location"
+        parsed.body = location_text(location.get("latitude"), location.get("longitude"))
+    elif user_file and isinstance(user_file.get("payload"), dict):
+        file = user_file["payload"]
+        mime = str(file.get("mimeType") or "")
+        kind = mime.split("/")[0] if mime.split("/")[0] in ("image", "video", "audio") else "document"
+        parsed.type = kind
+        label = _media_label(kind, {"filename": file.get("fileName")})
+        parsed.body = (entity.get("text") or "").strip() or label
+        parsed.preview = label
+        parsed.attachment = AttachmentSpec(
+            kind=kind,
+            source_url=str(file.get("fileUri") or ""),
+            mime_type=mime,
+            file_name=str(file.get("fileName") or ""),
+            size=file.get("fileSizeBytes") if isinstance(file.get("fileSizeBytes"), int) else None,
+        )
+    elif entity.get("text"):
+        parsed.body = str(entity["text"])
+    else:
+        parsed.type = "unsupported"
+        parsed.body = "An RCS message Sampark cannot show (kept as received)."
+    return parsed
+
+
+def _publish_typing(channel: Channel, user: str) -> None:
+    conversation = (
+        Conversation.objects.filter(channel=channel, contact__phones__number=user).only("pk", "assignee_id", "team_id").first()
+    )
+    if conversation is not None:
+        publish("typing", {"conversation": conversation.pk}, events.conversation_groups(conversation))
+
+
+# ================================================================ applying (shared by WhatsApp and RCS)
+
+
+def record_inbound(channel: Channel, phone: str, name: str, parsed: ParsedMessage) -> Message | None:
+    """Store one customer message; None when it was already stored (a duplicate delivery).
+
+    Locks the conversation row for the counters (unread, last message) so two messages of one customer
+    processed side by side both count.
+    """
+    contact, _ = find_or_create_by_phone(phone, name=name)
+    conversation, opened = _locked_conversation(channel, contact)
+    reply_to_id = None
+    if parsed.reply_to_provider_id:
+        reply_to_id = (
+            Message.objects.filter(channel=channel, provider_message_id=parsed.reply_to_provider_id)
+            .values_list("pk", flat=True)
+            .first()
+        )
+    message = Message(
+        channel=channel,
+        conversation=conversation,
+        direction=Message.Direction.INBOUND,
+        source=Message.Source.CUSTOMER,
+        type=parsed.type[:32],
+        body=parsed.body,
+        content=parsed.content,
+        status=Message.Status.RECEIVED,
+        error_code=parsed.error_code,
+        error_message=parsed.error_message,
+        provider_message_id=parsed.provider_id,
+        reply_to_id=reply_to_id,
+        reply_to_provider_id=parsed.reply_to_provider_id[:255],
+        timestamp=parsed.timestamp,
+    )
+    try:
+        with transaction.atomic():
+            message.save(force_insert=True)
+    except IntegrityError:
+        return None  # the provider delivered it again: already stored
+
+    if parsed.attachment is not None:
+        _add_attachment(message, parsed.attachment)
+    if parsed.reaction_emoji is not None and reply_to_id:
+        _apply_reaction(Message.objects.select_for_update().get(pk=reply_to_id), message)
+    _link_waiting_messages(message)
+
+    previous_status = conversation.status
+    changed = ["updated_at"]
+    if parsed.counts_as_unread:
+        conversation.unread_count += 1
+        changed.append("unread_count")
+    if parsed.preview or parsed.body:
+        if conversation.last_message_at is None or message.timestamp >= conversation.last_message_at:
+            conversation.last_message_at = message.timestamp
+            conversation.last_message_preview = (parsed.preview or parsed.body)[:PREVIEW_LENGTH]
+            changed += ["last_message_at", "last_message_preview"]
+    if parsed.type != "system" and (conversation.last_inbound_at is None or message.timestamp > conversation.last_inbound_at):
+        conversation.last_inbound_at = message.timestamp
+        changed.append("last_inbound_at")
+    if conversation.status in (Conversation.Status.RESOLVED, Conversation.Status.SNOOZED):
+        conversation.status = Conversation.Status.OPEN
+        conversation.snoozed_until = None
+        changed += ["status", "snoozed_until"]
+    conversation.save(update_fields=changed)
+
+    events.message_created(message)
+    if opened or conversation.status != previous_status:
+        events.conversation_updated(conversation)
+    return message
+
+
+def _locked_conversation(channel: Channel, contact: Contact) -> tuple[Conversation, bool]:
+    conversation = Conversation.objects.select_for_update().filter(channel=channel, contact=contact).first()
+    if conversation is not None:
+        return conversation, False
+    try:
+        with transaction.atomic():
+            return Conversation.objects.create(channel=channel, contact=contact, team_id=channel.team_id), True
+    except IntegrityError:  # opened by a concurrent event for the same customer
+        return Conversation.objects.select_for_update().get(channel=channel, contact=contact), False
+
+
+def _add_attachment(message: Message, spec: AttachmentSpec) -> None:
+    from inbox.tasks import download_attachment
+
+    attachment = Attachment.objects.create(
+        message=message,
+        kind=spec.kind,
+        provider_media_id=spec.provider_media_id[:255],
+        source_url=spec.source_url[:2000],
+        mime_type=spec.mime_type[:100],
+        sha256=spec.sha256[:128],
+        file_name=spec.file_name[:255],
+        size=spec.size,
+    )
+    if attachment.provider_media_id or attachment.source_url:
+        enqueue(download_attachment, attachment.pk)
+    else:
+        Attachment.objects.filter(pk=attachment.pk).update(status=Attachment.Status.FAILED, error="The provider sent no media id or link.")
+
+
+def _apply_reaction(target: Message, reaction: Message) -> None:
+    """Set the reacting side's current emoji on the target, unless a newer reaction already did."""
+    side = reaction.direction
+    current = target.reactions.get(side) or {}
+    at = reaction.timestamp.isoformat()
+    if current.get("at") and current["at"] > at:
+        return  # an older reaction arriving late (retry burst) does not undo a newer one
+    emoji = (reaction.content.get("reaction") or {}).get("emoji", reaction.body) if reaction.type == "reaction" else reaction.body
+    target.reactions = {**target.reactions, side: {"emoji": emoji or "", "at": at}}
+    target.save(update_fields=["reactions"])
+    events.message_updated(target)
+
+
+def _link_waiting_messages(message: Message) -> None:
+    """Replies and reactions that arrived before this message (out-of-order delivery) now point at it."""
+    if not message.provider_message_id:
+        return
+    waiting = list(
+        Message.objects.filter(
+            channel_id=message.channel_id, reply_to__isnull=True, reply_to_provider_id=message.provider_message_id
+        ).exclude(pk=message.pk)
+    )
+    if not waiting:
+        return
+    Message.objects.filter(pk__in=[m.pk for m in waiting]).update(reply_to=message)
+    for reaction in sorted((m for m in waiting if m.type == "reaction"), key=lambda m: m.timestamp):
+        _apply_reaction(message, reaction)
+
+
+def _uid_from_callback(callback_data: str) -> uuid.UUID | None:
+    if not callback_data.startswith(CALLBACK_PREFIX):
+        return None
+    try:
+        return uuid.UUID(callback_data[len(CALLBACK_PREFIX) :])
+    except ValueError:
+        return None
+
+
+def apply_status(
+    channel: Channel,
+    *,
+    provider_id: str,
+    callback_data: str,
+    status: str,
+    at: datetime.datetime,
+    error_code: str = "",
+    error_message: str = "",
+    recipient: str = "",
+    details: dict | None = None,
+) -> Message:
+    """Move an outbound message's status forward (never back). Locks the message row.
+
+    `failed` never replaces delivered/read (the customer got it; the error is still recorded), and a
+    delivered/read that arrives after a failed wins for the same reason. Unknown ids become an
+    outbound placeholder (source=campaign): something was sent from outside Sampark.
+    """
+    message = None
+    uid = _uid_from_callback(callback_data)
+    if uid is not None:
+        message = Message.objects.select_for_update().filter(channel=channel, uid=uid).first()
+        if message is not None and provider_id and message.provider_message_id != provider_id:
+            _adopt_provider_id(message, provider_id)
+    if message is None:
+        message = Message.objects.select_for_update().filter(channel=channel, provider_message_id=provider_id).first()
+    if message is None:
+        message = _outside_message(
+            channel, provider_id, recipient, status, at, details or {}, error_code=error_code, error_message=error_message
+        )
+        if message is None:  # created concurrently by another event; apply on top of it
+            message = Message.objects.select_for_update().get(channel=channel, provider_message_id=provider_id)
+        else:
+            return message
+
+    changed = advance_status(message, status, at, error_code=error_code, error_message=error_message)
+    if message.source == Message.Source.CAMPAIGN and status == "sent" and at < message.timestamp:
+        message.timestamp = at  # the placeholder was made from a later status; "sent" is when it went out
+        changed.append("timestamp")
+    if changed:
+        message.save(update_fields=changed)
+        events.message_updated(message)
+    return message
+
+
+def advance_status(message: Message, status: str, at, *, error_code: str = "", error_message: str = "") -> list[str]:
+    """Apply a status to the in-memory message; returns the changed field names (nothing saved)."""
+    rank = Message.STATUS_RANK
+    current = message.status
+    changed: list[str] = []
+    if status == Message.Status.FAILED:
+        if error_code or error_message:
+            message.error_code, message.error_message = error_code[:32], error_message or "Failed to send"
+            changed += ["error_code", "error_message"]
+        if rank[current] < rank[Message.Status.DELIVERED]:
+            message.status = status
+            changed.append("status")
+    elif current == Message.Status.FAILED:
+        if status in (Message.Status.DELIVERED, Message.Status.READ):
+            message.status = status
+            changed.append("status")
+    elif rank[status] > rank[current]:
+        message.status = status
+        changed.append("status")
+    if "status" in changed:
+        # Our clock, not the provider's: browsers catching up after a reconnect ask "what changed since".
+        message.status_updated_at = timezone.now()
+        changed.append("status_updated_at")
+    return changed
+
+
+def _adopt_provider_id(message: Message, provider_id: str) -> None:
+    """Found by our callback data: learn the provider's id. A placeholder made for that id before (a
+    status that came without callback data) is folded into the real message."""
+    placeholder = Message.objects.filter(
+        channel_id=message.channel_id, provider_message_id=provider_id, source=Message.Source.CAMPAIGN
+    ).exclude(pk=message.pk).first()
+    if placeholder is not None:
+        Message.objects.filter(reply_to=placeholder).update(reply_to=message)
+        advance_status(message, placeholder.status, placeholder.status_updated_at or placeholder.timestamp,
+                       error_code=placeholder.error_code, error_message=placeholder.error_message)
+        message.reactions = {**placeholder.reactions, **message.reactions}
+        placeholder.delete()
+    message.provider_message_id = provider_id
+    message.save(update_fields=["provider_message_id", "status", "status_updated_at", "error_code", "error_message", "reactions"])
+
+
+OUTSIDE_BODY = "Sent from outside Sampark (a Tata portal campaign or another tool); the content is not available."
+
+
+def _outside_message(channel, provider_id, recipient, status, at, details, *, error_code="", error_message="") -> Message | None:
+    """An outbound placeholder for a status whose message we never sent; None if it exists already."""
+    phone = phones.try_e164(recipient)
+    if phone is None:
+        raise Unprocessable(f"A status for an unknown message ({provider_id}) with no usable recipient.")
+    contact, _ = find_or_create_by_phone(phone)
+    conversation, opened = _locked_conversation(channel, contact)
+    message = Message(
+        channel=channel,
+        conversation=conversation,
+        direction=Message.Direction.OUTBOUND,
+        source=Message.Source.CAMPAIGN,
+        type="unknown",
+        body=OUTSIDE_BODY,
+        content=details,
+        status=Message.Status.QUEUED,
+        provider_message_id=provider_id,
+        timestamp=at,
+    )
+    advance_status(message, status, at, error_code=error_code, error_message=error_message)
+    try:
+        with transaction.atomic():
+            message.save(force_insert=True)
+    except IntegrityError:
+        return None
+    _link_waiting_messages(message)
+    if conversation.last_message_at is None or at >= conversation.last_message_at:
+        conversation.last_message_at = at
+        conversation.last_message_preview = "Sent outside Sampark"
+        conversation.save(update_fields=["last_message_at", "last_message_preview", "updated_at"])
+    events.message_created(message)
+    if opened:
+        events.conversation_updated(conversation)
+    return message
