@@ -196,3 +196,15 @@ def mark_read(conversation: Conversation, *, by: User) -> Conversation:
         conversation.save(update_fields=["unread_count", "updated_at"])
         events.conversation_updated(conversation)
     return conversation
+
+
+# ---------------------------------------------------------------- inbound media (inbox.media does the work)
+
+
+def retry_attachment(attachment, *, by: User | None):
+    """An agent asks for a failed (or stuck) download again. Raises Conflict if it is ready or downloading."""
+    from inbox import media
+
+    if by is not None and not can_see_conversation(by, attachment.message.conversation):
+        raise NotAllowed("You cannot act on this conversation.")
+    return media.retry_attachment(attachment)

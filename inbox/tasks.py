@@ -8,3 +8,76 @@ from inbox import services
 @shared_task(name="inbox.wake_snoozed_conversations")
 def wake_snoozed_conversations() -> int:
     return services.wake_snoozed_conversations()
+
+
+# ---------------------------------------------------------------- outbound (inbox.outbound explains the design)
+
+
+def _later(task, args: tuple, countdown: float, **options) -> None:
+    """Run `task` after `countdown` seconds: a Celery ETA with a broker; a timer thread on embedded
+    defaults. Tests (TASKS_INLINE) drive time themselves, so nothing is scheduled there."""
+    from django.conf import settings
+
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        task.apply_async(args=args, countdown=countdown, **options)
+    elif not getattr(settings, "TASKS_INLINE", False):
+        import threading
+
+        from django.db import connections
+
+        def run():
+            try:
+                task.apply(args=args, **options)
+            finally:
+                connections.close_all()
+
+        timer = threading.Timer(countdown, run)
+        timer.daemon = True
+        timer.start()
+
+
+@shared_task(bind=True, name="inbox.deliver_message", max_retries=None, acks_late=True, reject_on_worker_lost=True)
+def deliver_message(self, message_id: int) -> None:
+    from django.conf import settings
+
+    from inbox import outbound
+
+    outcome = outbound.deliver(message_id, retries=self.request.retries or 0)
+    if outcome.reconcile_in is not None:
+        _later(reconcile_message, (message_id,), outcome.reconcile_in)
+    if outcome.retry_in is not None:
+        if settings.CELERY_TASK_ALWAYS_EAGER and not getattr(settings, "TASKS_INLINE", False):
+            _later(deliver_message, (message_id,), outcome.retry_in, retries=(self.request.retries or 0) + 1)
+        else:
+            raise self.retry(countdown=outcome.retry_in)
+
+
+@shared_task(name="inbox.reconcile_message", acks_late=True, reject_on_worker_lost=True)
+def reconcile_message(message_id: int) -> None:
+    from inbox import outbound
+
+    outcome = outbound.reconcile(message_id)
+    if outcome.reconcile_in is not None:
+        _later(reconcile_message, (message_id,), outcome.reconcile_in)
+
+
+# ---------------------------------------------------------------- ingest (inbox.ingest, inbox.media)
+
+
+@shared_task(name="inbox.process_webhook_event", acks_late=True, reject_on_worker_lost=True)
+def process_webhook_event(event_id: int) -> None:
+    """Apply a stored webhook event. A crash leaves it `received`; `manage.py replay_webhooks` finds it."""
+    from inbox import ingest
+
+    ingest.process_event_id(event_id)
+
+
+@shared_task(name="inbox.download_attachment", acks_late=True, reject_on_worker_lost=True)
+def download_attachment(attachment_id: int) -> None:
+    """Fetch an inbound file; temporary failures are tried again later (1 min, 5 min, 30 min)."""
+    from inbox import media
+
+    try:
+        media.fetch_attachment(attachment_id, auto_retry=True)
+    except media.RetryLater as later:
+        _later(download_attachment, (attachment_id,), later.countdown)
