@@ -182,6 +182,16 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# Outbound sending (inbox.outbound): throughput per business number (Meta: 80/s by default, 1,000 for
+# upgraded numbers), retries with backoff, and how long a send interrupted by a dying worker waits for
+# Tata's status callback before it is shown as "unknown — check".
+OUTBOUND_RATE_PER_SECOND = env.float("OUTBOUND_RATE_PER_SECOND", default=80)
+OUTBOUND_MAX_RETRIES = env.int("OUTBOUND_MAX_RETRIES", default=6)
+OUTBOUND_RETRY_BASE_SECONDS = env.float("OUTBOUND_RETRY_BASE_SECONDS", default=2)
+OUTBOUND_RETRY_MAX_SECONDS = env.float("OUTBOUND_RETRY_MAX_SECONDS", default=300)
+OUTBOUND_STALE_AFTER = env.int("OUTBOUND_STALE_AFTER", default=60)
+OUTBOUND_IN_DOUBT_GRACE = env.int("OUTBOUND_IN_DOUBT_GRACE", default=180)
+
 # Phone numbers without a country code are read in this region.
 PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="IN")
 
