@@ -198,9 +198,12 @@ PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="IN")
 # The sandbox stands in for Tata omni and Smartflo on localhost (on by default while DEBUG).
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
 
-# Webhook bodies larger than this are refused with 413 (media arrives by id, never inline).
-WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=1024 * 1024)
+# Webhook bodies larger than this are refused with 413 (media arrives by id, never inline; Meta's
+# webhook payloads reach 3 MB at most).
+WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=3 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(WEBHOOK_MAX_BODY_BYTES * 2, 2_621_440)
+# Mounts /webhooks/bench-bare/ (a view that only inserts the raw body) for bench/ingest.py. Off in use.
+BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
 
 LOGGING = {
     "version": 1,

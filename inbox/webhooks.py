@@ -1,0 +1,96 @@
+"""The public endpoint Tata omni posts to: inbound messages, status callbacks, RCS events.
+
+One URL per channel (`/webhooks/tata/<token>/`, shown in admin): the unguessable token picks the
+channel, `x-hub-signature-256` proves the body came from Tata. The raw request is stored as a
+WebhookEvent before anything parses it, then handed to ingest through `enqueue` (after commit: a
+Celery worker with a broker, in-process otherwise), so the answer goes back at once. A worker that
+dies leaves the event `received`, and `manage.py replay_webhooks` applies it later. Answers, in the
+provider's language:
+
+- 200 for anything stored (even a shape we cannot read yet: it is kept for replay)
+- 403 for a bad or missing signature (stored as `rejected`)
+- 400 for a body that is not JSON (stored as `unprocessable`)
+- 413 for a body over WEBHOOK_MAX_BODY_BYTES (not stored: we refuse to read it)
+- 404 for a token no active channel has
+"""
+
+import json
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from core.tasks import enqueue
+from inbox.models import Channel, WebhookEvent
+from inbox.providers import tata_whatsapp
+from inbox.tasks import process_webhook_event
+
+# Enough to debug a delivery; never cookies or credentials.
+KEPT_HEADERS = ("Content-Type", "Content-Length", "User-Agent", "X-Hub-Signature-256", "X-Forwarded-For", "X-Request-Id")
+
+
+def _answer(status: int, message: str, **extra) -> JsonResponse:
+    return JsonResponse({"detail": message, **extra}, status=status)
+
+
+def _too_big(request: HttpRequest) -> bool:
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    return declared > settings.WEBHOOK_MAX_BODY_BYTES
+
+
+def _headers(request: HttpRequest) -> dict:
+    return {name: request.headers[name] for name in KEPT_HEADERS if name in request.headers}
+
+
+@csrf_exempt
+@require_POST
+def tata_webhook(request: HttpRequest, token: str) -> JsonResponse:
+    channel = Channel.objects.filter(webhook_token=token, is_active=True).only("pk", "kind", "partner_token").first()
+    if channel is None:
+        return _answer(404, "No active channel has this webhook URL.")
+    if _too_big(request):
+        # Checked on the declared length, before reading: a huge body never reaches memory.
+        return _answer(413, f"Body larger than {settings.WEBHOOK_MAX_BODY_BYTES} bytes.")
+    body = request.body
+    if len(body) > settings.WEBHOOK_MAX_BODY_BYTES:
+        return _answer(413, f"Body larger than {settings.WEBHOOK_MAX_BODY_BYTES} bytes.")
+
+    event = WebhookEvent(
+        source=f"tata_{channel.kind}",
+        channel_id=channel.pk,
+        headers=_headers(request),
+        body=body,
+    )
+    signature = request.headers.get(tata_whatsapp.SIGNATURE_HEADER)
+    if channel.partner_token and not tata_whatsapp.signature_matches(body, channel.partner_token, signature):
+        event.status = WebhookEvent.Status.REJECTED
+        event.error = "Missing x-hub-signature-256 header." if not signature else "Signature does not match the partner token."
+        event.processed_at = timezone.now()
+        event.save(force_insert=True)
+        return _answer(403, event.error)
+    try:
+        json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        event.status = WebhookEvent.Status.UNPROCESSABLE
+        event.error = "The body is not JSON."
+        event.processed_at = timezone.now()
+        event.save(force_insert=True)
+        return _answer(400, "The body is not JSON.", event=event.pk)
+
+    event.save(force_insert=True)
+    enqueue(process_webhook_event, event.pk)
+    return _answer(200, "stored", event=event.pk)
+
+
+@csrf_exempt
+@require_POST
+def bench_bare_insert(request: HttpRequest) -> JsonResponse:
+    """The benchmark's ceiling: the least a Django view can do with a webhook (insert the raw body).
+    Mounted only with BENCH_ENDPOINTS=true; bench/ingest.py compares the real endpoint against it."""
+    event = WebhookEvent.objects.create(source="bench", headers={}, body=request.body, status=WebhookEvent.Status.IGNORED)
+    return _answer(200, "stored", event=event.pk)
