@@ -157,6 +157,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     # Snoozed conversations reopen when their time comes.
     "wake-snoozed-conversations": {"task": "inbox.wake_snoozed_conversations", "schedule": 60.0},
+    # Dialplan request logs older than DIALPLAN_LOG_RETENTION_DAYS are deleted nightly.
+    "prune-dialplan-requests": {"task": "dialplan.prune_requests", "schedule": 24 * 3600.0},
 }
 
 REST_FRAMEWORK = {
@@ -191,6 +193,17 @@ OUTBOUND_RETRY_BASE_SECONDS = env.float("OUTBOUND_RETRY_BASE_SECONDS", default=2
 OUTBOUND_RETRY_MAX_SECONDS = env.float("OUTBOUND_RETRY_MAX_SECONDS", default=300)
 OUTBOUND_STALE_AFTER = env.int("OUTBOUND_STALE_AFTER", default=60)
 OUTBOUND_IN_DOUBT_GRACE = env.int("OUTBOUND_IN_DOUBT_GRACE", default=180)
+
+# Dialplan: the answer when a dialplan is off or even its failover fails (checked at start-up; the
+# empty list lets the Failover Destination set in the Smartflo portal take the call), request bodies
+# larger than DIALPLAN_MAX_BODY_BYTES get 413, request logs are written in bulk off the answer path.
+DIALPLAN_DEFAULT_ANSWER = env.json("DIALPLAN_DEFAULT_ANSWER", default=[])
+DIALPLAN_MAX_BODY_BYTES = env.int("DIALPLAN_MAX_BODY_BYTES", default=16 * 1024)
+DIALPLAN_LOG_RETENTION_DAYS = env.int("DIALPLAN_LOG_RETENTION_DAYS", default=90)
+DIALPLAN_LOG_DEFERRED = env.bool("DIALPLAN_LOG_DEFERRED", default=True)
+DIALPLAN_LOG_FLUSH_SECONDS = env.float("DIALPLAN_LOG_FLUSH_SECONDS", default=0.5)
+DIALPLAN_LOG_BATCH = env.int("DIALPLAN_LOG_BATCH", default=200)
+DIALPLAN_LOG_FLUSH_ATTEMPTS = env.int("DIALPLAN_LOG_FLUSH_ATTEMPTS", default=5)
 
 # Phone numbers without a country code are read in this region.
 PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="IN")
