@@ -1,10 +1,11 @@
 """What agents may see of the inbox. The same rule decides who hears live events (inbox.events)."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import team_ids
-from inbox.models import Conversation
+from inbox.models import Conversation, Message
 
 
 def conversation_visibility(user: User) -> Q:
@@ -27,3 +28,70 @@ def can_see_conversation(user: User, conversation: Conversation) -> bool:
         or (conversation.team_id is not None and conversation.team_id in team_ids(user))
         or (conversation.team_id is None and conversation.assignee_id is None)
     )
+
+
+# ---------------------------------------------------------------- the inbox screen
+
+LIST_VIEWS = ("mine", "unassigned", "all")
+
+
+def conversation_list(
+    user: User, *, view: str = "all", status: str = "", channel_id: int | None = None, label_id: int | None = None
+) -> QuerySet[Conversation]:
+    """The conversation list an agent sees: visibility applied, filtered, newest activity first.
+
+    "open" also lists snoozed conversations whose time has come, even before the periodic task has
+    reopened them, so nothing waits on the beat schedule.
+    """
+    conversations = visible_conversations(user)
+    if view == "mine":
+        conversations = conversations.filter(assignee=user)
+    elif view == "unassigned":
+        conversations = conversations.filter(assignee__isnull=True)
+    if status == Conversation.Status.OPEN:
+        conversations = conversations.filter(
+            Q(status=Conversation.Status.OPEN) | Q(status=Conversation.Status.SNOOZED, snoozed_until__lte=timezone.now())
+        )
+    elif status in Conversation.Status.values:
+        conversations = conversations.filter(status=status)
+    if channel_id:
+        conversations = conversations.filter(channel_id=channel_id)
+    if label_id:
+        conversations = conversations.filter(labels__id=label_id)
+    return (
+        conversations.select_related("contact", "channel", "assignee", "team")
+        .prefetch_related("labels", "contact__phones")
+        .order_by(F("last_message_at").desc(nulls_last=True), "-id")
+    )
+
+
+def thread_messages(conversation: Conversation, *, before_id: int | None = None, limit: int = 40) -> tuple[list, bool]:
+    """The newest `limit` messages of a thread (older than `before_id` when paging back), oldest first,
+    and whether there are older ones."""
+    messages = (
+        Message.objects.filter(conversation=conversation)
+        .exclude(type="reaction")  # shown on the message they react to
+        .select_related("sender", "reply_to")
+        .prefetch_related("attachments")
+        .order_by("-timestamp", "-id")
+    )
+    if before_id:
+        anchor = Message.objects.filter(pk=before_id, conversation=conversation).values("timestamp").first()
+        if anchor:
+            messages = messages.filter(Q(timestamp__lt=anchor["timestamp"]) | Q(timestamp=anchor["timestamp"], id__lt=before_id))
+    page = list(messages[: limit + 1])
+    has_older = len(page) > limit
+    return list(reversed(page[:limit])), has_older
+
+
+def changed_since(user: User, since) -> list[int]:
+    """Conversations the user may see that changed (or got a message or a status tick) after `since`:
+    what a browser that lost its websocket must refetch."""
+    visible = visible_conversations(user)
+    touched = set(visible.filter(updated_at__gt=since).values_list("pk", flat=True))
+    touched |= set(
+        Message.objects.filter(conversation__in=visible)
+        .filter(Q(created_at__gt=since) | Q(status_updated_at__gt=since))
+        .values_list("conversation_id", flat=True)
+    )
+    return sorted(touched)

@@ -1,0 +1,94 @@
+"""Forms of the inbox screen: list filters and the agent actions."""
+
+import datetime
+
+from django import forms
+from django.utils import timezone
+
+from accounts.models import Team, User
+from accounts.selectors import assignable_users
+from contacts.models import Label
+from inbox.models import Channel, Conversation
+from inbox.selectors import LIST_VIEWS
+from inbox.services import NOTE_MAX_LENGTH
+
+
+class ListFilterForm(forms.Form):
+    view = forms.ChoiceField(choices=[(v, v.capitalize()) for v in LIST_VIEWS], required=False)
+    status = forms.ChoiceField(choices=[("", "Any status")] + list(Conversation.Status.choices), required=False)
+    channel = forms.ModelChoiceField(queryset=Channel.objects.all(), required=False, empty_label="All numbers")
+    label = forms.ModelChoiceField(queryset=Label.objects.all(), required=False, empty_label="Any label")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("status", "channel", "label"):
+            self.fields[name].widget.attrs["aria-label"] = name.capitalize() if name != "channel" else "Number"
+
+    def filters(self) -> dict:
+        data = self.cleaned_data if self.is_valid() else {}
+        return {
+            "view": data.get("view") or "all",
+            "status": data.get("status") or "",
+            "channel_id": data["channel"].pk if data.get("channel") else None,
+            "label_id": data["label"].pk if data.get("label") else None,
+        }
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="Unassigned")
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = assignable_users(user)
+
+
+class TeamForm(forms.Form):
+    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, empty_label="No team")
+
+
+SNOOZE_PRESETS = [
+    ("1h", "for 1 hour"),
+    ("4h", "for 4 hours"),
+    ("tomorrow", "until tomorrow 9:00"),
+    ("monday", "until Monday 9:00"),
+    ("custom", "until…"),
+]
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Conversation.Status.choices)
+    snooze = forms.ChoiceField(choices=SNOOZE_PRESETS, required=False)
+    until = forms.DateTimeField(
+        required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), input_formats=["%Y-%m-%dT%H:%M"]
+    )
+
+    def clean(self):
+        data = super().clean()
+        data["snoozed_until"] = None
+        if data.get("status") == Conversation.Status.SNOOZED:
+            data["snoozed_until"] = self._until(data.get("snooze") or "custom", data.get("until"))
+            if data["snoozed_until"] is None:
+                raise forms.ValidationError("Choose until when to snooze.")
+        return data
+
+    @staticmethod
+    def _until(preset: str, custom: datetime.datetime | None) -> datetime.datetime | None:
+        now = timezone.localtime()
+        morning = datetime.time(9, 0)
+        if preset == "1h":
+            return now + datetime.timedelta(hours=1)
+        if preset == "4h":
+            return now + datetime.timedelta(hours=4)
+        if preset == "tomorrow":
+            return timezone.make_aware(datetime.datetime.combine(now.date() + datetime.timedelta(days=1), morning))
+        if preset == "monday":
+            days = (7 - now.weekday()) or 7
+            return timezone.make_aware(datetime.datetime.combine(now.date() + datetime.timedelta(days=days), morning))
+        return custom
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(
+        max_length=NOTE_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Private note — only colleagues see it"}),
+    )

@@ -1,0 +1,308 @@
+"""The inbox screen: three panes (conversation list, thread, contact panel) served as htmx partials.
+
+Views are thin: selectors decide what the agent sees, services change things. Live updates come over
+the websocket as small events; static/js/inbox.js then refetches the partials below.
+"""
+
+import datetime
+
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import Team
+from contacts.models import Label
+from contacts.selectors import visible_contacts
+from core.errors import ApplicationError
+from inbox import selectors, services
+from inbox.forms import AssignForm, ListFilterForm, NoteForm, StatusForm, TeamForm
+from inbox.models import Attachment, Conversation, Message
+
+PAGE_SIZE = 30
+THREAD_PAGE = 40
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _list_context(request) -> dict:
+    form = ListFilterForm(request.GET)
+    filters = form.filters()
+    conversations = selectors.conversation_list(request.user, **filters)
+    try:
+        pages = max(1, min(int(request.GET.get("pages", 1)), 20))
+    except ValueError:
+        pages = 1
+    paginator = Paginator(conversations, PAGE_SIZE * pages)
+    page = paginator.get_page(1)
+    query = request.GET.copy()
+    for key in ("pages", "page"):
+        query.pop(key, None)
+    return {
+        "filter_form": form,
+        "filters": filters,
+        "conversations": page.object_list,
+        "has_more": page.has_next(),
+        "pages": pages,
+        "filter_query": query.urlencode(),
+    }
+
+
+def _visible_conversation(request, pk) -> Conversation:
+    queryset = selectors.visible_conversations(request.user).select_related("contact", "channel", "assignee", "team")
+    return get_object_or_404(queryset, pk=pk)
+
+
+def _thread_context(request, conversation: Conversation, *, before_id=None) -> dict:
+    messages, has_older = selectors.thread_messages(conversation, before_id=before_id, limit=THREAD_PAGE)
+    return {
+        "conversation": conversation,
+        "messages": [m for m in messages if m.type != "reaction"],
+        "has_older": has_older,
+        "oldest_id": messages[0].pk if messages else None,
+    }
+
+
+def _panel_context(request, conversation: Conversation) -> dict:
+    contact = conversation.contact
+    others = (
+        selectors.visible_conversations(request.user)
+        .filter(contact=contact)
+        .exclude(pk=conversation.pk)
+        .select_related("channel")
+    )
+    return {
+        "contact": contact,
+        "contact_visible": visible_contacts(request.user).filter(pk=contact.pk).exists(),
+        "all_labels": Label.objects.all(),
+        "conversation_labels": set(conversation.labels.values_list("pk", flat=True)),
+        "other_conversations": others,
+    }
+
+
+def _header_context(request, conversation: Conversation, error: str = "") -> dict:
+    return {
+        "conversation": conversation,
+        "assign_form": AssignForm(user=request.user, initial={"assignee": conversation.assignee_id}),
+        "team_form": TeamForm(initial={"team": conversation.team_id}),
+        "status_form": StatusForm(initial={"status": conversation.status}),
+        "teams": Team.objects.all(),
+        "action_error": error,
+    }
+
+
+def _full_context(request, conversation: Conversation | None) -> dict:
+    context = _list_context(request)
+    context["open_conversation"] = conversation
+    if conversation is not None:
+        context.update(_thread_context(request, conversation))
+        context.update(_panel_context(request, conversation))
+        context.update(_header_context(request, conversation))
+        context["note_form"] = NoteForm()
+    return context
+
+
+@require_GET
+def index(request):
+    return render(request, "inbox/index.html", _full_context(request, None))
+
+
+@require_GET
+def conversation_page(request, pk):
+    conversation = _visible_conversation(request, pk)
+    services.mark_read(conversation, by=request.user)
+    return render(request, "inbox/index.html", _full_context(request, conversation))
+
+
+@require_GET
+def conversation_list(request):
+    return render(request, "inbox/index.html#conversation_list", _list_context(request))
+
+
+@require_GET
+def conversation_rows(request):
+    """The next page of rows ("Load more")."""
+    context = _list_context(request)
+    paginator = Paginator(selectors.conversation_list(request.user, **context["filters"]), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page", 2))
+    context.update(conversations=page.object_list, has_more=page.has_next(), next_page=page.number + 1, pages=page.number)
+    return render(request, "inbox/index.html#rows", context)
+
+
+@require_GET
+def thread(request, pk):
+    """The thread pane and (out of band) the contact panel of one conversation; opening it marks it read."""
+    conversation = _visible_conversation(request, pk)
+    services.mark_read(conversation, by=request.user)
+    context = {**_thread_context(request, conversation), **_panel_context(request, conversation)}
+    context.update(_header_context(request, conversation), note_form=NoteForm(), oob_panel=True)
+    return render(request, "inbox/index.html#thread_pane", context)
+
+
+@require_GET
+def older_messages(request, pk):
+    conversation = _visible_conversation(request, pk)
+    try:
+        before_id = int(request.GET.get("before", ""))
+    except ValueError:
+        return HttpResponse("“before” must be a message id.", status=400)
+    return render(request, "inbox/index.html#message_chunk", _thread_context(request, conversation, before_id=before_id))
+
+
+@require_GET
+def header(request, pk):
+    conversation = _visible_conversation(request, pk)
+    return render(request, "inbox/index.html#thread_header", _header_context(request, conversation))
+
+
+@require_GET
+def panel(request, pk):
+    conversation = _visible_conversation(request, pk)
+    return render(request, "inbox/index.html#contact_panel", {"conversation": conversation, **_panel_context(request, conversation)})
+
+
+@require_GET
+def message_fragment(request, pk):
+    """One bubble, for live inserts and tick updates. A reaction re-renders the message it reacts to."""
+    visible = selectors.visible_conversations(request.user)
+    message = get_object_or_404(Message.objects.filter(conversation__in=visible).select_related("conversation", "sender"), pk=pk)
+    conversation = message.conversation
+    if message.type == "reaction":  # shown on the message it reacts to (ingest keeps it there)
+        if message.reply_to is None:
+            return HttpResponse(status=204)
+        message = message.reply_to
+    previous = (
+        Message.objects.filter(conversation=conversation, timestamp__lt=message.timestamp).order_by("-timestamp").values_list("timestamp", flat=True).first()
+    )
+    new_day = previous is None or timezone.localtime(previous).date() != timezone.localtime(message.timestamp).date()
+    return render(request, "inbox/index.html#message", {"message": message, "conversation": conversation, "show_day": new_day})
+
+
+@require_GET
+def catch_up(request):
+    """What changed since the browser's last event (?since=ISO time): it refetches those conversations."""
+    since = parse_datetime(request.GET.get("since", ""))
+    if since is None:
+        return JsonResponse({"detail": "Pass ?since= as an ISO 8601 time."}, status=400)
+    if timezone.is_naive(since):
+        since = timezone.make_aware(since, datetime.timezone.utc)
+    return JsonResponse({"now": timezone.now().isoformat(), "conversations": selectors.changed_since(request.user, since)})
+
+
+@require_GET
+def attachment_file(request, pk):
+    visible = selectors.visible_conversations(request.user)
+    attachment = get_object_or_404(Attachment.objects.filter(message__conversation__in=visible), pk=pk)
+    if not attachment.file:
+        raise Http404("This file has not been downloaded yet.")
+    as_download = request.GET.get("download") == "1" or attachment.kind == "document"
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=as_download,
+        filename=attachment.file_name or attachment.file.name.rsplit("/", 1)[-1],
+        content_type=attachment.mime_type or None,
+    )
+
+
+# ---------------------------------------------------------------- acting
+
+
+def _after_action(request, conversation: Conversation, error: str = ""):
+    if request.htmx:
+        conversation.refresh_from_db()
+        return render(request, "inbox/index.html#thread_header", _header_context(request, conversation, error))
+    return redirect("inbox:conversation", pk=conversation.pk)
+
+
+def _act(request, conversation, action):
+    try:
+        action()
+    except ApplicationError as exc:
+        return _after_action(request, conversation, exc.message)
+    return _after_action(request, conversation)
+
+
+@require_POST
+def assign(request, pk):
+    conversation = _visible_conversation(request, pk)
+    if request.POST.get("assignee") == "me":
+        return _act(request, conversation, lambda: services.assign_to_agent(conversation, request.user, by=request.user))
+    form = AssignForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return _after_action(request, conversation, "You cannot assign to that person.")
+    return _act(request, conversation, lambda: services.assign_to_agent(conversation, form.cleaned_data["assignee"], by=request.user))
+
+
+@require_POST
+def assign_team(request, pk):
+    conversation = _visible_conversation(request, pk)
+    form = TeamForm(request.POST)
+    if not form.is_valid():
+        return _after_action(request, conversation, "Choose a team.")
+    return _act(request, conversation, lambda: services.assign_to_team(conversation, form.cleaned_data["team"], by=request.user))
+
+
+@require_POST
+def set_status(request, pk):
+    conversation = _visible_conversation(request, pk)
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        return _after_action(request, conversation, " ".join(e for errors in form.errors.values() for e in errors))
+    data = form.cleaned_data
+    return _act(
+        request,
+        conversation,
+        lambda: services.set_status(conversation, data["status"], snoozed_until=data["snoozed_until"], by=request.user),
+    )
+
+
+@require_POST
+def toggle_label(request, pk, label_pk):
+    conversation = _visible_conversation(request, pk)
+    label = get_object_or_404(Label, pk=label_pk)
+    on = not conversation.labels.filter(pk=label.pk).exists()
+    services.set_label(conversation, label, on=on, by=request.user)
+    if request.htmx:
+        return render(request, "inbox/index.html#conversation_labels", {"conversation": conversation, **_panel_context(request, conversation)})
+    return redirect("inbox:conversation", pk=conversation.pk)
+
+
+@require_POST
+def add_note(request, pk):
+    conversation = _visible_conversation(request, pk)
+    form = NoteForm(request.POST)
+    error = ""
+    if form.is_valid():
+        try:
+            services.add_private_note(conversation, author=request.user, body=form.cleaned_data["body"])
+            form = NoteForm()
+        except ApplicationError as exc:
+            error = exc.message
+    if not request.htmx:
+        return redirect("inbox:conversation", pk=conversation.pk)
+    return render(request, "inbox/index.html#note_form", {"conversation": conversation, "note_form": form, "note_error": error})
+
+
+@require_POST
+def retry_attachment(request, pk):
+    visible = selectors.visible_conversations(request.user)
+    attachment = get_object_or_404(Attachment.objects.filter(message__conversation__in=visible).select_related("message"), pk=pk)
+    error = ""
+    try:
+        services.retry_attachment(attachment, by=request.user)
+    except ApplicationError as exc:
+        error = exc.message
+    if not request.htmx:
+        return redirect("inbox:conversation", pk=attachment.message.conversation_id)
+    message = Message.objects.select_related("conversation", "sender", "reply_to").get(pk=attachment.message_id)
+    return render(request, "inbox/index.html#message", {"message": message, "conversation": message.conversation, "action_error": error})
+
+
+@require_POST
+def mark_read(request, pk):
+    conversation = _visible_conversation(request, pk)
+    services.mark_read(conversation, by=request.user)
+    return HttpResponse(status=204)
