@@ -1,0 +1,93 @@
+"""Request logs written off the answer path.
+
+Answering Smartflo must stay fast, so log rows are collected in memory and written in bulk by one
+background thread every DIALPLAN_LOG_FLUSH_SECONDS. A row is never dropped silently: a failed write is
+retried; after DIALPLAN_LOG_FLUSH_ATTEMPTS failures the rows are written to the error log in full (JSON),
+from where they can be replayed. At process exit the buffer is flushed. Tests and in-process task mode
+(TASKS_INLINE) write each row at once.
+"""
+
+import atexit
+import json
+import logging
+import threading
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import close_old_connections, connection
+
+logger = logging.getLogger(__name__)
+
+
+class _Buffer:
+    def __init__(self):
+        self.rows = []
+        self.attempts = 0
+        self.lock = threading.Lock()
+        self.wake = threading.Event()
+        self.thread = None
+
+    def add(self, row) -> None:
+        with self.lock:
+            self.rows.append(row)
+            if self.thread is None or not self.thread.is_alive():
+                self.thread = threading.Thread(target=self._run, name="dialplan-log-writer", daemon=True)
+                self.thread.start()
+            if len(self.rows) >= settings.DIALPLAN_LOG_BATCH:
+                self.wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self.wake.wait(settings.DIALPLAN_LOG_FLUSH_SECONDS)
+            self.wake.clear()
+            self.flush()
+
+    def flush(self) -> None:
+        from dialplan.models import DialplanRequest
+
+        with self.lock:
+            rows, self.rows = self.rows, []
+        if not rows:
+            return
+        try:
+            close_old_connections()
+            DialplanRequest.objects.bulk_create(rows, batch_size=500)
+            self.attempts = 0
+        except Exception:
+            self.attempts += 1
+            connection.close()
+            if self.attempts < settings.DIALPLAN_LOG_FLUSH_ATTEMPTS:
+                logger.warning("dialplan log write failed (attempt %s); will retry %s rows", self.attempts, len(rows))
+                with self.lock:
+                    self.rows[:0] = rows
+            else:
+                self.attempts = 0
+                logger.exception("dialplan log write failed; rows follow for replay")
+                for row in rows:
+                    logger.error("dialplan-request-unsaved %s", json.dumps(_as_dict(row), cls=DjangoJSONEncoder))
+
+
+def _as_dict(row) -> dict:
+    return {f.attname: getattr(row, f.attname) for f in row._meta.concrete_fields if f.attname != "id"}
+
+
+_buffer = _Buffer()
+atexit.register(_buffer.flush)
+
+
+def deferred() -> bool:
+    return settings.DIALPLAN_LOG_DEFERRED and not getattr(settings, "TASKS_INLINE", False)
+
+
+def record(row) -> None:
+    if deferred():
+        _buffer.add(row)
+        return
+    try:
+        row.save()
+    except Exception:
+        logger.exception("dialplan log write failed: %s", json.dumps(_as_dict(row), cls=DjangoJSONEncoder))
+
+
+def flush() -> None:
+    _buffer.flush()

@@ -1,0 +1,228 @@
+"""Reads for the dialplan: compiled rule sets (cached per process, keyed by revision), the caller's
+facts for the engine, and request logs."""
+
+import datetime
+import threading
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from accounts.models import User
+from contacts.models import Contact, ContactPhone
+from core import phones
+from dialplan import answers, engine
+from dialplan.models import Dialplan, DialplanRequest, MaskedPair, Region, RegionPrefix, Rule
+
+
+@dataclass(frozen=True)
+class LoadedPlan:
+    dialplan_id: int
+    revision: int
+    header_key: str
+    header_value: str
+    spec: engine.PlanSpec
+
+
+_cache: dict[str, LoadedPlan] = {}
+_cache_lock = threading.Lock()
+
+
+def plan_for_token(token: str) -> LoadedPlan | None:
+    """The compiled dialplan behind a URL token: one indexed query while its revision is unchanged."""
+    row = Dialplan.objects.filter(token=token).values_list("pk", "revision").first()
+    if row is None:
+        return None
+    cached = _cache.get(token)
+    if cached is not None and cached.dialplan_id == row[0] and cached.revision == row[1]:
+        return cached
+    loaded = load_plan(Dialplan.objects.get(pk=row[0]))
+    with _cache_lock:
+        _cache[token] = loaded
+    return loaded
+
+
+def load_plan(dialplan: Dialplan) -> LoadedPlan:
+    return LoadedPlan(dialplan.pk, dialplan.revision, dialplan.header_key, dialplan.header_value or "", compile_plan(dialplan))
+
+
+def compile_plan(dialplan: Dialplan) -> engine.PlanSpec:
+    from dialplan import services
+
+    rules = (
+        dialplan.rules.filter(enabled=True)
+        .select_related("recording", "moh", "next_dialplan", "schedule")
+        .prefetch_related("caller_labels", "schedule__windows", "schedule__holidays")
+    )
+    specs, failover = [], None
+    for rule in rules:
+        spec = _rule_spec(rule, services)
+        if rule.is_failover:
+            failover = spec
+        else:
+            specs.append(spec)
+    prefixes = tuple(
+        sorted(RegionPrefix.objects.values_list("prefix", "region__name"), key=lambda row: len(row[0]), reverse=True)
+    )
+    return engine.PlanSpec(
+        id=dialplan.pk,
+        name=dialplan.name,
+        active=dialplan.is_active,
+        rules=tuple(specs),
+        failover=failover,
+        default_answer=services.default_answer(),
+        region_prefixes=prefixes,
+        region_targets=region_targets(),
+    )
+
+
+def _rule_spec(rule: Rule, services) -> engine.RuleSpec:
+    answer, problem = services.action_answer(rule)
+    schedule = None
+    if rule.schedule_id:
+        schedule = engine.ScheduleSpec(
+            time_zone=rule.schedule.time_zone,
+            windows=tuple((w.weekday, w.opens, w.closes) for w in rule.schedule.windows.all()),
+            holidays=frozenset(h.date for h in rule.schedule.holidays.all()),
+        )
+    moh = rule.moh.smartflo_id if rule.moh_id else ""
+    return engine.RuleSpec(
+        id=rule.pk,
+        name=rule.name,
+        action=engine.ActionSpec(
+            kind=rule.action,
+            answer=answer,
+            ring_type=rule.ring_type,
+            moh=moh,
+            skip_active=rule.skip_active,
+            problem=problem,
+        ),
+        caller_known=rule.caller_known,
+        label_ids=frozenset(label.pk for label in rule.caller_labels.all()),
+        caller_has_owner=rule.caller_has_owner,
+        regions=frozenset(r.strip().lower() for r in rule.caller_regions.split(",") if r.strip()),
+        called_numbers=frozenset(services.split_numbers(rule.called_numbers)),
+        schedule=schedule,
+        schedule_state=rule.schedule_state,
+        dtmf_values=frozenset(v.strip() for v in rule.dtmf_values.split(",") if v.strip()),
+        pair_match=rule.pair_match,
+    )
+
+
+def agent_target(agent_id: str, extension: str, phone: str) -> engine.Target | None:
+    """Smartflo agent id first, then the extension (both are 'agent' transfers), then the phone."""
+    if agent_id:
+        return engine.Target("agent", agent_id)
+    if extension:
+        return engine.Target("agent", extension)
+    e164 = phones.try_e164(phone or "")
+    if e164 and e164.startswith("+91"):
+        return engine.Target("number", phones.national_digits(e164))
+    return None
+
+
+def region_targets() -> dict[str, tuple[engine.Target, ...]]:
+    targets: dict[str, list] = {}
+    rows = Region.objects.filter(agents__is_active=True).values_list(
+        "name", "agents__dialplan_line__agent_id", "agents__dialplan_line__extension", "agents__phone"
+    ).order_by("name", "agents__pk")
+    for name, agent_id, extension, phone in rows:
+        target = agent_target(agent_id or "", extension or "", phone or "")
+        if target:
+            targets.setdefault(name.lower(), []).append(target)
+    return {name: tuple(values) for name, values in targets.items()}
+
+
+class DatabaseFacts:
+    """The engine's view of contacts and masked pairs: one indexed query per fact, asked lazily."""
+
+    def contact(self, number: str) -> engine.ContactFacts | None:
+        row = (
+            ContactPhone.objects.filter(number=number)
+            .values_list(
+                "contact_id",
+                "contact__owner_id",
+                "contact__owner__is_active",
+                "contact__owner__dialplan_line__agent_id",
+                "contact__owner__dialplan_line__extension",
+                "contact__owner__phone",
+            )
+            .first()
+        )
+        if row is None:
+            return None
+        contact_id, owner_id, owner_active, agent_id, extension, phone = row
+        target = agent_target(agent_id or "", extension or "", phone or "") if owner_id and owner_active else None
+        return engine.ContactFacts(id=contact_id, has_owner=owner_id is not None, owner_target=target)
+
+    def label_ids(self, contact_id: int) -> frozenset[int]:
+        return frozenset(Contact.labels.through.objects.filter(contact_id=contact_id).values_list("label_id", flat=True))
+
+    def pair_for_caller(self, number, did, now) -> engine.PairFacts | None:
+        return self._pair(Q(customer_number=number) | Q(agent_number=number), did, now)
+
+    def pair_for_reference(self, reference, did, now) -> engine.PairFacts | None:
+        return self._pair(Q(reference=reference), did, now)
+
+    def _pair(self, where: Q, did: str, now: datetime.datetime) -> engine.PairFacts | None:
+        row = (
+            MaskedPair.objects.filter(where, expires_at__gt=now)
+            .filter(Q(did="") | Q(did=did))
+            .order_by("-created_at", "-pk")
+            .values_list("pk", "customer_number", "agent_number")
+            .first()
+        )
+        return engine.PairFacts(*row) if row else None
+
+
+def dialplan_by_smartflo_id(smartflo_id: str) -> Dialplan | None:
+    if not smartflo_id:
+        return None
+    return Dialplan.objects.filter(smartflo_id=smartflo_id).first()
+
+
+def recent_requests(dialplan: Dialplan, limit: int = 50):
+    return dialplan.requests.all()[:limit]
+
+
+def requests_for_contact(contact: Contact, limit: int):
+    numbers = [p.number for p in contact.phones.all()]
+    if not numbers:
+        return DialplanRequest.objects.none()
+    return DialplanRequest.objects.filter(caller__in=numbers).select_related("dialplan")[:limit]
+
+
+def timeline_source(contact: Contact, limit: int):
+    from contacts.timeline import Entry
+
+    return [Entry(r.received_at, "dialplan_request", r) for r in requests_for_contact(contact, limit)]
+
+
+def describe_answer(answer: list) -> list[str]:
+    """The answer as sentences a person reads in the simulator and the logs."""
+    lines = []
+    for action in answers.actions_of(answer or []):
+        if "recording" in action:
+            body = action["recording"]
+            text = f"Play {'system recording' if body['type'] == 'system' else 'recording from'} {body['data']}"
+            if "dtmf" in body:
+                d = body["dtmf"]
+                text += f", collect up to {d['maxLength']} digits (timeout {d['timeout']} ms, {d['retry']} retries)"
+            lines.append(text)
+        elif "transfer" in action:
+            body = action["transfer"]
+            text = f"Transfer to {body['type'].replace('_', ' ')} {', '.join(body['data'])}"
+            if body.get("ring_type"):
+                text += f", ring {body['ring_type']}"
+            if body.get("moh"):
+                text += f", hold music {body['moh']}"
+            if body.get("skip_active"):
+                text += ", skipping busy agents"
+            lines.append(text)
+        elif "api_dialplan" in action:
+            target = dialplan_by_smartflo_id(action["api_dialplan"]["data"])
+            lines.append(f"Go to dialplan {target.name if target else action['api_dialplan']['data']}")
+    return lines or ["Nothing: Smartflo's failover destination takes the call"]
+
+
+def users_with_lines():
+    return User.objects.filter(is_active=True).select_related("dialplan_line")
