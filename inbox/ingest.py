@@ -74,7 +74,7 @@ def process_event(event: WebhookEvent, *, force: bool = False) -> WebhookEvent:
         event.attempts += 1
         try:
             with transaction.atomic():  # a failure undoes the partial rows but keeps the event
-                _apply(event)
+                ignored_because = _apply(event)
         except Ignored as exc:
             event.status, event.error = WebhookEvent.Status.IGNORED, str(exc)
         except Unprocessable as exc:
@@ -83,7 +83,10 @@ def process_event(event: WebhookEvent, *, force: bool = False) -> WebhookEvent:
             logger.exception("webhook event %s could not be processed", event.pk)
             event.status, event.error = WebhookEvent.Status.UNPROCESSABLE, f"{exc.__class__.__name__}: {exc}"
         else:
-            event.status, event.error = WebhookEvent.Status.PROCESSED, ""
+            if ignored_because:
+                event.status, event.error = WebhookEvent.Status.IGNORED, ignored_because
+            else:
+                event.status, event.error = WebhookEvent.Status.PROCESSED, ""
         event.processed_at = timezone.now()
         event.save(update_fields=["status", "error", "attempts", "processed_at"])
     return event
@@ -95,14 +98,14 @@ def process_event_id(event_id: int) -> None:
         process_event(event)
 
 
-def _apply(event: WebhookEvent) -> None:
+def _apply(event: WebhookEvent) -> str | None:
+    """Apply the payload; returns why nothing was stored when it was known but needs nothing."""
     channel = event.channel
     if channel is None:
         raise Unprocessable("The channel this event arrived on no longer exists.")
     payload = parse_body(bytes(event.body))
     if "entityType" in payload or "entity" in payload:
-        _apply_rcs(channel, payload)
-        return
+        return _apply_rcs(channel, payload)
     outcomes = []
     for value in _whatsapp_values(payload):
         outcomes += _apply_whatsapp(channel, value)
@@ -112,7 +115,8 @@ def _apply(event: WebhookEvent) -> None:
             f"Top-level keys: {', '.join(sorted(payload)) or 'none'}."
         )
     if all(outcome is not None for outcome in outcomes):  # every item was known-but-ignored
-        raise Ignored("; ".join(sorted(set(outcomes))))
+        return "; ".join(sorted(set(outcomes)))
+    return None
 
 
 def parse_body(body: bytes) -> dict:
@@ -394,7 +398,7 @@ RCS_STATUS = {
 RCS_TYPING = {"TYPING", "IS_TYPING"}
 
 
-def _apply_rcs(channel: Channel, payload: dict) -> None:
+def _apply_rcs(channel: Channel, payload: dict) -> str | None:
     entity = payload.get("entity") if isinstance(payload.get("entity"), dict) else None
     entity_type = str(payload.get("entityType") or "")
     if entity is None:
@@ -404,12 +408,12 @@ def _apply_rcs(channel: Channel, payload: dict) -> None:
         if user is None or not entity.get("messageId"):
             raise Unprocessable("An RCS user message without a valid userPhoneNumber or messageId.")
         record_inbound(channel, user, "", parse_rcs_message(payload))
-        return
+        return None
     event_type = str(entity.get("eventType") or "").upper()
     if event_type in RCS_TYPING:
         if user:
             _publish_typing(channel, user)
-        raise Ignored("Typing indicator (shown live, not stored)")
+        return "Typing indicator (shown live, not stored)"
     status = RCS_STATUS.get(event_type)
     if status is None:
         if entity_type in ("USER_EVENT", "STATUS_EVENT", "SERVER_EVENT"):
@@ -431,6 +435,7 @@ def _apply_rcs(channel: Channel, payload: dict) -> None:
         error_message=message_text,
         recipient=user or "",
     )
+    return None
 
 
 def parse_rcs_message(payload: dict) -> ParsedMessage:
