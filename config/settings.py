@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "inbox",
     "dialplan",
     "sandbox",
+    "campaigns",
 ]
 
 MIDDLEWARE = [
