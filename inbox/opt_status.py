@@ -113,3 +113,15 @@ def opted_out_contact_ids(channel: Channel, now=None) -> set[int]:
         .filter(Q(auto_optin_at__isnull=True) | Q(auto_optin_at__gt=now))
         .values_list("contact_id", flat=True)
     )
+
+
+def merge_opt_statuses(keep: Contact, duplicate: Contact) -> None:
+    """Contact merge hook: one row per number survives; an opt-out on either contact wins."""
+    for row in OptStatus.objects.filter(contact=duplicate):
+        kept = OptStatus.objects.filter(contact=keep, channel_id=row.channel_id).first()
+        if kept is None:
+            continue  # repointed by the merge
+        if row.opted_out and not kept.opted_out:
+            kept.opted_out, kept.auto_optin_at, kept.reason, kept.changed_at = True, row.auto_optin_at, row.reason, row.changed_at
+            kept.save()
+        row.delete()

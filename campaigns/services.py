@@ -1,0 +1,155 @@
+"""Bulk sends of a template to a filtered set of contacts, with live progress and a result per recipient.
+
+`start()` stores the campaign and one Recipient per contact, then `run()` (a task) turns each pending
+recipient into a queued template message — each in its own transaction together with the recipient
+row, so a re-run never queues a contact twice. Delivery goes through inbox.outbound like every other
+message, so the per-number token bucket keeps the campaign within the provider's throughput.
+"""
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.selectors import STAFF_GROUP, can_manage_contacts_in_bulk, user_group
+from campaigns.models import Campaign, Recipient
+from contacts import selectors as contact_selectors
+from contacts.models import Contact
+from core.errors import ApplicationError, NotAllowed
+from core.events import publish
+from core.tasks import enqueue
+from inbox import outbound, templates_service
+from inbox.models import Channel, Message, Template
+
+RUN_CHUNK = 200
+
+
+def audience(user: User, filters: dict):
+    """The contacts a filter selects, as the contacts list shows them to this user."""
+    contacts = contact_selectors.visible_contacts(user)
+    contacts = contact_selectors.search_contacts(contacts, filters.get("q", ""))
+    return contact_selectors.filter_contacts(contacts, user=user, label=filters.get("label") or None, owner=filters.get("owner") or None)
+
+
+def start(*, by: User, name: str, channel: Channel, template: Template, values: dict, filters: dict) -> Campaign:
+    if not can_manage_contacts_in_bulk(by):
+        raise NotAllowed("Only supervisors and admins send campaigns.")
+    if template.channel_id != channel.pk or template.status.upper() != "APPROVED":
+        raise ApplicationError("Choose an approved template of this number.")
+    contacts = list(audience(by, filters).filter(phones__isnull=False).distinct().values_list("pk", flat=True))
+    if not contacts:
+        raise ApplicationError("The filter selects no contacts with a phone number.")
+    sample = Contact.objects.get(pk=contacts[0])
+    templates_service.send_components(template, values, contact=sample)  # every blank filled? (raises)
+    with transaction.atomic():
+        campaign = Campaign.objects.create(
+            name=name.strip() or f"{template.name} — {timezone.localtime():%d %b %H:%M}", channel=channel, template=template,
+            values=values, filters={k: v for k, v in filters.items() if v}, created_by=by,
+        )
+        Recipient.objects.bulk_create([Recipient(campaign=campaign, contact_id=pk) for pk in contacts], batch_size=1000)
+        from campaigns.tasks import run_campaign
+
+        enqueue(run_campaign, campaign.pk)
+        _announce(campaign)
+    return campaign
+
+
+def run(campaign_id: int) -> int:
+    """Queue a template message for every pending recipient; returns how many were handled."""
+    campaign = Campaign.objects.select_related("channel", "template").get(pk=campaign_id)
+    handled = 0
+    while campaign.status == Campaign.Status.RUNNING:
+        batch = list(campaign.recipients.filter(status=Recipient.Status.PENDING).select_related("contact")[:RUN_CHUNK])
+        if not batch:
+            break
+        for recipient in batch:
+            _queue_one(campaign, recipient)
+            handled += 1
+        campaign.refresh_from_db(fields=["status"])
+        _announce(campaign)
+    _finish_if_settled(campaign)
+    return handled
+
+
+def _queue_one(campaign: Campaign, recipient: Recipient) -> None:
+    with transaction.atomic():
+        locked = Recipient.objects.select_for_update().get(pk=recipient.pk)
+        if locked.status != Recipient.Status.PENDING:
+            return
+        try:
+            with transaction.atomic():
+                conversation = outbound.conversation_for(recipient.contact, campaign.channel)
+                message = templates_service.send_template(conversation, campaign.template, campaign.values, by=None)
+        except ApplicationError as exc:
+            locked.status, locked.reason = Recipient.Status.SKIPPED, exc.message[:500]
+        else:
+            locked.status, locked.message = Recipient.Status.QUEUED, message
+        locked.save(update_fields=["status", "reason", "message"])
+
+
+def cancel(campaign: Campaign, *, by: User) -> Campaign:
+    """Stop queuing; messages already queued still go out."""
+    if not can_manage_contacts_in_bulk(by):
+        raise NotAllowed("Only supervisors and admins manage campaigns.")
+    with transaction.atomic():
+        Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.RUNNING).update(status=Campaign.Status.CANCELLED, finished_at=timezone.now())
+        campaign.refresh_from_db()
+        campaign.recipients.filter(status=Recipient.Status.PENDING).update(status=Recipient.Status.SKIPPED, reason="Campaign cancelled")
+        _announce(campaign)
+    return campaign
+
+
+def message_settled(message: Message) -> None:
+    """Called by inbox.outbound when a campaign message is sent or fails for good."""
+    campaign_id = Recipient.objects.filter(message=message).values_list("campaign_id", flat=True).first()
+    if campaign_id is None:
+        return
+    campaign = Campaign.objects.get(pk=campaign_id)
+    _finish_if_settled(campaign)
+    _announce(campaign)
+
+
+def _finish_if_settled(campaign: Campaign) -> None:
+    if campaign.status != Campaign.Status.RUNNING:
+        return
+    unsettled = campaign.recipients.filter(
+        Q(status=Recipient.Status.PENDING) | Q(message__status__in=[Message.Status.QUEUED, Message.Status.SENDING])
+    )
+    if not unsettled.exists():
+        Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.RUNNING).update(status=Campaign.Status.DONE, finished_at=timezone.now())
+        campaign.refresh_from_db()
+
+
+RESULTS = ("pending", "queued", "sent", "delivered", "read", "failed", "skipped")
+
+
+def progress(campaign: Campaign) -> dict:
+    """Counts per result: pending (not yet queued), queued (includes sending), sent, delivered, read, failed, skipped."""
+    rows = campaign.recipients.values("status", "message__status").annotate(n=Count("pk"))
+    counts = dict.fromkeys(RESULTS, 0)
+    for row in rows:
+        counts[result_of(row["status"], row["message__status"])] += row["n"]
+    total = sum(counts.values())
+    done = total - counts["pending"] - counts["queued"]
+    return {**counts, "total": total, "done": done, "percent": int(100 * done / total) if total else 100}
+
+
+def result_of(recipient_status: str, message_status: str | None) -> str:
+    if recipient_status != Recipient.Status.QUEUED:
+        return recipient_status
+    if message_status in (Message.Status.QUEUED, Message.Status.SENDING):
+        return "queued"
+    return message_status or "failed"
+
+
+def _announce(campaign: Campaign) -> None:
+    groups = {STAFF_GROUP}
+    if campaign.created_by_id:
+        groups.add(user_group(campaign.created_by_id))
+    publish("campaign.updated", {"campaign": campaign.pk, "status": campaign.status}, groups)
+
+
+def merge_recipients(keep: Contact, duplicate: Contact) -> None:
+    """Contact merge hook: a campaign that reached both contacts keeps one recipient row."""
+    both = Recipient.objects.filter(contact=keep).values_list("campaign_id", flat=True)
+    Recipient.objects.filter(contact=duplicate, campaign_id__in=list(both)).delete()
