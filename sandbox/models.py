@@ -1,0 +1,69 @@
+"""What the stand-in for Tata omni remembers: files it holds, messages it carried, templates it knows.
+
+These rows belong to the pretend provider, not to Sampark: the inbox never reads them.
+"""
+
+import secrets
+
+from django.db import models
+
+
+def new_media_id() -> str:
+    return str(secrets.randbelow(9 * 10**15) + 10**15)  # 16 digits, like Meta's media ids
+
+
+class SandboxMedia(models.Model):
+    media_id = models.CharField(max_length=64, unique=True, default=new_media_id)
+    channel = models.ForeignKey("inbox.Channel", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    file = models.FileField(upload_to="sandbox/%Y/%m/")
+    file_name = models.CharField(max_length=255, blank=True)
+    mime_type = models.CharField(max_length=100, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True, help_text="base64 of the SHA-256, as WhatsApp sends it")
+    uploaded_by_business = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.file_name or self.media_id
+
+
+class SandboxMessage(models.Model):
+    """One message between a pretend customer and a business number, as the provider saw it."""
+
+    class Direction(models.TextChoices):
+        FROM_CUSTOMER = "in", "Customer → business"
+        TO_CUSTOMER = "out", "Business → customer"
+
+    channel = models.ForeignKey("inbox.Channel", on_delete=models.CASCADE, related_name="+")
+    customer = models.CharField(max_length=16, help_text="E.164")
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    provider_message_id = models.CharField(max_length=128, unique=True, help_text="wamid / RCS message id")
+    request_id = models.CharField(max_length=64, blank=True, help_text="the id the send API answered with")
+    type = models.CharField(max_length=32)
+    payload = models.JSONField(default=dict, help_text="the message object sent or the send request body")
+    failed = models.CharField(max_length=200, blank=True, help_text="why the provider refused to deliver it")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["channel", "customer", "created_at"], name="sandbox_thread")]
+
+    def __str__(self):
+        return f"{self.get_direction_display()} {self.customer}: {self.type}"
+
+
+class SandboxTemplate(models.Model):
+    channel = models.ForeignKey("inbox.Channel", on_delete=models.CASCADE, related_name="+")
+    template_id = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=512)
+    language = models.CharField(max_length=16, default="en")
+    category = models.CharField(max_length=32, default="UTILITY")
+    status = models.CharField(max_length=32, default="APPROVED")
+    components = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "language"]
+        constraints = [models.UniqueConstraint(fields=["channel", "name", "language"], name="sandbox_template_unique")]
+
+    def __str__(self):
+        return f"{self.name} ({self.language})"

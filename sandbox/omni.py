@@ -1,0 +1,431 @@
+"""The pretend Tata omni: accepts sends, answers with ids, and calls the business back.
+
+Everything it posts to Sampark goes through the real webhook URL, signed with the channel's partner
+token (`x-hub-signature-256: sha256=<hex hmac>`), in the shapes of ../shared/fixtures. Status callbacks
+(sent → delivered → read) are posted from a background thread after small delays, so a send request
+answers at once, as the real API does. The thread only does HTTP: no database access.
+"""
+
+import base64
+import datetime
+import hashlib
+import hmac
+import json
+import logging
+import secrets
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+
+import requests
+from django.conf import settings
+from django.core import signing
+from django.utils import timezone
+
+from core import phones
+from inbox.models import Channel
+from inbox.providers.tata_whatsapp import SIGNATURE_HEADER, sign
+from sandbox.models import SandboxMedia, SandboxMessage, SandboxTemplate
+
+logger = logging.getLogger(__name__)
+
+SANDBOX_PATH = "/sandbox/api/tata"
+# Seconds after a send at which the customer's phone reports sent, delivered, read.
+DEFAULT_DELAYS = (0.3, 0.9, 2.0)
+SESSION_WINDOW = datetime.timedelta(hours=24)
+POST_TIMEOUT = (3, 10)
+FILE_LINK_MAX_AGE = 900  # seconds a media download link stays valid (Tata's S3 links: 15 minutes)
+
+
+class SandboxError(Exception):
+    """A request the real API would refuse; `body` is Tata's JSON for it."""
+
+    def __init__(self, status: int, body: dict):
+        super().__init__(body.get("message") or body.get("description") or body.get("title") or str(status))
+        self.status = status
+        self.body = body
+
+
+def trace_id() -> str:
+    return str(uuid.uuid4())
+
+
+def unauthorized(missing: bool) -> SandboxError:
+    if missing:
+        return SandboxError(401, {"error": "AUTH_TOKEN_NOT_FOUND", "meta": {}, "message": "Auth-Token not found in header", "traceId": trace_id()})
+    return SandboxError(
+        401, {"status": "ERROR", "status_code": 401, "error": "UNAUTHORIZED", "error_code": "AUTH_FAILED", "description": "JWT - Auth-Token not valid"}
+    )
+
+
+def sandbox_channels():
+    """Channels whose API base URL points at this sandbox."""
+    return Channel.objects.filter(is_active=True, api_base_url__contains=SANDBOX_PATH).select_related("team")
+
+
+def channel_for_authorization(header: str | None) -> Channel:
+    """The channel whose access token the caller presented (`Bearer <token>` or the bare token)."""
+    token = (header or "").strip()
+    if not token:
+        raise unauthorized(missing=True)
+    if token.lower().startswith("bearer "):
+        token = token[7:].strip()
+    for channel in Channel.objects.filter(is_active=True):
+        if channel.access_token and hmac.compare_digest(channel.access_token.encode(), token.encode()):
+            return channel
+    raise unauthorized(missing=False)
+
+
+# ---------------------------------------------------------------- delivering callbacks
+
+
+@dataclass
+class Callback:
+    delay: float
+    body: bytes
+
+
+def post_signed(url: str, partner_token: str, body: bytes) -> requests.Response:
+    headers = {"Content-Type": "application/json", "User-Agent": "Sampark-Sandbox/1.0"}
+    if partner_token:
+        headers[SIGNATURE_HEADER] = sign(body, partner_token)
+    return requests.post(url, data=body, headers=headers, timeout=POST_TIMEOUT)
+
+
+def deliver_later(url: str, partner_token: str, callbacks: list[Callback]) -> threading.Thread:
+    """Post the callbacks in order, each `delay` seconds after the send, on a daemon thread."""
+
+    def run():
+        started = time.monotonic()
+        for callback in callbacks:
+            wait = callback.delay - (time.monotonic() - started)
+            if wait > 0:
+                time.sleep(wait)
+            try:
+                response = post_signed(url, partner_token, callback.body)
+                if response.status_code >= 300:
+                    logger.warning("sandbox callback to %s answered %s", url, response.status_code)
+            except requests.RequestException as exc:
+                logger.warning("sandbox callback to %s failed: %s", url, exc.__class__.__name__)
+
+    thread = threading.Thread(target=run, name="sandbox-callbacks", daemon=True)
+    thread.start()
+    return thread
+
+
+def _dump(payload: dict) -> bytes:
+    return json.dumps(payload, indent=2, ensure_ascii=False).encode()
+
+
+def _delays() -> tuple[float, float, float]:
+    return tuple(getattr(settings, "SANDBOX_CALLBACK_DELAYS", DEFAULT_DELAYS))
+
+
+def new_wamid() -> str:
+    return "wamid.SBX" + base64.b64encode(secrets.token_bytes(18)).decode().rstrip("=")
+
+
+# ---------------------------------------------------------------- WhatsApp: the business sends
+
+
+def _status_body(channel: Channel, message: SandboxMessage, status: str, callback_data: str, *, errors=None) -> bytes:
+    item = {
+        "id": message.provider_message_id,
+        "status": status,
+        "timestamp": str(int(time.time())),
+        "recipient_id": phones.provider_digits(message.customer),
+    }
+    if status in ("sent", "delivered"):
+        item["conversation"] = {
+            "id": hashlib.md5(f"{channel.pk}:{message.customer}".encode()).hexdigest(),  # noqa: S324 (an id, not security)
+            "expiration_timestamp": str(int(time.time()) + 86400),
+            "origin": {"type": "marketing" if message.type == "template" else "service"},
+        }
+        item["pricing"] = {
+            "billable": True,
+            "pricing_model": "PMP",
+            "category": "marketing" if message.type == "template" else "service",
+            "type": "regular",
+        }
+    if errors:
+        item["errors"] = errors
+    if callback_data:
+        item["custom_callback_data"] = callback_data
+    return _dump({"statuses": [item], "businessPhoneNumber": channel.phone_number, "id": str(uuid.uuid4())})
+
+
+def _session_open(channel: Channel, customer: str) -> bool:
+    last = (
+        SandboxMessage.objects.filter(channel=channel, customer=customer, direction=SandboxMessage.Direction.FROM_CUSTOMER)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    return last is not None and timezone.now() - last < SESSION_WINDOW
+
+
+SEND_TYPES = {"text", "image", "audio", "video", "document", "sticker", "location", "contacts", "interactive", "template", "reaction"}
+
+
+def accept_whatsapp_send(channel: Channel, payload, *, webhook_url: str) -> tuple[str, list[Callback]]:
+    """POST /whatsapp-cloud/messages: check it as Tata would, remember it, plan its status callbacks.
+
+    Free-form messages to a customer who has not written in 24 hours fail with 131047, as on WhatsApp;
+    templates go through.
+    """
+    if not isinstance(payload, dict):
+        raise SandboxError(400, {"error": "INVALID_REQUEST", "meta": {}, "message": "Body must be a JSON object", "traceId": trace_id()})
+    kind = payload.get("type") or "text"
+    if kind not in SEND_TYPES or not isinstance(payload.get(kind), dict):
+        raise SandboxError(400, {"error": "INVALID_REQUEST", "meta": {}, "message": f"Unsupported or missing message type “{kind}”", "traceId": trace_id()})
+    customer = phones.try_e164(str(payload.get("to") or ""))
+    if customer is None:
+        raise SandboxError(400, {"error": "INVALID_REQUEST", "meta": {}, "message": "“to” must be a phone number with country code", "traceId": trace_id()})
+    if kind == "text" and not str(payload["text"].get("body") or "").strip():
+        raise SandboxError(400, {"error": "INVALID_REQUEST", "meta": {}, "message": "text.body is required", "traceId": trace_id()})
+
+    request_id = str(uuid.uuid4())
+    message = SandboxMessage.objects.create(
+        channel=channel, customer=customer, direction=SandboxMessage.Direction.TO_CUSTOMER,
+        provider_message_id=new_wamid(), request_id=request_id, type=kind, payload=payload,
+    )
+    callback_data = str((payload.get("metaData") or {}).get("custom_callback_data") or "")
+    sent, delivered, read = _delays()
+    if kind != "template" and not _session_open(channel, customer):
+        errors = [{
+            "code": 131047, "title": "Re-engagement message", "message": "Re-engagement message",
+            "error_data": {"details": "Message failed to send because more than 24 hours have passed since the customer last replied to this number."},
+        }]
+        message.failed = "131047 Re-engagement message"
+        message.save(update_fields=["failed"])
+        return request_id, [Callback(sent, _status_body(channel, message, "failed", callback_data, errors=errors))]
+    plan = [Callback(sent, _status_body(channel, message, "sent", callback_data))]
+    if kind != "reaction":
+        plan += [
+            Callback(delivered, _status_body(channel, message, "delivered", callback_data)),
+            Callback(read, _status_body(channel, message, "read", callback_data)),
+        ]
+    return request_id, plan
+
+
+# ---------------------------------------------------------------- RCS: the business sends
+
+
+def _rcs_body(channel: Channel, message: SandboxMessage, entity_type: str, event_type: str) -> bytes:
+    entity = {
+        "eventType": event_type,
+        "messageId": message.provider_message_id,
+        "sendTime": timezone.now().isoformat().replace("+00:00", "Z"),
+        "eventId": "Mx" + secrets.token_urlsafe(16),
+    }
+    if entity_type == "USER_EVENT":
+        entity["senderPhoneNumber"] = message.customer
+    return _dump({"userPhoneNumber": message.customer, "botId": f"sandbox-bot-{channel.pk}", "entityType": entity_type, "entity": entity})
+
+
+def accept_rcs_send(channel: Channel, payload, *, webhook_url: str) -> tuple[str, list[Callback]]:
+    """POST /rcs/messages {to, content, source} → {"id"}; then SEND_MESSAGE_SUCCESS, DELIVERED, READ."""
+    customer = phones.try_e164(str((payload or {}).get("to") or "")) if isinstance(payload, dict) else None
+    if customer is None:
+        raise SandboxError(400, {"title": "Invalid Phone number", "code": 400})
+    if not isinstance(payload.get("content"), dict) or not payload["content"]:
+        raise SandboxError(400, {"title": "content is required", "code": 400})
+    message_id = str(uuid.uuid4())
+    message = SandboxMessage.objects.create(
+        channel=channel, customer=customer, direction=SandboxMessage.Direction.TO_CUSTOMER,
+        provider_message_id=message_id, request_id=message_id, type="rcs", payload=payload,
+    )
+    sent, delivered, read = _delays()
+    return message_id, [
+        Callback(sent, _rcs_body(channel, message, "STATUS_EVENT", "SEND_MESSAGE_SUCCESS")),
+        Callback(delivered, _rcs_body(channel, message, "USER_EVENT", "MESSAGE_DELIVERED")),
+        Callback(read, _rcs_body(channel, message, "USER_EVENT", "MESSAGE_READ")),
+    ]
+
+
+# ---------------------------------------------------------------- media and templates
+
+
+def store_media(channel: Channel | None, upload, *, by_business: bool) -> SandboxMedia:
+    content = upload.read()
+    upload.seek(0)
+    media = SandboxMedia(
+        channel=channel,
+        file_name=getattr(upload, "name", "") or "file",
+        mime_type=getattr(upload, "content_type", "") or "application/octet-stream",
+        sha256=base64.b64encode(hashlib.sha256(content).digest()).decode(),
+        uploaded_by_business=by_business,
+    )
+    media.file.save(media.file_name, upload, save=False)
+    media.save()
+    return media
+
+
+def media_link_token(media: SandboxMedia) -> str:
+    return signing.dumps(media.media_id, salt="sandbox-media")
+
+
+def media_for_link(token: str) -> SandboxMedia | None:
+    try:
+        media_id = signing.loads(token, salt="sandbox-media", max_age=FILE_LINK_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    return SandboxMedia.objects.filter(media_id=media_id).first()
+
+
+def create_template(channel: Channel, definition) -> SandboxTemplate:
+    if not isinstance(definition, dict) or not definition.get("name") or not isinstance(definition.get("components", []), list):
+        raise SandboxError(400, {"error": "INVALID_REQUEST", "meta": {}, "message": "name and components are required", "traceId": trace_id()})
+    language = definition.get("language") or "en"
+    if isinstance(language, dict):
+        language = language.get("code") or "en"
+    if SandboxTemplate.objects.filter(channel=channel, name=definition["name"], language=language).exists():
+        raise SandboxError(424, {
+            "error": "CREATE_MESSAGE_TEMPLATE", "meta": {"message": "(#100) Content in this language already exists", "code": 100},
+            "message": "Can't create the message template", "traceId": trace_id(),
+        })
+    return SandboxTemplate.objects.create(
+        channel=channel,
+        template_id=str(uuid.uuid4()),
+        name=definition["name"],
+        language=language,
+        category=str(definition.get("category") or "UTILITY").upper(),
+        components=definition.get("components") or [],
+    )
+
+
+def template_json(template: SandboxTemplate) -> dict:
+    return {
+        "id": template.template_id, "name": template.name, "language": template.language,
+        "category": template.category, "status": template.status, "components": template.components,
+    }
+
+
+# ---------------------------------------------------------------- the customer writes
+
+
+CUSTOMER_KINDS = ("text", "media", "location", "button_reply", "list_reply", "quick_reply", "reaction")
+
+
+def customer_message(channel: Channel, customer: str, *, name: str = "", kind: str = "text", text: str = "",
+                     media: SandboxMedia | None = None, reply_to: SandboxMessage | None = None,
+                     choice_id: str = "", choice_title: str = "", emoji: str = "") -> tuple[SandboxMessage, bytes]:
+    """Build the webhook Tata would post when the customer sends something; remember it. The caller posts it."""
+    digits = phones.provider_digits(customer)
+    message = {"from": digits, "id": new_wamid(), "timestamp": str(int(time.time()))}
+    if reply_to is not None and kind != "reaction":
+        message["context"] = {"from": phones.provider_digits(channel.phone_number), "id": reply_to.provider_message_id}
+    if kind == "text":
+        message.update(type="text", text={"body": text})
+    elif kind == "media":
+        media_kind = _media_kind(media.mime_type)
+        obj = {"mime_type": media.mime_type, "sha256": media.sha256, "id": media.media_id}
+        if media_kind == "document":
+            obj["filename"] = media.file_name
+        if text and media_kind in ("image", "video", "document"):
+            obj["caption"] = text
+        if media_kind == "audio":
+            obj["voice"] = False
+        message.update(type=media_kind, **{media_kind: obj})
+    elif kind == "location":
+        message.update(type="location", location={"latitude": 19.076, "longitude": 72.8777, "name": "Andheri East", "address": "Andheri East, Mumbai, Maharashtra"})
+    elif kind in ("button_reply", "list_reply"):
+        reply = {"id": choice_id, "title": choice_title}
+        message.update(type="interactive", interactive={"type": kind, kind: reply})
+    elif kind == "quick_reply":
+        message.update(type="button", button={"payload": choice_id or choice_title, "text": choice_title})
+    elif kind == "reaction":
+        message.update(type="reaction", reaction={"message_id": reply_to.provider_message_id if reply_to else "", "emoji": emoji})
+    else:
+        raise ValueError(f"unknown customer message kind {kind!r}")
+    stored = SandboxMessage.objects.create(
+        channel=channel, customer=customer, direction=SandboxMessage.Direction.FROM_CUSTOMER,
+        provider_message_id=message["id"], type=message["type"], payload=message,
+    )
+    envelope = {
+        "contacts": [{"profile": {"name": name or "Sandbox customer"}, "wa_id": digits}],
+        "messages": message,
+        "businessPhoneNumber": channel.phone_number,
+        "id": str(uuid.uuid4()),
+    }
+    return stored, _dump(envelope)
+
+
+def customer_rcs_message(channel: Channel, customer: str, *, text: str = "", choice_id: str = "", choice_title: str = "",
+                         location: bool = False) -> tuple[SandboxMessage, bytes]:
+    entity = {
+        "messageId": "Mx" + secrets.token_urlsafe(16),
+        "sendTime": timezone.now().isoformat().replace("+00:00", "Z"),
+        "text": text or choice_title or "",
+        "userFile": None,
+        "location": {"latitude": 19.076, "longitude": 72.8777} if location else None,
+        "suggestionResponse": {"postBack": {"data": choice_id}, "plainText": choice_title, "type": "REPLY"} if choice_title else None,
+    }
+    stored = SandboxMessage.objects.create(
+        channel=channel, customer=customer, direction=SandboxMessage.Direction.FROM_CUSTOMER,
+        provider_message_id=entity["messageId"], type="rcs", payload=entity,
+    )
+    body = {"userPhoneNumber": customer, "botId": f"sandbox-bot-{channel.pk}", "entityType": "USER_MESSAGE", "entity": entity}
+    return stored, _dump(body)
+
+
+def _media_kind(mime_type: str) -> str:
+    if mime_type == "image/webp":
+        return "sticker"
+    for kind in ("image", "video", "audio"):
+        if mime_type.startswith(kind + "/"):
+            return kind
+    return "document"
+
+
+def choices_of(message: SandboxMessage) -> list[dict]:
+    """The buttons / list rows / quick replies a business message offers the customer to tap."""
+    payload, kind = message.payload or {}, message.type
+    if kind == "interactive":
+        interactive = payload.get("interactive") or {}
+        action = interactive.get("action") or {}
+        if interactive.get("type") == "button":
+            return [{"kind": "button_reply", "id": (b.get("reply") or {}).get("id", ""), "title": (b.get("reply") or {}).get("title", "")}
+                    for b in action.get("buttons") or [] if isinstance(b, dict)]
+        if interactive.get("type") == "list":
+            return [{"kind": "list_reply", "id": r.get("id", ""), "title": r.get("title", "")}
+                    for s in action.get("sections") or [] for r in s.get("rows") or [] if isinstance(r, dict)]
+    if kind == "template":
+        template = payload.get("template") or {}
+        buttons = [c for c in template.get("components") or [] if isinstance(c, dict) and c.get("sub_type") in ("quick_reply", "QUICK_REPLY")]
+        titles = []
+        for component in buttons:
+            for parameter in component.get("parameters") or []:
+                if isinstance(parameter, dict) and parameter.get("payload"):
+                    titles.append({"kind": "quick_reply", "id": parameter["payload"], "title": parameter["payload"].replace("_", " ").capitalize()})
+        return titles
+    if kind == "rcs":
+        content = payload.get("content") or {}
+        return [{"kind": "rcs", "id": (s.get("reply") or {}).get("postbackData", ""), "title": (s.get("reply") or {}).get("text", "")}
+                for s in content.get("suggestions") or [] if isinstance(s, dict) and s.get("reply")]
+    return []
+
+
+def business_text(message: SandboxMessage) -> str:
+    """What the customer reads on their phone for a business message."""
+    payload, kind = message.payload or {}, message.type
+    obj = payload.get(kind) if isinstance(payload.get(kind), dict) else {}
+    if kind == "text":
+        return obj.get("body", "")
+    if kind in ("image", "video", "audio", "document", "sticker"):
+        return f"[{kind}] " + (obj.get("caption") or obj.get("filename") or obj.get("link") or obj.get("id") or "")
+    if kind == "location":
+        return f"📍 {obj.get('name') or ''} {obj.get('address') or ''} ({obj.get('latitude')}, {obj.get('longitude')})"
+    if kind == "interactive":
+        return ((obj.get("body") or {}).get("text")) or "Interactive message"
+    if kind == "template":
+        parameters = [p.get("text") for c in obj.get("components") or [] if isinstance(c, dict)
+                      for p in c.get("parameters") or [] if isinstance(p, dict) and p.get("text")]
+        return f"Template “{obj.get('name')}”" + (f": {', '.join(parameters)}" if parameters else "")
+    if kind == "reaction":
+        return f"Reacted {obj.get('emoji', '')}"
+    if kind == "rcs":
+        content = payload.get("content") or {}
+        return content.get("plainText") or (content.get("richCardDetails") and "Rich card") or "RCS message"
+    return kind or "message"
