@@ -6,6 +6,7 @@ import uuid
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.forms.models import BaseInlineFormSet
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -13,7 +14,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from core.admin import KeepSecretsMixin
+from core.admin import KeepSecretsMixin, SecretWidget
+from core.fields import EncryptedTextField
 from dialplan import answers, selectors, services
 from dialplan.models import (
     AgentLine,
@@ -66,6 +68,7 @@ class RuleInline(admin.StackedInline):
     formset = RuleFormSet
     extra = 0
     fk_name = "dialplan"
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     autocomplete_fields = ["recording", "moh", "next_dialplan"]
     filter_horizontal = ["caller_labels"]
     fieldsets = [
@@ -105,6 +108,8 @@ class DialplanAdmin(KeepSecretsMixin, admin.ModelAdmin):
     search_fields = ["name", "description", "smartflo_id", "numbers"]
     inlines = [RuleInline]
     readonly_fields = ["smartflo_setup", "setup_checklist", "recent_requests"]
+    # Admin maps every TextField to a textarea; the header value is a secret and stays masked.
+    formfield_overrides = {EncryptedTextField: {"widget": SecretWidget}}
     fieldsets = [
         (None, {"fields": ["name", "description", "is_active", "numbers"]}),
         ("In Smartflo", {"fields": ["smartflo_setup", "smartflo_id", "method", "header_key", "header_value"]}),
@@ -133,7 +138,7 @@ class DialplanAdmin(KeepSecretsMixin, admin.ModelAdmin):
         header = (
             format_html("<dt>Header (Advanced Settings)</dt><dd><code>{}</code> = the value saved below</dd>", obj.header_key)
             if obj.header_key
-            else format_html("<dt>Header (Advanced Settings)</dt><dd>none (optional: set a key and value below)</dd>")
+            else format_html("<dt>Header (Advanced Settings)</dt><dd>{}</dd>", "none (optional: set a key and value below)")
         )
         return format_html(
             '<dl class="dp-setup">'
@@ -159,7 +164,7 @@ class DialplanAdmin(KeepSecretsMixin, admin.ModelAdmin):
             return "—"
         problems = services.setup_problems(obj)
         if not problems:
-            return format_html('<span class="dp-ok">Complete: every answer can be built.</span>')
+            return format_html('<span class="dp-ok">{}</span>', "Complete: every answer can be built.")
         return format_html(
             '<ul class="dp-problems">{}</ul>', format_html_join("", "<li>{}</li>", ((p,) for p in problems))
         )
