@@ -13,3 +13,12 @@ if REDIS_URL:  # noqa: F405
     # Keep test traffic apart from a dev server sharing the same Redis.
     CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] += "-test"  # noqa: F405
 TASKS_INLINE = True
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file rather than shared-cache memory: the ASGI live server (tests/e2e, daphne) serves requests
+    # and websockets from several threads, which need WAL and the busy timeout to share the database.
+    # One file per test process, so parallel runs never meet.
+    import os as _os
+    import tempfile as _tempfile
+
+    DATABASES["default"]["TEST"] = {"NAME": _os.path.join(_tempfile.gettempdir(), f"sampark-test-{_os.getpid()}.sqlite3")}  # noqa: F405

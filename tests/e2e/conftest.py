@@ -68,3 +68,87 @@ def login_page(new_page, live_server):
         return page
 
     return login
+
+
+class _AsgiLiveServer:
+    """Daphne serving config.asgi (HTTP + websockets) on a thread of this test process.
+
+    In-process, so tests share the channel layer (in-memory or Redis) and settings with the server;
+    the test database is a file on SQLite (config.test_settings) or PostgreSQL, so the server's threads
+    and the test see the same rows. Twisted's reactor runs once per process: one server per session.
+    """
+
+    host = "127.0.0.1"
+
+    def __init__(self):
+        import threading
+
+        from daphne.server import Server  # installs the asyncio reactor
+        from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+        from django.core.asgi import get_asgi_application  # noqa: F401  (apps ready before routing imports)
+        from twisted.internet import reactor
+
+        from config.asgi import application
+
+        self._reactor = reactor
+        self._ready = threading.Event()
+        self.server = Server(
+            application=ASGIStaticFilesHandler(application),
+            endpoints=[f"tcp:port=0:interface={self.host}"],
+            signal_handlers=False,
+            ready_callable=self._ready.set,
+        )
+        self.thread = threading.Thread(target=self.server.run, name="asgi-live-server", daemon=True)
+        self.thread.start()
+        if not self._ready.wait(10):
+            raise RuntimeError("daphne did not start")
+        for _ in range(100):
+            if self.server.listening_addresses:
+                break
+            self._ready.wait(0.05)
+        self.port = self.server.listening_addresses[0][1]
+        self.url = f"http://{self.host}:{self.port}"
+        self.ws_url = f"ws://{self.host}:{self.port}"
+
+    def stop(self):
+        self._reactor.callFromThread(self._reactor.stop)
+        self.thread.join(5)
+
+    def __str__(self):
+        return self.url
+
+
+@pytest.fixture(scope="session")
+def _asgi_server(django_db_setup, django_db_blocker):
+    from django.test.utils import override_settings
+
+    with django_db_blocker.unblock():
+        server = _AsgiLiveServer()
+    with override_settings(ALLOWED_HOSTS=["*"]):
+        yield server
+    server.stop()
+
+
+@pytest.fixture
+def asgi_live_server(_asgi_server, transactional_db, settings):
+    """The ASGI live server (websockets work), with `.url`. The sandbox's API base and callbacks point
+    at it: channels created with `api_base_url=asgi_live_server.url + "/sandbox/api/tata"` are served."""
+    settings.ALLOWED_HOSTS = ["*"]
+    settings.PUBLIC_BASE_URL = _asgi_server.url
+    return _asgi_server
+
+
+@pytest.fixture
+def asgi_login_page(new_page, asgi_live_server):
+    """A browser page logged in through the real login form of the ASGI live server."""
+
+    def login(user, password):
+        page = new_page()
+        page.goto(f"{asgi_live_server.url}/accounts/login/")
+        page.fill("input[name=username]", user.username)
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit]")
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+        return page
+
+    return login
