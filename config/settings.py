@@ -200,6 +200,8 @@ OUTBOUND_IN_DOUBT_GRACE = env.int("OUTBOUND_IN_DOUBT_GRACE", default=180)
 # larger than DIALPLAN_MAX_BODY_BYTES get 413, request logs are written in bulk off the answer path.
 DIALPLAN_DEFAULT_ANSWER = env.json("DIALPLAN_DEFAULT_ANSWER", default=[])
 DIALPLAN_MAX_BODY_BYTES = env.int("DIALPLAN_MAX_BODY_BYTES", default=16 * 1024)
+# How often a server process re-reads a dialplan's revision (saves in the same process apply at once).
+DIALPLAN_RULES_RECHECK_SECONDS = env.float("DIALPLAN_RULES_RECHECK_SECONDS", default=1.0)
 DIALPLAN_LOG_RETENTION_DAYS = env.int("DIALPLAN_LOG_RETENTION_DAYS", default=90)
 DIALPLAN_LOG_DEFERRED = env.bool("DIALPLAN_LOG_DEFERRED", default=True)
 DIALPLAN_LOG_FLUSH_SECONDS = env.float("DIALPLAN_LOG_FLUSH_SECONDS", default=0.5)
