@@ -1,12 +1,15 @@
 from django.urls import NoReverseMatch, reverse
 
-from accounts.selectors import can_access_admin, role_label
+from accounts.selectors import can_access_admin, can_manage_contacts_in_bulk, role_label
 
 # (label, url name, who sees it). An entry appears once its app provides the page.
 NAVIGATION = [
     ("Inbox", "inbox:index", lambda user: True),
     ("Contacts", "contacts:list", lambda user: True),
     ("Calls", "telephony:calls", lambda user: True),
+    ("Templates", "outbound:templates", lambda user: True),
+    ("Campaigns", "campaigns:list", can_manage_contacts_in_bulk),
+    ("Canned replies", "outbound:canned", lambda user: True),
     ("Dialplans", "admin:dialplan_dialplan_changelist", can_access_admin),
     ("Admin", "admin:index", can_access_admin),
 ]

@@ -24,6 +24,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("contacts/", include("contacts.urls")),
     path("inbox/", include("inbox.urls")),
+    path("outbound/", include("inbox.outbound_urls")),
+    path("campaigns/", include("campaigns.urls")),
     path("webhooks/", include("inbox.webhook_urls")),
     path("dialplan/", include("dialplan.urls")),
     path("sandbox/", include("sandbox.urls")),

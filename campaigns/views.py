@@ -1,0 +1,82 @@
+from django.contrib import messages as flash
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.selectors import assignable_users, can_manage_contacts_in_bulk
+from campaigns import services
+from campaigns.models import Campaign
+from contacts.models import Label
+from core.errors import ApplicationError
+from inbox import templates_service
+from inbox.models import Channel
+
+
+def _bulk_only(request):
+    if not can_manage_contacts_in_bulk(request.user):
+        raise PermissionDenied("Only supervisors and admins send campaigns.")
+
+
+@require_GET
+def campaign_list(request):
+    _bulk_only(request)
+    campaigns = Campaign.objects.select_related("channel", "template", "created_by")[:100]
+    return render(request, "campaigns/list.html", {"campaigns": [(c, services.progress(c)) for c in campaigns]})
+
+
+def campaign_create(request):
+    _bulk_only(request)
+    source = request.POST if request.method == "POST" else request.GET
+    channels = list(Channel.objects.filter(kind=Channel.Kind.WHATSAPP, is_active=True))
+    channel = next((c for c in channels if str(c.pk) == source.get("channel")), channels[0] if channels else None)
+    templates = list(templates_service.sendable_templates(channel)) if channel else []
+    template = next((t for t in templates if str(t.pk) == source.get("template")), None)
+    filters = {k: source.get(k, "") for k in ("q", "label", "owner")}
+    values = {k: v for k, v in source.items() if k.startswith(("header_", "body_", "button_"))}
+    context = {
+        "channels": channels, "channel": channel, "templates": templates, "template": template, "filters": filters,
+        "labels": Label.objects.all(), "owners": assignable_users(request.user), "name": source.get("name", ""),
+        "count": services.audience(request.user, filters).filter(phones__isnull=False).distinct().count(), "error": "",
+    }
+    if template:
+        context.update(template_fields=templates_service.template_fields(template), template_values=values,
+                       template_preview=templates_service.preview(template, values))
+    if request.method == "POST" and template:
+        try:
+            campaign = services.start(by=request.user, name=source.get("name", ""), channel=channel, template=template, values=values, filters=filters)
+        except ApplicationError as exc:
+            context["error"] = exc.message
+            return render(request, "campaigns/form.html", context, status=422)
+        return redirect("campaigns:detail", campaign.pk)
+    return render(request, "campaigns/form.html", context)
+
+
+def _context(request, pk):
+    _bulk_only(request)
+    campaign = get_object_or_404(Campaign.objects.select_related("channel", "template", "created_by"), pk=pk)
+    recipients = campaign.recipients.select_related("contact", "message").order_by("pk")
+    page = Paginator(recipients, 100).get_page(request.GET.get("page"))
+    rows = [(r, services.result_of(r.status, r.message.status if r.message else None)) for r in page.object_list]
+    return {"campaign": campaign, "progress": services.progress(campaign), "rows": rows, "page": page}
+
+
+@require_GET
+def campaign_detail(request, pk):
+    return render(request, "campaigns/detail.html", _context(request, pk))
+
+
+@require_GET
+def campaign_progress(request, pk):
+    return render(request, "campaigns/detail.html#live", _context(request, pk))
+
+
+@require_POST
+def campaign_cancel(request, pk):
+    campaign = get_object_or_404(Campaign, pk=pk)
+    try:
+        services.cancel(campaign, by=request.user)
+        flash.success(request, "Campaign stopped; messages already queued still go out.")
+    except ApplicationError as exc:
+        flash.error(request, exc.message)
+    return redirect("campaigns:detail", pk)

@@ -1,0 +1,44 @@
+"""The composer's state for a conversation: window, opt-out, templates — computed where it is shown."""
+
+import dataclasses
+
+from django import template
+
+from inbox import outbound, templates_service
+
+register = template.Library()
+
+
+@dataclasses.dataclass
+class ComposerState:
+    window: outbound.WindowState
+    opted_out: str  # the explanation, or ""
+    templates: list
+    free_form: bool
+
+
+def composer_state_for(conversation) -> ComposerState:
+    window = outbound.window_state(conversation)
+    status = outbound.opt_out_of(conversation.contact_id, conversation.channel_id)
+    return ComposerState(
+        window=window,
+        opted_out=outbound.opt_out_explanation(status) if status else "",
+        templates=list(templates_service.sendable_templates(conversation.channel)),
+        free_form=window.open and not status,
+    )
+
+
+@register.simple_tag
+def composer_state(conversation) -> ComposerState:
+    return composer_state_for(conversation)
+
+
+@register.inclusion_tag("inbox/outbound/_contact_actions.html", takes_context=True)
+def contact_outbound_actions(context, contact):
+    """Opt-in/out per number and "start a conversation" on the contact page."""
+    from inbox.models import Channel, OptStatus
+
+    channels = list(Channel.objects.filter(kind=Channel.Kind.WHATSAPP))
+    statuses = {o.channel_id: o for o in OptStatus.objects.filter(contact=contact)}
+    rows = [(c, statuses.get(c.pk), outbound.opt_out_of(contact.pk, c.pk)) for c in channels]
+    return {"contact": contact, "opt_rows": rows, "csrf_token": context.get("csrf_token")}
