@@ -40,31 +40,49 @@ class _Buffer:
         while True:
             self.wake.wait(settings.DIALPLAN_LOG_FLUSH_SECONDS)
             self.wake.clear()
+            close_old_connections()
             self.flush()
 
     def flush(self) -> None:
-        from dialplan.models import DialplanRequest
-
         with self.lock:
             rows, self.rows = self.rows, []
         if not rows:
             return
-        try:
-            close_old_connections()
-            DialplanRequest.objects.bulk_create(rows, batch_size=500)
+        unsaved = _write(rows)
+        if not unsaved:
             self.attempts = 0
+            return
+        self.attempts += 1
+        if threading.current_thread() is self.thread:
+            connection.close()  # reconnect on the next attempt
+        if self.attempts < settings.DIALPLAN_LOG_FLUSH_ATTEMPTS:
+            logger.warning("dialplan log write failed (attempt %s); will retry %s rows", self.attempts, len(unsaved))
+            with self.lock:
+                self.rows[:0] = unsaved
+        else:
+            self.attempts = 0
+            logger.error("dialplan log write failed %s times; rows follow for replay", settings.DIALPLAN_LOG_FLUSH_ATTEMPTS)
+            for row in unsaved:
+                logger.error("dialplan-request-unsaved %s", json.dumps(_as_dict(row), cls=DjangoJSONEncoder))
+
+
+def _write(rows: list) -> list:
+    """Write rows in bulk; if that fails, one by one. Returns the rows that could not be written."""
+    from dialplan.models import DialplanRequest
+
+    try:
+        DialplanRequest.objects.bulk_create(rows, batch_size=500)
+        return []
+    except Exception:
+        logger.exception("dialplan log bulk write failed; writing %s rows one by one", len(rows))
+    unsaved = []
+    for row in rows:
+        row.pk = None
+        try:
+            row.save(force_insert=True)
         except Exception:
-            self.attempts += 1
-            connection.close()
-            if self.attempts < settings.DIALPLAN_LOG_FLUSH_ATTEMPTS:
-                logger.warning("dialplan log write failed (attempt %s); will retry %s rows", self.attempts, len(rows))
-                with self.lock:
-                    self.rows[:0] = rows
-            else:
-                self.attempts = 0
-                logger.exception("dialplan log write failed; rows follow for replay")
-                for row in rows:
-                    logger.error("dialplan-request-unsaved %s", json.dumps(_as_dict(row), cls=DjangoJSONEncoder))
+            unsaved.append(row)
+    return unsaved
 
 
 def _as_dict(row) -> dict:

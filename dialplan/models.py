@@ -385,7 +385,11 @@ class DialplanRequest(models.Model):
         INACTIVE = "inactive", "Dialplan off: default"
         REJECTED = "rejected", "Refused"
 
-    dialplan = models.ForeignKey(Dialplan, null=True, blank=True, on_delete=models.SET_NULL, related_name="requests")
+    # No database constraints: a request answered from rules cached a moment before a dialplan or rule
+    # was deleted must still be logged, and one such row must not fail a whole bulk write.
+    dialplan = models.ForeignKey(
+        Dialplan, null=True, blank=True, on_delete=models.SET_NULL, related_name="requests", db_constraint=False
+    )
     received_at = models.DateTimeField(db_index=True)
     method = models.CharField(max_length=8)
     call_uuid = models.CharField(max_length=100, blank=True, db_index=True)
@@ -394,7 +398,7 @@ class DialplanRequest(models.Model):
     called = models.CharField(max_length=40, blank=True)
     last_dtmf = models.CharField(max_length=40, blank=True)
     params = models.JSONField(default=dict, blank=True)
-    rule = models.ForeignKey(Rule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    rule_pk = models.PositiveBigIntegerField("rule id", null=True, blank=True)
     rule_name = models.CharField(max_length=100, blank=True)
     outcome = models.CharField(max_length=8, choices=Outcome.choices)
     status_code = models.PositiveSmallIntegerField(default=200)

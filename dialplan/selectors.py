@@ -3,8 +3,10 @@ facts for the engine, and request logs."""
 
 import datetime
 import threading
+import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Q
 
 from accounts.models import User
@@ -23,22 +25,37 @@ class LoadedPlan:
     spec: engine.PlanSpec
 
 
-_cache: dict[str, LoadedPlan] = {}
+_cache: dict[str, tuple[float, LoadedPlan]] = {}  # token → (when its revision was last checked, plan)
 _cache_lock = threading.Lock()
 
 
 def plan_for_token(token: str) -> LoadedPlan | None:
-    """The compiled dialplan behind a URL token: one indexed query while its revision is unchanged."""
+    """The compiled dialplan behind a URL token.
+
+    Served from this process's memory; its revision is re-read (one indexed query) at most every
+    DIALPLAN_RULES_RECHECK_SECONDS. Changes saved in this process clear the cache at once (signals),
+    so only other processes may answer from the old rules, for at most that long.
+    """
+    now = time.monotonic()
+    entry = _cache.get(token)
+    if entry is not None and now - entry[0] < settings.DIALPLAN_RULES_RECHECK_SECONDS:
+        return entry[1]
     row = Dialplan.objects.filter(token=token).values_list("pk", "revision").first()
     if row is None:
+        _cache.pop(token, None)
         return None
-    cached = _cache.get(token)
-    if cached is not None and cached.dialplan_id == row[0] and cached.revision == row[1]:
-        return cached
-    loaded = load_plan(Dialplan.objects.get(pk=row[0]))
+    if entry is not None and entry[1].dialplan_id == row[0] and entry[1].revision == row[1]:
+        loaded = entry[1]
+    else:
+        loaded = load_plan(Dialplan.objects.get(pk=row[0]))
     with _cache_lock:
-        _cache[token] = loaded
+        _cache[token] = (now, loaded)
     return loaded
+
+
+def forget_cached_plans() -> None:
+    with _cache_lock:
+        _cache.clear()
 
 
 def load_plan(dialplan: Dialplan) -> LoadedPlan:
@@ -223,6 +240,3 @@ def describe_answer(answer: list) -> list[str]:
             lines.append(f"Go to dialplan {target.name if target else action['api_dialplan']['data']}")
     return lines or ["Nothing: Smartflo's failover destination takes the call"]
 
-
-def users_with_lines():
-    return User.objects.filter(is_active=True).select_related("dialplan_line")

@@ -243,6 +243,8 @@ def clean_recording(recording: Recording) -> None:
 def bump_revisions() -> None:
     """Any change to rules, schedules, regions or agents: every cached rule set is recompiled."""
     Dialplan.objects.update(revision=F("revision") + 1)
+    selectors.forget_cached_plans()
+    transaction.on_commit(selectors.forget_cached_plans)  # a request in between may have cached the old rules
 
 
 def default_answer() -> list:
@@ -337,7 +339,7 @@ def answer_request(token: str, *, method: str, query: dict, body: bytes, content
     log.call_uuid, log.call_id = request.uuid[:100], request.call_id[:100]
     log.caller, log.called, log.last_dtmf = request.caller[:40], request.called[:40], request.last_dtmf[:40]
     outcome = engine.evaluate(loaded.spec, request, selectors.DatabaseFacts(), now)
-    log.rule_id, log.rule_name, log.trace = outcome.rule_id, outcome.rule_name[:100], outcome.trace
+    log.rule_pk, log.rule_name, log.trace = outcome.rule_id, outcome.rule_name[:100], outcome.trace
     error = "; ".join(filter(None, [problem, outcome.error]))
     return _reply(log, started, 200, outcome.answer, outcome.outcome, error=error)
 

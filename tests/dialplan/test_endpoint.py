@@ -232,18 +232,34 @@ def test_deferred_log_writer_writes_in_bulk(client, plan, settings):
     assert DialplanRequest.objects.count() == 3
 
 
-def test_failed_bulk_writes_are_retried_then_logged_in_full(plan, settings, monkeypatch, caplog):
-    settings.DIALPLAN_LOG_FLUSH_ATTEMPTS = 2
-    from dialplan.models import DialplanRequest as Model
-
+def test_a_failed_bulk_write_falls_back_to_single_rows(plan, monkeypatch):
     def fail(*args, **kwargs):
-        raise RuntimeError("disk full")
+        raise RuntimeError("one bad row")
 
-    monkeypatch.setattr(Model.objects, "bulk_create", fail)
-    row = Model(dialplan=plan, received_at=timezone.now(), method="POST", outcome="matched", caller=CALLER)
+    monkeypatch.setattr(DialplanRequest.objects, "bulk_create", fail)
+    logwriter._buffer.rows.append(DialplanRequest(dialplan=plan, received_at=timezone.now(), method="GET", outcome="matched"))
+    logwriter.flush()
+    assert DialplanRequest.objects.count() == 1 and logwriter._buffer.rows == []
+
+
+def test_unwritable_rows_are_retried_then_logged_in_full(plan, settings, monkeypatch, caplog):
+    settings.DIALPLAN_LOG_FLUSH_ATTEMPTS = 2
+    monkeypatch.setattr(logwriter, "_write", lambda rows: list(rows))  # the database refuses everything
+    row = DialplanRequest(dialplan=plan, received_at=timezone.now(), method="POST", outcome="matched", caller=CALLER)
     logwriter._buffer.rows.append(row)
     logwriter.flush()
     assert logwriter._buffer.rows == [row]  # kept for the retry
     logwriter.flush()
     assert logwriter._buffer.rows == []
     assert "dialplan-request-unsaved" in caplog.text and CALLER in caplog.text
+
+
+def test_logs_outlive_deleted_rules_and_dialplans(client, plan):
+    rule = make_rule(plan, "all", action="transfer", transfer_type="ivr", transfer_to="3")
+    post(client, plan, PARAMS)
+    log = DialplanRequest.objects.get()
+    assert log.rule_pk == rule.pk
+    rule.delete()
+    plan.delete()
+    log.refresh_from_db()
+    assert log.dialplan is None and log.rule_name == "all"
