@@ -103,6 +103,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     )
+elif env.bool("DATABASE_POOL", default=False):
+    # Under daphne every request runs on a fresh thread, so CONN_MAX_AGE cannot keep connections:
+    # without a pool each webhook pays a PostgreSQL connect. psycopg's pool (Django ≥ 5.1) keeps them.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DATABASE_POOL_MIN", default=2),
+        "max_size": env.int("DATABASE_POOL_MAX", default=20),
+        "timeout": 10,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -202,6 +211,8 @@ DIALPLAN_DEFAULT_ANSWER = env.json("DIALPLAN_DEFAULT_ANSWER", default=[])
 DIALPLAN_MAX_BODY_BYTES = env.int("DIALPLAN_MAX_BODY_BYTES", default=16 * 1024)
 # How often a server process re-reads a dialplan's revision (saves in the same process apply at once).
 DIALPLAN_RULES_RECHECK_SECONDS = env.float("DIALPLAN_RULES_RECHECK_SECONDS", default=1.0)
+# Threads answering dialplan requests on persistent database connections (0: answer on the request's thread).
+DIALPLAN_ANSWER_THREADS = env.int("DIALPLAN_ANSWER_THREADS", default=4)
 DIALPLAN_LOG_RETENTION_DAYS = env.int("DIALPLAN_LOG_RETENTION_DAYS", default=90)
 DIALPLAN_LOG_DEFERRED = env.bool("DIALPLAN_LOG_DEFERRED", default=True)
 DIALPLAN_LOG_FLUSH_SECONDS = env.float("DIALPLAN_LOG_FLUSH_SECONDS", default=0.5)
