@@ -26,7 +26,7 @@ NOTE_MAX_LENGTH = 4000
 
 def _locked(conversation: Conversation, by: User | None) -> Conversation:
     """Re-read the conversation under a row lock: two agents acting at once apply one after the other."""
-    locked = Conversation.objects.select_for_update().select_related("assignee", "team").get(pk=conversation.pk)
+    locked = Conversation.objects.select_for_update().get(pk=conversation.pk)
     # Checked on the fresh row: the caller's copy may predate a transfer to another team.
     if by is not None and not can_see_conversation(by, locked):
         raise NotAllowed("You cannot act on this conversation.")

@@ -1,7 +1,10 @@
 """Who hears what over the websocket: an agent never receives another team's conversation."""
 
 import pytest
-from asgiref.sync import async_to_sync, sync_to_async
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from core.consumers import EventsConsumer
@@ -9,6 +12,12 @@ from inbox import services
 from tests.inbox.ui_helpers import conversation_for, message_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run_async(scenario, *args):
+    """On a thread of its own: the main thread may already run an event loop (Playwright's)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, scenario(*args)).result(timeout=60)
 
 
 async def connect(user):
@@ -29,7 +38,7 @@ async def events_of(communicator, wait=0.3) -> list[dict]:
 
 
 def test_agent_socket_never_receives_another_teams_conversation(agent, other_agent, supervisor, sales_team, support_team):
-    async_to_sync(_never_another_team)(agent, other_agent, supervisor, sales_team)
+    run_async(_never_another_team, agent, other_agent, supervisor, sales_team)
 
 
 async def _never_another_team(agent, other_agent, supervisor, sales_team):
@@ -49,7 +58,7 @@ async def _never_another_team(agent, other_agent, supervisor, sales_team):
 
 
 def test_moving_a_conversation_tells_the_old_team_it_left_and_the_new_team_it_arrived(agent, other_agent, sales_team, support_team):
-    async_to_sync(_moving)(agent, other_agent, sales_team, support_team)
+    run_async(_moving, agent, other_agent, sales_team, support_team)
 
 
 async def _moving(agent, other_agent, sales_team, support_team):
