@@ -11,7 +11,7 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from dialplan import services
+from dialplan import answer_threads, services
 
 logger = logging.getLogger(__name__)
 
@@ -37,13 +37,14 @@ def answer(request, token):
         if len(body) > limit:
             return _response(services.reject(token, method=method, status=413, error=f"body over {limit} bytes"))
     try:
-        reply = services.answer_request(
+        reply = answer_threads.run(
+            services.answer_request,
             token,
             method=method,
             query=request.GET.dict(),
             body=body,
             content_type=request.content_type or "",
-            headers=request.headers,
+            headers=dict(request.headers),
         )
     except Exception:  # answer_request does not raise; this is the last line of defence
         logger.exception("dialplan %s: unexpected failure", token[:6])

@@ -191,6 +191,9 @@ def test_known_contact_owner_label_region_and_pairs_from_the_database(client, pl
 
     owner_rule = make_rule(plan, "owner", position=2, caller_has_owner="yes", action="transfer_owner")
     assert answer(post(client, plan, PARAMS)) == [{"transfer": {"type": "agent", "data": ["05000001"]}}]
+    from dialplan import selectors
+
+    assert selectors._contact_row.sql and selectors._label_rows.sql  # compiled once, not per call
     owner_rule.delete()
 
     make_rule(plan, "region", position=3, caller_regions="Maharashtra", action="transfer_region")
