@@ -161,7 +161,7 @@ def bodies(rng: random.Random, callers: list[str], n: int) -> list[bytes]:
     return out
 
 
-def load(path: str, payloads: list[bytes], seconds: float) -> tuple[float, list[float], int]:
+def load(path: str, payloads: list[bytes], seconds: float, clients: int = CLIENTS) -> tuple[float, list[float], int]:
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -172,7 +172,7 @@ def load(path: str, payloads: list[bytes], seconds: float) -> tuple[float, list[
         mine, i = [], offset
         while time.perf_counter() < stop_at:
             body = payloads[i % len(payloads)]
-            i += CLIENTS
+            i += clients
             started = time.perf_counter()
             try:
                 conn.request("POST", path, body, {"Content-Type": "application/json"})
@@ -191,7 +191,7 @@ def load(path: str, payloads: list[bytes], seconds: float) -> tuple[float, list[
             latencies.extend(mine)
 
     started = time.perf_counter()
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
@@ -233,10 +233,16 @@ def main():
         for _, path in targets:
             load(path, payloads, 2)  # warm up: connections, compiled rules
         results = {}
+        print(f"throughput, {CLIENTS} concurrent keep-alive clients:")
         for name, path in targets:
             rate, latencies, errors = load(path, payloads, SECONDS)
             results[name] = rate
-            print(f"{name:24s} {rate:8.0f} req/s   p50 {percentile(latencies, 0.5):6.2f} ms   "
+            print(f"  {name:24s} {rate:8.0f} req/s   p50 {percentile(latencies, 0.5):6.2f} ms   "
+                  f"p99 {percentile(latencies, 0.99):6.2f} ms   errors {errors}", flush=True)
+        print("latency, one client (what one Smartflo request waits):")
+        for name, path in targets:
+            rate, latencies, errors = load(path, payloads, SECONDS / 2, clients=1)
+            print(f"  {name:24s} {rate:8.0f} req/s   p50 {percentile(latencies, 0.5):6.2f} ms   "
                   f"p99 {percentile(latencies, 0.99):6.2f} ms   errors {errors}", flush=True)
         print(f"ratio dialplan / bare: {results['dialplan answer'] / results['bare Django JSON view']:.2f} "
               f"({N_CONTACTS} contacts, {N_RULES} rules, {CLIENTS} clients, {SECONDS:.0f} s each, "
