@@ -61,7 +61,7 @@ def unauthorized(missing: bool) -> SandboxError:
 
 def sandbox_channels():
     """Channels whose API base URL points at this sandbox."""
-    return Channel.objects.filter(is_active=True, api_base_url__contains=SANDBOX_PATH).select_related("team")
+    return Channel.objects.filter(is_active=True, api_base_url__contains=SANDBOX_PATH).select_related("team").order_by("-kind", "name")
 
 
 def channel_for_authorization(header: str | None) -> Channel:
