@@ -66,7 +66,7 @@ def process_event(event: WebhookEvent, *, force: bool = False) -> WebhookEvent:
     (processed, ignored) are left alone unless `force`; rejected ones (bad signature) never run.
     """
     with transaction.atomic():
-        event = WebhookEvent.objects.select_for_update().select_related("channel").get(pk=event.pk)
+        event = WebhookEvent.objects.select_for_update(of=("self",)).select_related("channel").get(pk=event.pk)
         if event.status == WebhookEvent.Status.REJECTED:
             return event
         if not force and event.status in (WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED):
