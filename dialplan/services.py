@@ -1,6 +1,7 @@
 """Everything that changes dialplans or answers a call: validation at save, answering Smartflo,
 logging requests, masked pairs, ready-made templates, pruning."""
 
+import dataclasses
 import datetime
 import hmac
 import json
@@ -390,11 +391,12 @@ class SimulatedStep:
 def simulate(dialplan: Dialplan, *, caller: str, called: str, last_dtmf: str = "", uuid: str = "") -> SimulatedStep:
     """What Smartflo would get from this dialplan for this call: the same compiled rules and engine as
     the public view, without writing a log row."""
-    loaded = selectors.load_plan(dialplan)
+    # A draft is simulated as if switched on: seeing what its rules would do is the point.
+    spec = dataclasses.replace(selectors.load_plan(dialplan).spec, active=True)
     request = call_request(
         {"uuid": uuid, "caller_id_number": caller, "call_to_number": called, "last_dtmf": last_dtmf.strip()}
     )
-    outcome = engine.evaluate(loaded.spec, request, selectors.DatabaseFacts(), timezone.now())
+    outcome = engine.evaluate(spec, request, selectors.DatabaseFacts(), timezone.now())
     next_id = answers.next_dialplan_id(outcome.answer)
     recordings = [a["recording"] for a in answers.actions_of(outcome.answer) if "recording" in a]
     return SimulatedStep(

@@ -85,7 +85,7 @@ def simulate(client, plan, **data):
 def test_simulator_follows_a_menu_and_logs_nothing(logged_in, admin_user):
     menu2 = DialplanFactory(name="Sales menu")
     make_rule(menu2, "press 1", dtmf_values="1", action="transfer", transfer_type="agent", transfer_to="05000001")
-    menu1 = DialplanFactory(name="Main menu")
+    menu1 = DialplanFactory(name="Main menu", is_active=False)  # a draft simulates as if on
     make_rule(
         menu1, "welcome", action="recording", recording=RecordingFactory(smartflo_id="156848"),
         collect_dtmf=True, dtmf_max_length=1, next_dialplan=menu2,

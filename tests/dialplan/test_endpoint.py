@@ -79,7 +79,7 @@ def test_wrong_token_is_404_and_logged(client):
 
 
 def test_custom_header_is_checked(client):
-    plan = DialplanFactory(header_key="X-Sampark-Key", header_value="s3cret")
+    plan = DialplanFactory(header_key="x-sampark-key", header_value="s3cret")  # any case, as typed in Smartflo
     make_rule(plan, "all", action="transfer", transfer_type="ivr", transfer_to="1")
     assert post(client, plan, PARAMS).status_code == 403
     assert post(client, plan, PARAMS, HTTP_X_SAMPARK_KEY="wrong").status_code == 403
