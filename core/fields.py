@@ -59,5 +59,6 @@ class EncryptedTextField(models.TextField):
     def formfield(self, **kwargs):
         from core.admin import SecretWidget
 
-        kwargs.setdefault("widget", SecretWidget)
+        # Forced, not defaulted: Django admin passes its own textarea for every TextField subclass.
+        kwargs["widget"] = SecretWidget
         return super().formfield(**kwargs)

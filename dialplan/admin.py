@@ -14,8 +14,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
-from core.admin import KeepSecretsMixin, SecretWidget
-from core.fields import EncryptedTextField
+from core.admin import KeepSecretsMixin
 from dialplan import answers, selectors, services
 from dialplan.models import (
     AgentLine,
@@ -109,7 +108,6 @@ class DialplanAdmin(KeepSecretsMixin, admin.ModelAdmin):
     inlines = [RuleInline]
     readonly_fields = ["smartflo_setup", "setup_checklist", "recent_requests"]
     # Admin maps every TextField to a textarea; the header value is a secret and stays masked.
-    formfield_overrides = {EncryptedTextField: {"widget": SecretWidget}}
     fieldsets = [
         (None, {"fields": ["name", "description", "is_active", "numbers"]}),
         ("In Smartflo", {"fields": ["smartflo_setup", "smartflo_id", "method", "header_key", "header_value"]}),

@@ -27,3 +27,18 @@ def test_empty_secret_box_means_keep():
     widget = SecretWidget()
     assert widget.value_omitted_from_data({"token": ""}, {}, "token")
     assert widget.value_from_datadict({"token": "new"}, {}, "token") == "new"
+
+
+def test_any_django_admin_form_masks_encrypted_fields(rf, admin_user):
+    """Admin's own TextField textarea must not win over the secret widget, with no per-admin override."""
+    from django.contrib import admin
+
+    from inbox.models import Channel
+
+    channel = Channel.objects.create(name="Main", phone_number="+919876500001", access_token="jwt-very-secret-abcd1234")
+    request = rf.get("/")
+    request.user = admin_user
+    form_class = admin.ModelAdmin(Channel, admin.site).get_form(request, channel)
+    html = str(form_class(instance=channel)["access_token"])
+    assert "jwt-very-secret" not in html
+    assert 'type="password"' in html and "1234" in html  # only the masked tail
