@@ -169,10 +169,28 @@ async def run(args, channel, cookies):
             if at >= after:
                 return at
 
+    from channels.layers import get_channel_layer
+
+    from accounts.selectors import team_group
+
+    layer = get_channel_layer()
     for i in range(args.warmup + args.messages):
+        started = time.perf_counter()
+        if args.direct:  # only the fan-out: what publish() hands the channel layer after commit
+            await layer.group_send(team_group(channel.team_id), {
+                "type": "event.message", "id": secrets.token_hex(16), "event": "message.created",
+                "ts": str(time.time()), "payload": {"message": i, "conversation": 0},
+            })
+            done, pending = await asyncio.wait([asyncio.ensure_future(arrival(q, started)) for q in queues], timeout=5)
+            if i >= args.warmup:
+                latencies += [(task.result() - started) * 1000 for task in done]
+                missed += len(pending)
+            for task in pending:
+                task.cancel()
+            await asyncio.sleep(args.gap / 1000)
+            continue
         body = webhook_body(i)
         headers = {SIGNATURE_HEADER: sign(body, channel.partner_token), "Content-Type": "application/json"}
-        started = time.perf_counter()
         response = await loop.run_in_executor(None, lambda: session.post(url, data=body, headers=headers, timeout=10))
         if response.status_code != 200:
             raise RuntimeError(f"webhook answered {response.status_code}: {response.text}")
@@ -206,6 +224,7 @@ def main():
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--gap", type=float, default=20, help="ms between webhooks")
     parser.add_argument("--port", type=int, default=8201)
+    parser.add_argument("--direct", action="store_true", help="skip webhook and ingest: time publish → browser only")
     args = parser.parse_args()
 
     ensure_database()
@@ -239,13 +258,14 @@ def main():
             except subprocess.TimeoutExpired:
                 process.kill()
 
-    print(f"webhook → browser event, {args.agents} websockets, {args.messages} webhooks ({len(latencies)} deliveries, {missed} missed)")
+    print(f"{'publish' if args.direct else 'webhook'} → browser event, {args.agents} websockets, {args.messages} {'events' if args.direct else 'webhooks'} ({len(latencies)} deliveries, {missed} missed)")
     print(f"  daphne + celery worker (threads, 4) + Redis channel layer + {DATABASE_URL.split('://')[0]}")
     print(
         f"  p50 {statistics.median(latencies):.1f} ms   p90 {percentile(latencies, 90):.1f} ms   "
         f"p99 {percentile(latencies, 99):.1f} ms   max {max(latencies):.1f} ms"
     )
-    print(f"  (the webhook's own HTTP answer: p50 {statistics.median(answered):.1f} ms, p99 {percentile(answered, 99):.1f} ms)")
+    if answered:
+        print(f"  (the webhook's own HTTP answer: p50 {statistics.median(answered):.1f} ms, p99 {percentile(answered, 99):.1f} ms)")
 
 
 if __name__ == "__main__":
