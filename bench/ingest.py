@@ -1,0 +1,204 @@
+"""Webhook ingest throughput and ack latency, against a bare-insert ceiling measured in the same run.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sampark_ingest_bench REDIS_URL=redis://127.0.0.1:6379/0 \
+        .venv/bin/python bench/ingest.py [--messages 3000] [--concurrency 8] [--workers 2]
+
+Starts daphne (the production server) on 127.0.0.1:8100 with BENCH_ENDPOINTS=true and, with
+--workers > 0, that many Celery worker processes (the production shape); --workers 0 processes events
+on in-process threads instead. Then, over loopback only:
+
+1. bare: POSTs N bodies to /webhooks/bench-bare/, a Django view that only inserts the raw body
+   (the ceiling for "a Django view that stores a webhook");
+2. ingest: POSTs N signed WhatsApp payloads (the shared fixtures' inbound shapes with fresh ids,
+   from 500 customers) to the channel's real webhook URL, then waits until every event is applied.
+
+Prints requests/s and ack p50/p99 for both, sustained ingest messages/s (first POST → last event
+applied, every message stored), and the ratio ingest/bare. Goal: ratio ≥ 0.4, ack p99 < 50 ms.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+HOST, PORT = "127.0.0.1", int(os.environ.get("BENCH_PORT", 8100))
+FIXTURES = ROOT.parent / "shared" / "fixtures"
+SHAPES = ["wa_in_text.json", "wa_in_text_referral_ctwa.json", "wa_in_location.json", "wa_in_interactive_button_reply.json",
+          "wa_in_interactive_list_reply.json", "wa_in_button_template_quick_reply.json", "wa_in_contacts.json", "wa_in_order.json",
+          "wa_in_reply_context.json"]
+PARTNER_TOKEN = "bench-partner-token"
+ENCRYPTION_KEY = "c2FtcGFyay1kZXYta2V5LW5vdC1mb3ItcHJvZHVjdGk="
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="Celery worker processes (needs REDIS_URL); 0 = in-process")
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        sys.exit("Set DATABASE_URL to a PostgreSQL database (it is written to).")
+    if args.workers and not os.environ.get("REDIS_URL"):
+        sys.exit("--workers needs REDIS_URL (the Celery broker); use --workers 0 without it.")
+
+    env = {**os.environ, "DEBUG": "false", "SECRET_KEY": "bench", "FIELD_ENCRYPTION_KEY": ENCRYPTION_KEY,
+           "ALLOWED_HOSTS": HOST, "BENCH_ENDPOINTS": "true", "LOG_LEVEL": "WARNING", "CONN_MAX_AGE": "0",
+           "SANDBOX_ENABLED": "false", "CHANNELS_PREFIX": "bench-ingest",
+           }
+    if not args.workers:
+        env["CELERY_TASK_ALWAYS_EAGER"] = "true"
+    os.environ.update({k: env[k] for k in ("DEBUG", "SECRET_KEY", "FIELD_ENCRYPTION_KEY", "ALLOWED_HOSTS", "SANDBOX_ENABLED")})
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    token = prepare_channel()
+
+    python = str(ROOT / ".venv" / "bin" / "python")
+    # The pool is for daphne (a fresh thread per request); Celery's forked workers keep their own connections.
+    web_env = {**env, "DATABASE_POOL": os.environ.get("DATABASE_POOL", "true")}
+    processes = [subprocess.Popen([python, "-m", "daphne", "-b", HOST, "-p", str(PORT), "config.asgi:application"],
+                                  cwd=ROOT, env=web_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)]
+    if args.workers:
+        processes.append(subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "celery"), "-A", "config", "worker", "--loglevel=WARNING", f"--concurrency={args.workers}",
+             "--pool=prefork", "-Q", "celery", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=ROOT, env={**env, "CONN_MAX_AGE": "600"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    try:
+        wait_for_server()
+        rng = random.Random(7)
+        warm = [(f"/webhooks/bench-bare/", b"{}", {})] * 200
+        run(warm, args.concurrency)
+
+        bare_bodies = [payload(rng, i, "bare") for i in range(args.messages)]
+        bare = run([("/webhooks/bench-bare/", body, {}) for body in bare_bodies], args.concurrency)
+
+        from inbox.models import WebhookEvent
+        from inbox.providers.tata_whatsapp import sign
+
+        bodies = [payload(rng, i, "ingest") for i in range(args.messages)]
+        requests_ = [(f"/webhooks/tata/{token}/", body, {"x-hub-signature-256": sign(body, PARTNER_TOKEN)}) for body in bodies]
+        started = time.perf_counter()
+        ingest = run(requests_, args.concurrency)
+        pending = WebhookEvent.objects.filter(source="tata_whatsapp", status="received")
+        deadline = time.perf_counter() + 300
+        while pending.exists() and time.perf_counter() < deadline:
+            time.sleep(0.05)
+        applied = time.perf_counter() - started
+        report(args, bare, ingest, applied)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def prepare_channel() -> str:
+    from contacts.models import Contact
+    from inbox.models import Channel, Conversation, WebhookEvent
+
+    channel, _ = Channel.objects.update_or_create(
+        kind="whatsapp", phone_number="+919876509999",
+        defaults={"name": "Bench", "partner_token": PARTNER_TOKEN, "access_token": "bench", "api_base_url": "http://127.0.0.1:9"},
+    )
+    Conversation.objects.filter(channel=channel).delete()
+    Contact.objects.filter(name__startswith="Bench customer").delete()
+    WebhookEvent.objects.filter(source__in=["tata_whatsapp", "bench"]).delete()
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE inbox_webhookevent") if connection.vendor == "postgresql" else None
+    return channel.webhook_token
+
+
+def payload(rng: random.Random, index: int, run_name: str) -> bytes:
+    data = json.loads((FIXTURES / rng.choice(SHAPES)).read_bytes())
+    customer = 919800000000 + rng.randrange(500)
+    data["contacts"][0].update(wa_id=str(customer), profile={"name": f"Bench customer {customer}"})
+    data["messages"].update({"from": str(customer), "id": f"wamid.BENCH-{run_name}-{time.time_ns()}-{index}",
+                             "timestamp": str(int(time.time()))})
+    return json.dumps(data).encode()
+
+
+def wait_for_server():
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            connection = http.client.HTTPConnection(HOST, PORT, timeout=2)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("daphne did not start on %s:%s" % (HOST, PORT))
+
+
+def run(requests_: list, concurrency: int) -> dict:
+    """POST every request over `concurrency` keep-alive connections; latencies in ms."""
+    latencies, statuses, lock = [], {}, threading.Lock()
+    queue = list(reversed(requests_))
+
+    def worker():
+        connection = http.client.HTTPConnection(HOST, PORT, timeout=30)
+        while True:
+            with lock:
+                if not queue:
+                    break
+                path, body, headers = queue.pop()
+            began = time.perf_counter()
+            connection.request("POST", path, body=body, headers={"Content-Type": "application/json", **headers})
+            response = connection.getresponse()
+            response.read()
+            took = (time.perf_counter() - began) * 1000
+            with lock:
+                latencies.append(took)
+                statuses[response.status] = statuses.get(response.status, 0) + 1
+        connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    latencies.sort()
+    return {
+        "n": len(latencies), "rps": len(latencies) / elapsed, "p50": statistics.median(latencies),
+        "p99": latencies[int(len(latencies) * 0.99) - 1], "statuses": statuses, "elapsed": elapsed,
+    }
+
+
+def report(args, bare, ingest, applied):
+    from inbox.models import Message, WebhookEvent
+
+    stored = Message.objects.filter(channel__phone_number="+919876509999", provider_message_id__startswith="wamid.BENCH-ingest").count()
+    outcomes = dict(WebhookEvent.objects.filter(source="tata_whatsapp").values_list("status").annotate(n=__import__("django.db.models", fromlist=["Count"]).Count("id")))
+    sustained = stored / applied
+    mode = f"{args.workers} Celery worker process(es)" if args.workers else "in-process threads"
+    print(f"ingest bench: {args.messages} messages, {args.concurrency} concurrent connections, daphne + {mode}, PostgreSQL")
+    print(f"  bare insert : {bare['rps']:7.0f} req/s   ack p50 {bare['p50']:5.1f} ms   p99 {bare['p99']:5.1f} ms   {bare['statuses']}")
+    print(f"  ingest ack  : {ingest['rps']:7.0f} req/s   ack p50 {ingest['p50']:5.1f} ms   p99 {ingest['p99']:5.1f} ms   {ingest['statuses']}")
+    print(f"  ingest applied: {stored}/{args.messages} messages stored in {applied:.2f} s → sustained {sustained:.0f} messages/s  events {outcomes}")
+    print(f"  ratio (sustained ingest / bare insert): {sustained / bare['rps']:.2f}   goal ≥ 0.40, ack p99 < 50 ms")
+
+
+if __name__ == "__main__":
+    main()
