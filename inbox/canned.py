@@ -7,7 +7,7 @@ wins over a shared one with the same shortcut.
 import re
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils.text import slugify
 
 from accounts.models import User
@@ -43,7 +43,7 @@ def expand(user: User, text: str) -> str:
     if not match:
         return text
     shortcut = match.group(1).lower()
-    reply = available(user).filter(shortcut=shortcut).order_by("-owner_id").first()  # own (non-null) first
+    reply = available(user).filter(shortcut=shortcut).order_by(F("owner_id").desc(nulls_last=True)).first()  # own first
     return reply.body if reply else text
 
 

@@ -500,7 +500,7 @@ def _claim(message_id: int) -> SendAttempt | None:
         message.status = Message.Status.SENDING
         message.status_updated_at = now
         message.save(update_fields=["status", "status_updated_at"])
-        events.message_updated(message)
+        # No event: queued and sending look the same to an agent (a clock); "sent" follows in moments.
     attempt.message = message
     return attempt
 

@@ -56,7 +56,7 @@ def test_events_announce_created_and_each_status(conversation, agent, django_cap
     names = [c.args[0] for c in publish.call_args_list]
     statuses = [c.args[1].get("status") for c in publish.call_args_list if c.args[0] == "message.updated"]
     assert names[0] == "message.created"
-    assert statuses == ["sending", "sent"]
+    assert statuses == ["sent"]
 
 
 @responses.activate
