@@ -155,6 +155,18 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# One cache for every process (the webhook's drain flag, rate-limit buckets): Redis in production.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env("CHANNELS_PREFIX", default="sampark"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # Celery: with a broker, real workers; without, tasks run in-process (still after commit).
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
@@ -165,6 +177,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    # Webhook events a crashed worker left `received` are applied (the webhook queues drains itself).
+    "drain-webhook-events": {"task": "inbox.drain_webhook_events", "schedule": 60.0},
     # Snoozed conversations reopen when their time comes.
     "wake-snoozed-conversations": {"task": "inbox.wake_snoozed_conversations", "schedule": 60.0},
     # Dialplan request logs older than DIALPLAN_LOG_RETENTION_DAYS are deleted nightly.

@@ -30,6 +30,7 @@ import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
+from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -59,48 +60,96 @@ class Ignored(Exception):
 # ================================================================ entry point
 
 
+SETTLED_FIELDS = ["status", "error", "attempts", "processed_at"]
+DRAIN_BATCH = 50
+DRAIN_FLAG = "inbox:drain-queued"
+DRAIN_FLAG_SECONDS = 30
+
+
 def process_event(event: WebhookEvent, *, force: bool = False) -> WebhookEvent:
-    """Apply a stored event and record the outcome on it. Safe to call again (replay) at any time.
+    """Apply one stored event and record the outcome on it. Safe to call again (replay) at any time.
 
     Locks the event row so a replay and a worker never apply it side by side. Already-settled events
     (processed, ignored) are left alone unless `force`; rejected ones (bad signature) never run.
     """
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # The raw event was committed durably before we got here; if this commit is lost in a
-            # crash the event is still `received` and a replay redoes it. So skip the fsync wait.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        _skip_commit_wait()
         event = WebhookEvent.objects.select_for_update(of=("self",)).select_related("channel").get(pk=event.pk)
         if event.status == WebhookEvent.Status.REJECTED:
             return event
         if not force and event.status in (WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED):
             return event
-        event.attempts += 1
-        try:
-            with transaction.atomic():  # a failure undoes the partial rows but keeps the event
-                ignored_because = _apply(event)
-        except Ignored as exc:
-            event.status, event.error = WebhookEvent.Status.IGNORED, str(exc)
-        except Unprocessable as exc:
-            event.status, event.error = WebhookEvent.Status.UNPROCESSABLE, str(exc)
-        except Exception as exc:  # a bug or a shape we did not foresee: keep it for a replay after the fix
-            logger.exception("webhook event %s could not be processed", event.pk)
-            event.status, event.error = WebhookEvent.Status.UNPROCESSABLE, f"{exc.__class__.__name__}: {exc}"
-        else:
-            if ignored_because:
-                event.status, event.error = WebhookEvent.Status.IGNORED, ignored_because
-            else:
-                event.status, event.error = WebhookEvent.Status.PROCESSED, ""
-        event.processed_at = timezone.now()
-        event.save(update_fields=["status", "error", "attempts", "processed_at"])
+        _apply_and_settle(event)
+        event.save(update_fields=SETTLED_FIELDS)
     return event
 
 
-def process_event_id(event_id: int) -> None:
-    event = WebhookEvent.objects.filter(pk=event_id).first()
-    if event is not None:
-        process_event(event)
+def schedule_drain() -> None:
+    """Ask for a drain of `received` events, unless one is already queued (the webhook's fast path).
+
+    A drain clears the flag before it looks for work, so an event stored after its last look always
+    finds the flag clear and queues the next drain. The flag lives in the shared cache (Redis in
+    production); its expiry and the periodic drain cover a queued drain that never ran.
+    """
+    from inbox.tasks import drain_webhook_events
+
+    if cache.add(DRAIN_FLAG, 1, timeout=DRAIN_FLAG_SECONDS):
+        enqueue(drain_webhook_events)
+
+
+def drain_received(*, batch_size: int = DRAIN_BATCH) -> int:
+    """Apply every `received` event, oldest first, a batch per transaction; returns how many.
+
+    Batches are claimed with FOR UPDATE SKIP LOCKED, so several workers drain side by side without
+    waiting on each other, and one commit covers a batch (under light load a batch is one event, so
+    nothing waits for company). Each event still applies in its own savepoint: one bad payload is
+    recorded as unprocessable and never undoes its neighbours.
+    """
+    cache.delete(DRAIN_FLAG)
+    done = 0
+    while True:
+        with transaction.atomic():
+            _skip_commit_wait()
+            batch = list(
+                WebhookEvent.objects.select_for_update(of=("self",), skip_locked=True)
+                .select_related("channel")
+                .filter(status=WebhookEvent.Status.RECEIVED)
+                .order_by("pk")[:batch_size]
+            )
+            if not batch:
+                return done
+            for event in batch:
+                _apply_and_settle(event)
+            WebhookEvent.objects.bulk_update(batch, SETTLED_FIELDS)
+        done += len(batch)
+
+
+def _skip_commit_wait() -> None:
+    if connection.vendor == "postgresql":
+        # The raw event was committed durably before we got here; if this commit is lost in a crash
+        # the event is still `received` and the next drain or a replay redoes it. So skip the fsync wait.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def _apply_and_settle(event: WebhookEvent) -> None:
+    event.attempts += 1
+    try:
+        with transaction.atomic():  # a failure undoes the partial rows but keeps the event
+            ignored_because = _apply(event)
+    except Ignored as exc:
+        event.status, event.error = WebhookEvent.Status.IGNORED, str(exc)
+    except Unprocessable as exc:
+        event.status, event.error = WebhookEvent.Status.UNPROCESSABLE, str(exc)
+    except Exception as exc:  # a bug or a shape we did not foresee: keep it for a replay after the fix
+        logger.exception("webhook event %s could not be processed", event.pk)
+        event.status, event.error = WebhookEvent.Status.UNPROCESSABLE, f"{exc.__class__.__name__}: {exc}"
+    else:
+        if ignored_because:
+            event.status, event.error = WebhookEvent.Status.IGNORED, ignored_because
+        else:
+            event.status, event.error = WebhookEvent.Status.PROCESSED, ""
+    event.processed_at = timezone.now()
 
 
 def _apply(event: WebhookEvent) -> str | None:

@@ -69,12 +69,13 @@ def reconcile_message(message_id: int) -> None:
 # ---------------------------------------------------------------- ingest (inbox.ingest, inbox.media)
 
 
-@shared_task(name="inbox.process_webhook_event", acks_late=True, reject_on_worker_lost=True)
-def process_webhook_event(event_id: int) -> None:
-    """Apply a stored webhook event. A crash leaves it `received`; `manage.py replay_webhooks` finds it."""
+@shared_task(name="inbox.drain_webhook_events", acks_late=True, reject_on_worker_lost=True)
+def drain_webhook_events() -> int:
+    """Apply every stored `received` webhook event (queued by the webhook; also run every minute, so a
+    crash that left events behind heals by itself)."""
     from inbox import ingest
 
-    ingest.process_event_id(event_id)
+    return ingest.drain_received()
 
 
 @shared_task(name="inbox.download_attachment", acks_late=True, reject_on_worker_lost=True)

@@ -2,9 +2,10 @@
 
 One URL per channel (`/webhooks/tata/<token>/`, shown in admin): the unguessable token picks the
 channel, `x-hub-signature-256` proves the body came from Tata. The raw request is stored as a
-WebhookEvent before anything parses it, then handed to ingest through `enqueue` (after commit: a
-Celery worker with a broker, in-process otherwise), so the answer goes back at once. A worker that
-dies leaves the event `received`, and `manage.py replay_webhooks` applies it later. Answers, in the
+WebhookEvent before anything parses it, and the answer goes back at once; ingest drains `received`
+events in batches off the request (`inbox.ingest.schedule_drain`: a Celery worker with a broker,
+in-process otherwise). A worker that dies leaves events `received`; the periodic drain and
+`manage.py replay_webhooks` apply them later. Answers, in the
 provider's language:
 
 - 200 for anything stored (even a shape we cannot read yet: it is kept for replay)
@@ -22,10 +23,9 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from core.tasks import enqueue
+from inbox import ingest
 from inbox.models import Channel, WebhookEvent
 from inbox.providers import tata_whatsapp
-from inbox.tasks import process_webhook_event
 
 # Enough to debug a delivery; never cookies or credentials.
 KEPT_HEADERS = ("Content-Type", "Content-Length", "User-Agent", "X-Hub-Signature-256", "X-Forwarded-For", "X-Request-Id")
@@ -83,7 +83,7 @@ def tata_webhook(request: HttpRequest, token: str) -> JsonResponse:
         return _answer(400, "The body is not JSON.", event=event.pk)
 
     event.save(force_insert=True)
-    enqueue(process_webhook_event, event.pk)
+    ingest.schedule_drain()
     return _answer(200, "stored", event=event.pk)
 
 

@@ -151,7 +151,7 @@ def test_replay_applies_an_unprocessable_event_after_the_fix(deliver, monkeypatc
 
 
 def test_a_crash_before_processing_leaves_the_event_received_for_replay(client, channel, monkeypatch, django_capture_on_commit_callbacks):
-    monkeypatch.setattr("inbox.webhooks.enqueue", lambda *args: None)  # the worker died
+    monkeypatch.setattr("inbox.ingest.enqueue", lambda *args: None)  # the worker died
     assert post_fixture(client, channel, "wa_in_text.json").status_code == 200
     event = WebhookEvent.objects.get()
     assert event.status == WebhookEvent.Status.RECEIVED
