@@ -7,6 +7,7 @@ Failures raise TataError; `retryable` tells a task whether trying again later ca
 
 import hashlib
 import hmac
+import threading
 from urllib.parse import urlsplit
 
 import requests
@@ -61,9 +62,20 @@ def error_from_response(response: requests.Response) -> TataError:
     return error
 
 
+_local = threading.local()
+
+
+def _session() -> requests.Session:
+    """One keep-alive session per thread: a send reuses its TLS connection instead of opening one."""
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = _local.session = requests.Session()
+    return session
+
+
 def _request(method: str, url: str, *, timeout=DEFAULT_TIMEOUT, **kwargs) -> requests.Response:
     try:
-        response = requests.request(method, url, timeout=timeout, **kwargs)
+        response = _session().request(method, url, timeout=timeout, **kwargs)
     except requests.Timeout as exc:
         raise TataError(f"Tata did not answer in time ({exc.__class__.__name__})", retryable=True) from exc
     except requests.RequestException as exc:

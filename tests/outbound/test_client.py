@@ -224,11 +224,11 @@ def test_ok_without_id_is_an_error():
 def test_every_request_has_a_timeout(monkeypatch):
     seen = []
 
-    def fake_request(method, url, **kwargs):
+    def fake_request(session, method, url, **kwargs):
         seen.append(kwargs.get("timeout"))
         raise requests.ConnectionError("refused")
 
-    monkeypatch.setattr(tata.requests, "request", fake_request)
+    monkeypatch.setattr(tata.requests.Session, "request", fake_request)
     calls = [
         _send,
         lambda: tata.upload_media(BASE, TOKEN, file_name="a", content=b"x", mime_type="image/png"),
