@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.cache import cache
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from contacts.models import Contact, ContactPhone
@@ -61,7 +61,10 @@ class Ignored(Exception):
 
 
 SETTLED_FIELDS = ["status", "error", "attempts", "processed_at"]
-DRAIN_BATCH = 50
+DRAIN_BATCH = 20
+# A deadlock or lock timeout with a concurrent drain is not the payload's fault: the event stays
+# `received` and is tried again, up to this many attempts in all.
+TRANSIENT_ATTEMPTS = 5
 DRAIN_FLAG = "inbox:drain-queued"
 DRAIN_FLAG_SECONDS = 30
 
@@ -141,6 +144,11 @@ def _apply_and_settle(event: WebhookEvent) -> None:
         event.status, event.error = WebhookEvent.Status.IGNORED, str(exc)
     except Unprocessable as exc:
         event.status, event.error = WebhookEvent.Status.UNPROCESSABLE, str(exc)
+    except OperationalError as exc:
+        retry = event.attempts < TRANSIENT_ATTEMPTS
+        logger.warning("webhook event %s: %s (%s)", event.pk, exc, "will retry" if retry else "giving up")
+        event.status = WebhookEvent.Status.RECEIVED if retry else WebhookEvent.Status.UNPROCESSABLE
+        event.error = f"{exc.__class__.__name__}: {exc}"
     except Exception as exc:  # a bug or a shape we did not foresee: keep it for a replay after the fix
         logger.exception("webhook event %s could not be processed", event.pk)
         event.status, event.error = WebhookEvent.Status.UNPROCESSABLE, f"{exc.__class__.__name__}: {exc}"
@@ -149,7 +157,7 @@ def _apply_and_settle(event: WebhookEvent) -> None:
             event.status, event.error = WebhookEvent.Status.IGNORED, ignored_because
         else:
             event.status, event.error = WebhookEvent.Status.PROCESSED, ""
-    event.processed_at = timezone.now()
+    event.processed_at = None if event.status == WebhookEvent.Status.RECEIVED else timezone.now()
 
 
 def _apply(event: WebhookEvent) -> str | None:

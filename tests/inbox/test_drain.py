@@ -57,3 +57,35 @@ def test_periodic_drain_heals_events_a_dead_worker_left_behind():
     _store(channel, fixture_bytes("wa_in_text.json"))
     assert drain_webhook_events.apply().get() == 1
     assert WebhookEvent.objects.get().status == "processed"
+
+
+def test_a_deadlock_leaves_the_event_received_and_it_is_retried(monkeypatch):
+    from django.db import OperationalError
+
+    channel = make_channel()
+    event = _store(channel, fixture_bytes("wa_in_text.json"))
+    real_apply, failures = ingest._apply, []
+
+    def deadlocking_twice(event):
+        if len(failures) < 2:
+            failures.append(1)
+            raise OperationalError("deadlock detected")
+        return real_apply(event)
+
+    monkeypatch.setattr(ingest, "_apply", deadlocking_twice)
+    ingest.drain_received()
+    event.refresh_from_db()
+    assert (event.status, event.attempts) == ("processed", 3)
+    assert Message.objects.count() == 1
+
+
+def test_a_lasting_database_error_ends_unprocessable_after_bounded_attempts(monkeypatch):
+    from django.db import OperationalError
+
+    channel = make_channel()
+    event = _store(channel, fixture_bytes("wa_in_text.json"))
+    monkeypatch.setattr(ingest, "_apply", lambda event: (_ for _ in ()).throw(OperationalError("lock timeout")))
+    ingest.drain_received()
+    event.refresh_from_db()
+    assert (event.status, event.attempts) == ("unprocessable", ingest.TRANSIENT_ATTEMPTS)
+    assert "lock timeout" in event.error
