@@ -14,6 +14,11 @@ on in-process threads instead. Then, over loopback only:
 
 Prints requests/s and ack p50/p99 for both, sustained ingest messages/s (first POST → last event
 applied, every message stored), and the ratio ingest/bare. Goal: ratio ≥ 0.4, ack p99 < 50 ms.
+
+3. ack latency at a steady offered load (--rate requests/s, open loop: each request has a scheduled
+   send time and its latency counts from then, so a stall is not hidden by the sender waiting). At
+   saturation (phases 1–2) latency is only concurrency ÷ throughput (Little's law), so the ack goal is
+   judged here, for both the bare view and the real webhook, with the workers applying in parallel.
 """
 
 import argparse
@@ -46,6 +51,8 @@ def main():
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2, help="Celery worker processes (needs REDIS_URL); 0 = in-process")
+    parser.add_argument("--rate", type=float, default=50, help="offered requests/s for the steady-load ack phase")
+    parser.add_argument("--paced-seconds", type=float, default=10)
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("Set DATABASE_URL to a PostgreSQL database (it is written to).")
@@ -100,6 +107,21 @@ def main():
             time.sleep(0.05)
         applied = time.perf_counter() - started
         report(args, bare, ingest, applied)
+
+        count = int(args.rate * args.paced_seconds)
+        paced_bare = paced([("/webhooks/bench-bare/", payload(rng, i, "paced-bare"), {}) for i in range(count)], args.rate)
+        paced_bodies = [payload(rng, i, "paced") for i in range(count)]
+        paced_ingest = paced(
+            [(f"/webhooks/tata/{token}/", b, {"x-hub-signature-256": sign(b, PARTNER_TOKEN)}) for b in paced_bodies], args.rate
+        )
+        deadline = time.perf_counter() + 120
+        while pending.exists() and time.perf_counter() < deadline:
+            time.sleep(0.05)
+        print(f"  steady load, {args.rate:.0f} req/s offered for {args.paced_seconds:.0f} s (open loop):")
+        for name, result in (("bare insert", paced_bare), ("ingest ack", paced_ingest)):
+            print(f"    {name:<12}: ack p50 {result['p50']:5.1f} ms   p99 {result['p99']:5.1f} ms   {result['statuses']}")
+        late = pending.count()
+        print(f"    every paced message applied: {'yes' if not late else f'no, {late} still received'}")
     finally:
         for process in processes:
             process.terminate()
@@ -184,6 +206,41 @@ def run(requests_: list, concurrency: int) -> dict:
         "n": len(latencies), "rps": len(latencies) / elapsed, "p50": statistics.median(latencies),
         "p99": latencies[int(len(latencies) * 0.99) - 1], "statuses": statuses, "elapsed": elapsed,
     }
+
+
+def paced(requests_: list, rate: float, connections: int = 16) -> dict:
+    """Send at a fixed rate over a pool of keep-alive connections; latency counts from the scheduled time."""
+    latencies, statuses, lock = [], {}, threading.Lock()
+    start = time.perf_counter() + 0.2
+    schedule = [(start + index / rate, request) for index, request in enumerate(requests_)]
+    queue = list(reversed(schedule))
+
+    def worker():
+        connection = http.client.HTTPConnection(HOST, PORT, timeout=30)
+        while True:
+            with lock:
+                if not queue:
+                    break
+                due, (path, body, headers) = queue.pop()
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            connection.request("POST", path, body=body, headers={"Content-Type": "application/json", **headers})
+            response = connection.getresponse()
+            response.read()
+            took = (time.perf_counter() - due) * 1000
+            with lock:
+                latencies.append(took)
+                statuses[response.status] = statuses.get(response.status, 0) + 1
+        connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    latencies.sort()
+    return {"p50": statistics.median(latencies), "p99": latencies[int(len(latencies) * 0.99) - 1], "statuses": statuses}
 
 
 def report(args, bare, ingest, applied):
