@@ -1,9 +1,10 @@
+import copy
 import secrets
 import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, OrderBy, Q
 from django.urls import reverse
 
 from core.fields import EncryptedTextField
@@ -48,6 +49,23 @@ class Channel(models.Model):
         return settings.PUBLIC_BASE_URL + reverse("webhooks:tata", args=[self.webhook_token])
 
 
+class NullsLastIndex(models.Index):
+    """An index whose DESC NULLS LAST columns serve `ORDER BY … DESC NULLS LAST` on PostgreSQL.
+
+    SQLite refuses NULLS LAST in an index definition, and needs no such index: its DESC order puts
+    NULLs last already. There the modifier is dropped.
+    """
+
+    def create_sql(self, model, schema_editor, using="", **kwargs):
+        if schema_editor.connection.vendor != "sqlite":
+            return super().create_sql(model, schema_editor, using=using, **kwargs)
+        plain = copy.copy(self)
+        plain.expressions = tuple(
+            OrderBy(e.expression, descending=e.descending) if isinstance(e, OrderBy) else e for e in self.expressions
+        )
+        return models.Index.create_sql(plain, model, schema_editor, using=using, **kwargs)
+
+
 class Conversation(models.Model):
     """The one thread between a contact and a business number; reopened when the contact writes again."""
 
@@ -76,11 +94,13 @@ class Conversation(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["channel", "contact"], name="conversation_unique_contact_channel")]
+        # The list is ordered newest activity first with never-messaged conversations last; the
+        # indexes must say NULLS LAST too, or PostgreSQL sorts every visible row to show thirty.
         indexes = [
-            models.Index(fields=["status", "-last_message_at", "-id"], name="conv_status_recent"),
-            models.Index(fields=["assignee", "status", "-last_message_at"], name="conv_assignee_recent"),
-            models.Index(fields=["team", "status", "-last_message_at"], name="conv_team_recent"),
-            models.Index(fields=["-last_message_at", "-id"], name="conv_recent"),
+            NullsLastIndex(F("last_message_at").desc(nulls_last=True), F("id").desc(), name="conv_recent"),
+            NullsLastIndex("status", F("last_message_at").desc(nulls_last=True), F("id").desc(), name="conv_status_recent"),
+            NullsLastIndex("assignee", F("last_message_at").desc(nulls_last=True), F("id").desc(), name="conv_assignee_recent"),
+            NullsLastIndex("team", F("last_message_at").desc(nulls_last=True), F("id").desc(), name="conv_team_recent"),
         ]
 
     def __str__(self):
