@@ -37,6 +37,7 @@ SERVER_ENV = {
     "ALLOWED_HOSTS": "127.0.0.1",
     "BENCH_ENDPOINTS": "true",
     "LOG_LEVEL": "WARNING",
+    "DATABASE_POOL": "true",  # production shape for daphne on PostgreSQL (ignored on SQLite)
 }
 os.environ.update({k: v for k, v in SERVER_ENV.items() if k != "LOG_LEVEL"})
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")

@@ -225,8 +225,6 @@ DIALPLAN_DEFAULT_ANSWER = env.json("DIALPLAN_DEFAULT_ANSWER", default=[])
 DIALPLAN_MAX_BODY_BYTES = env.int("DIALPLAN_MAX_BODY_BYTES", default=16 * 1024)
 # How often a server process re-reads a dialplan's revision (saves in the same process apply at once).
 DIALPLAN_RULES_RECHECK_SECONDS = env.float("DIALPLAN_RULES_RECHECK_SECONDS", default=1.0)
-# Threads answering dialplan requests on persistent database connections (0: answer on the request's thread).
-DIALPLAN_ANSWER_THREADS = env.int("DIALPLAN_ANSWER_THREADS", default=4)
 DIALPLAN_LOG_RETENTION_DAYS = env.int("DIALPLAN_LOG_RETENTION_DAYS", default=90)
 DIALPLAN_LOG_DEFERRED = env.bool("DIALPLAN_LOG_DEFERRED", default=True)
 DIALPLAN_LOG_FLUSH_SECONDS = env.float("DIALPLAN_LOG_FLUSH_SECONDS", default=0.5)

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from dialplan import answer_threads, services
+from dialplan import services
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +37,7 @@ def answer(request, token):
         if len(body) > limit:
             return _response(services.reject(token, method=method, status=413, error=f"body over {limit} bytes"))
     try:
-        reply = answer_threads.run(
-            services.answer_request,
+        reply = services.answer_request(
             token,
             method=method,
             query=request.GET.dict(),
