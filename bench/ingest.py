@@ -109,10 +109,10 @@ def main():
         report(args, bare, ingest, applied)
 
         count = int(args.rate * args.paced_seconds)
-        paced_bare = paced([("/webhooks/bench-bare/", payload(rng, i, "paced-bare"), {}) for i in range(count)], args.rate)
+        paced_bare = run([("/webhooks/bench-bare/", payload(rng, i, "paced-bare"), {}) for i in range(count)], 16, args.rate)
         paced_bodies = [payload(rng, i, "paced") for i in range(count)]
-        paced_ingest = paced(
-            [(f"/webhooks/tata/{token}/", b, {"x-hub-signature-256": sign(b, PARTNER_TOKEN)}) for b in paced_bodies], args.rate
+        paced_ingest = run(
+            [(f"/webhooks/tata/{token}/", b, {"x-hub-signature-256": sign(b, PARTNER_TOKEN)}) for b in paced_bodies], 16, args.rate
         )
         deadline = time.perf_counter() + 120
         while pending.exists() and time.perf_counter() < deadline:
@@ -172,10 +172,16 @@ def wait_for_server():
     raise SystemExit("daphne did not start on %s:%s" % (HOST, PORT))
 
 
-def run(requests_: list, concurrency: int) -> dict:
-    """POST every request over `concurrency` keep-alive connections; latencies in ms."""
+def run(requests_: list, concurrency: int, rate: float | None = None) -> dict:
+    """POST every request over `concurrency` keep-alive connections; latencies in ms.
+
+    Closed loop without `rate` (each connection sends as soon as its last answer came: saturation).
+    With `rate`, open loop: request i is due at start + i/rate and its latency counts from then, so a
+    stall is not hidden by the sender waiting for it.
+    """
     latencies, statuses, lock = [], {}, threading.Lock()
-    queue = list(reversed(requests_))
+    start = time.perf_counter() + 0.2
+    queue = [(start + index / rate if rate else None, request) for index, request in enumerate(requests_)][::-1]
 
     def worker():
         connection = http.client.HTTPConnection(HOST, PORT, timeout=30)
@@ -183,12 +189,15 @@ def run(requests_: list, concurrency: int) -> dict:
             with lock:
                 if not queue:
                     break
-                path, body, headers = queue.pop()
-            began = time.perf_counter()
+                due, (path, body, headers) = queue.pop()
+            if due is None:
+                due = time.perf_counter()
+            elif (delay := due - time.perf_counter()) > 0:
+                time.sleep(delay)
             connection.request("POST", path, body=body, headers={"Content-Type": "application/json", **headers})
             response = connection.getresponse()
             response.read()
-            took = (time.perf_counter() - began) * 1000
+            took = (time.perf_counter() - due) * 1000
             with lock:
                 latencies.append(took)
                 statuses[response.status] = statuses.get(response.status, 0) + 1
@@ -206,41 +215,6 @@ def run(requests_: list, concurrency: int) -> dict:
         "n": len(latencies), "rps": len(latencies) / elapsed, "p50": statistics.median(latencies),
         "p99": latencies[int(len(latencies) * 0.99) - 1], "statuses": statuses, "elapsed": elapsed,
     }
-
-
-def paced(requests_: list, rate: float, connections: int = 16) -> dict:
-    """Send at a fixed rate over a pool of keep-alive connections; latency counts from the scheduled time."""
-    latencies, statuses, lock = [], {}, threading.Lock()
-    start = time.perf_counter() + 0.2
-    schedule = [(start + index / rate, request) for index, request in enumerate(requests_)]
-    queue = list(reversed(schedule))
-
-    def worker():
-        connection = http.client.HTTPConnection(HOST, PORT, timeout=30)
-        while True:
-            with lock:
-                if not queue:
-                    break
-                due, (path, body, headers) = queue.pop()
-            delay = due - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            connection.request("POST", path, body=body, headers={"Content-Type": "application/json", **headers})
-            response = connection.getresponse()
-            response.read()
-            took = (time.perf_counter() - due) * 1000
-            with lock:
-                latencies.append(took)
-                statuses[response.status] = statuses.get(response.status, 0) + 1
-        connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(connections)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    latencies.sort()
-    return {"p50": statistics.median(latencies), "p99": latencies[int(len(latencies) * 0.99) - 1], "statuses": statuses}
 
 
 def report(args, bare, ingest, applied):

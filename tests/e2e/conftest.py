@@ -58,9 +58,13 @@ def new_page(browser):
 def login_page(new_page, live_server):
     """A browser page logged in through the real login form."""
 
+    return _logged_in_pages(new_page, live_server.url)
+
+
+def _logged_in_pages(new_page, base_url):
     def login(user, password):
         page = new_page()
-        page.goto(f"{live_server.url}/accounts/login/")
+        page.goto(f"{base_url}/accounts/login/")
         page.fill("input[name=username]", user.username)
         page.fill("input[name=password]", password)
         page.click("button[type=submit]")
@@ -142,13 +146,4 @@ def asgi_live_server(_asgi_server, transactional_db, settings):
 def asgi_login_page(new_page, asgi_live_server):
     """A browser page logged in through the real login form of the ASGI live server."""
 
-    def login(user, password):
-        page = new_page()
-        page.goto(f"{asgi_live_server.url}/accounts/login/")
-        page.fill("input[name=username]", user.username)
-        page.fill("input[name=password]", password)
-        page.click("button[type=submit]")
-        page.wait_for_url(lambda url: "/accounts/login/" not in url)
-        return page
-
-    return login
+    return _logged_in_pages(new_page, asgi_live_server.url)
