@@ -27,9 +27,20 @@ def _start(task, args, kwargs) -> None:
         threading.Thread(target=_run_in_thread, args=(task, args, kwargs), daemon=True).start()
 
 
-def _run_in_thread(task, args, kwargs) -> None:
+def enqueue_later(task, args: tuple, countdown: float, **options) -> None:
+    """Run `task` after `countdown` seconds: a Celery ETA with a broker; a timer thread on embedded
+    defaults. Tests (TASKS_INLINE) drive time themselves, so nothing is scheduled there."""
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        task.apply_async(args=args, countdown=countdown, **options)
+    elif not getattr(settings, "TASKS_INLINE", False):
+        timer = threading.Timer(countdown, _run_in_thread, args=(task, args, {}), kwargs=options)
+        timer.daemon = True
+        timer.start()
+
+
+def _run_in_thread(task, args, kwargs, **options) -> None:
     try:
-        task.apply(args=args, kwargs=kwargs)
+        task.apply(args=args, kwargs=kwargs, **options)
     except Exception:
         logger.exception("in-process task %s failed", task.name)
     finally:

@@ -9,8 +9,7 @@ from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 
 from core import phones
-from core.admin import KeepSecretsMixin, SecretWidget
-from core.fields import EncryptedTextField
+from core.admin import KeepSecretsMixin
 from core.errors import ApplicationError
 from inbox import channels as channel_services
 from inbox import media
@@ -34,7 +33,6 @@ class ChannelForm(forms.ModelForm):
 class ChannelAdmin(KeepSecretsMixin, admin.ModelAdmin):
     form = ChannelForm
     # Admin's own TextField default (a textarea) would otherwise win over the field's masked widget.
-    formfield_overrides = {EncryptedTextField: {"widget": SecretWidget}}
     list_display = ["name", "kind", "phone_number", "team", "is_active", "signed"]
     list_filter = ["kind", "is_active", "team"]
     search_fields = ["name", "phone_number"]

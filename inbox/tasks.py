@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from core.tasks import enqueue_later
 from inbox import services
 
 
@@ -11,29 +12,6 @@ def wake_snoozed_conversations() -> int:
 
 
 # ---------------------------------------------------------------- outbound (inbox.outbound explains the design)
-
-
-def _later(task, args: tuple, countdown: float, **options) -> None:
-    """Run `task` after `countdown` seconds: a Celery ETA with a broker; a timer thread on embedded
-    defaults. Tests (TASKS_INLINE) drive time themselves, so nothing is scheduled there."""
-    from django.conf import settings
-
-    if not settings.CELERY_TASK_ALWAYS_EAGER:
-        task.apply_async(args=args, countdown=countdown, **options)
-    elif not getattr(settings, "TASKS_INLINE", False):
-        import threading
-
-        from django.db import connections
-
-        def run():
-            try:
-                task.apply(args=args, **options)
-            finally:
-                connections.close_all()
-
-        timer = threading.Timer(countdown, run)
-        timer.daemon = True
-        timer.start()
 
 
 @shared_task(bind=True, name="inbox.deliver_message", max_retries=None, acks_late=True, reject_on_worker_lost=True)
@@ -46,13 +24,13 @@ def deliver_message(self, message_id: int) -> None:
     while True:
         outcome = outbound.deliver(message_id, retries=retries)
         if outcome.reconcile_in is not None:
-            _later(reconcile_message, (message_id,), outcome.reconcile_in)
+            enqueue_later(reconcile_message, (message_id,), outcome.reconcile_in)
         if outcome.retry_in is None:
             return
         if not settings.CELERY_TASK_ALWAYS_EAGER:
             raise self.retry(countdown=outcome.retry_in)
         if not getattr(settings, "TASKS_INLINE", False):
-            _later(deliver_message, (message_id,), outcome.retry_in, retries=retries + 1)
+            enqueue_later(deliver_message, (message_id,), outcome.retry_in, retries=retries + 1)
             return
         retries += 1  # tests run inline and drive time themselves: try again at once
 
@@ -63,7 +41,7 @@ def reconcile_message(message_id: int) -> None:
 
     outcome = outbound.reconcile(message_id)
     if outcome.reconcile_in is not None:
-        _later(reconcile_message, (message_id,), outcome.reconcile_in)
+        enqueue_later(reconcile_message, (message_id,), outcome.reconcile_in)
 
 
 # ---------------------------------------------------------------- ingest (inbox.ingest, inbox.media)
@@ -86,7 +64,7 @@ def download_attachment(attachment_id: int) -> None:
     try:
         media.fetch_attachment(attachment_id, auto_retry=True)
     except media.RetryLater as later:
-        _later(download_attachment, (attachment_id,), later.countdown)
+        enqueue_later(download_attachment, (attachment_id,), later.countdown)
 
 
 @shared_task(bind=True, name="inbox.sync_opt_status", max_retries=5)
