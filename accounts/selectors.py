@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from accounts.models import Role, Team, User
+from accounts.models import Role, User
 
 STAFF_GROUP = "staff"  # admins and supervisors: hear everything
 AGENTS_GROUP = "agents"  # every signed-in user: hears work nobody owns yet (no team, no assignee)
@@ -25,10 +25,6 @@ def assignable_users(user: User) -> QuerySet[User]:
     if user.sees_everything:
         return users
     return users.filter(pk__in=teammate_ids(user))
-
-
-def visible_teams(user: User) -> QuerySet[Team]:
-    return Team.objects.all() if user.sees_everything else Team.objects.filter(members=user)
 
 
 def can_access_admin(user: User) -> bool:

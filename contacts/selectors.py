@@ -28,10 +28,6 @@ def visible_contacts(user: User) -> QuerySet[Contact]:
     return contacts.filter(rule)
 
 
-def can_edit_contact(user: User, contact: Contact) -> bool:
-    return visible_contacts(user).filter(pk=contact.pk).exists()
-
-
 def search_contacts(contacts: QuerySet[Contact], query: str) -> QuerySet[Contact]:
     """Phone-looking queries match any phone by digits (in any typed form); others match name or email.
 

@@ -9,7 +9,6 @@ import re
 import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from phonenumbers import geocoder
 
 _NON_DIGITS = re.compile(r"\D")
 
@@ -65,14 +64,6 @@ def display(e164: str) -> str:
         return phonenumbers.format_number(_parse(e164), phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     except ValidationError:
         return e164
-
-
-def region_of(e164: str, lang: str = "en") -> str:
-    """Geographic description (state or circle for Indian mobiles, city for landlines), or ''."""
-    try:
-        return geocoder.description_for_number(_parse(e164), lang)
-    except ValidationError:
-        return ""
 
 
 def search_digits(query: str) -> str:

@@ -38,10 +38,6 @@ def test_search_digits_normalises_full_numbers_and_strips_trunk_zero_from_fragme
     assert phones.search_digits("0000") == "000"
 
 
-def test_region_of_a_number():
-    assert phones.region_of("+912223456789") == "Mumbai"
-
-
 indian_mobile = st.builds(
     lambda first, rest: f"{first}{rest:09d}", st.sampled_from("6789"), st.integers(min_value=0, max_value=999_999_999)
 ).filter(lambda n: phones.try_e164(n) is not None)
