@@ -1,9 +1,18 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_init, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("sampark")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@worker_init.connect  # the main process, before a prefork pool forks (and the only one for solo/threads)
+@worker_process_init.connect  # each forked child, for what it loaded itself
+def _freeze_startup_objects(**kwargs):
+    from core.runtime import freeze_startup_objects
+
+    freeze_startup_objects()

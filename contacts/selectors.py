@@ -2,7 +2,7 @@
 
 import re
 
-from django.db.models import Case, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, OuterRef, Q, QuerySet, Value, When
 
 from accounts.models import User
 from accounts.selectors import teammate_ids
@@ -39,7 +39,12 @@ def search_contacts(contacts: QuerySet[Contact], query: str) -> QuerySet[Contact
     if _PHONE_LIKE.match(query) and sum(c.isdigit() for c in query) >= 3:
         digits = phones.search_digits(query)
         matching = ContactPhone.objects.filter(number__contains=digits).values("contact_id")
-        return contacts.filter(pk__in=matching)
+        # Numbers that end with the digits come first: people type the last few digits they remember.
+        # The order also keeps PostgreSQL on the trigram index: ordered by name alone, it guessed 1% of
+        # contacts match and walked the whole name index looking for the first page (150+ ms at 100k).
+        ends_with = ContactPhone.objects.filter(contact=OuterRef("pk"), number__endswith=digits)
+        ends_first = Case(When(Exists(ends_with), then=Value(0)), default=Value(1))
+        return contacts.filter(pk__in=matching).order_by(ends_first, "name", "pk")
     # Names that start with the query come first. (No index yields this order, so PostgreSQL takes the
     # trigram index and sorts the few matches, instead of walking the whole name index.)
     starts_first = Case(When(name__istartswith=query, then=Value(0)), default=Value(1))

@@ -116,3 +116,11 @@ def test_search_by_name_and_email(db):
     assert list(search_contacts(Contact.objects.all(), "mee")) == [meera]
     assert list(search_contacts(Contact.objects.all(), "iyer")) == [meera]
     assert list(search_contacts(Contact.objects.all(), "meera@")) == [meera]
+
+
+def test_phone_search_lists_numbers_ending_with_the_digits_first(db):
+    middle = ContactFactory(name="Aarav")  # alphabetically first, but the digits are mid-number
+    ContactPhoneFactory(contact=middle, number="+919845670001")
+    ending = ContactFactory(name="Zoya")
+    ContactPhoneFactory(contact=ending, number="+919800004567")
+    assert list(search_contacts(Contact.objects.all(), "4567")) == [ending, middle]
