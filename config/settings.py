@@ -112,6 +112,10 @@ elif env.bool("DATABASE_POOL", default=False):
         "max_size": env.int("DATABASE_POOL_MAX", default=20),
         "timeout": 10,
     }
+    # Django switches psycopg's prepared statements off (for PgBouncer); with its own pool there is no
+    # such proxy, so the dialplan's per-call lookups may be prepared. Django's cursors bind on the client
+    # and are never prepared either way: only code that asks (dialplan.selectors) is.
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

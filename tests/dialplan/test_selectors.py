@@ -1,0 +1,55 @@
+import datetime
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+
+from dialplan import selectors
+from dialplan.models import AgentLine, MaskedPair
+from tests.factories import ContactFactory, ContactPhoneFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+CALLER = "+919812345678"
+
+
+@pytest.fixture
+def owned_caller():
+    owner = UserFactory(phone="+919900000001")
+    AgentLine.objects.create(user=owner, agent_id="05001")
+    contact = ContactFactory(owner=owner)
+    ContactPhoneFactory(contact=contact, number=CALLER)
+    return contact
+
+
+def test_caller_facts_come_from_one_lookup(owned_caller):
+    facts = selectors.DatabaseFacts()
+    found = facts.contact(CALLER)
+    assert found.id == owned_caller.pk and found.has_owner and found.owner_target.value == "05001"
+    assert facts.contact("+919800000000") is None
+
+
+def test_masked_pairs_match_the_did_or_any_did_and_only_while_active(db):
+    now = timezone.now()
+    later = now + datetime.timedelta(hours=1)
+    MaskedPair.objects.create(customer_number=CALLER, agent_number="+919900000002", did="+918069000001", expires_at=later)
+    facts = selectors.DatabaseFacts()
+    assert facts.pair_for_caller(CALLER, "+918069000001", now).agent_number == "+919900000002"
+    assert facts.pair_for_caller("+919900000002", "+918069000001", now).customer_number == CALLER
+    assert facts.pair_for_caller(CALLER, "+918069000009", now) is None  # another DID
+    anywhere = MaskedPair.objects.create(customer_number="+919811111111", agent_number="+919900000003", reference="4711", expires_at=later)
+    assert facts.pair_for_reference("4711", "+918069000009", now).id == anywhere.pk
+    assert facts.pair_for_reference("4711", "+918069000009", later + datetime.timedelta(seconds=1)) is None
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_with_a_connection_pool_the_caller_lookup_is_a_prepared_statement(owned_caller, monkeypatch):
+    monkeypatch.setattr(type(connections["default"]), "pool", True)  # what DATABASE_POOL=true gives daphne
+    connection.ensure_connection()
+    monkeypatch.setattr(connection.connection, "prepare_threshold", 5)  # as settings.py sets with the pool
+    found = selectors.DatabaseFacts().contact(CALLER)
+    assert found.id == owned_caller.pk
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        statements = [row[0] for row in cursor.fetchall()]
+    assert any('FROM "contacts_contactphone"' in sql for sql in statements)
