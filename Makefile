@@ -35,7 +35,7 @@ test: install
 
 # Production shape: with REDIS_URL set, run workers next to daphne.
 worker: install
-	$(BIN)/celery -A config worker --loglevel=info --concurrency=4
+	CONN_MAX_AGE=$${CONN_MAX_AGE:-300} $(BIN)/celery -A config worker --loglevel=info --concurrency=4
 
 beat: install
 	$(BIN)/celery -A config beat --loglevel=info

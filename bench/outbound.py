@@ -51,7 +51,7 @@ def main():
         sys.exit("Set REDIS_URL: the Celery broker.")
 
     env = {**os.environ, "DEBUG": "false", "SECRET_KEY": "bench", "FIELD_ENCRYPTION_KEY": ENCRYPTION_KEY,
-           "ALLOWED_HOSTS": HOST, "LOG_LEVEL": "WARNING", "CONN_MAX_AGE": "60", "SANDBOX_ENABLED": "true",
+           "ALLOWED_HOSTS": HOST, "LOG_LEVEL": "WARNING", "CONN_MAX_AGE": "300", "SANDBOX_ENABLED": "true",
            "CHANNELS_PREFIX": "bench-outbound", "OUTBOUND_RATE_PER_SECOND": str(args.rate), "PUBLIC_BASE_URL": f"http://{HOST}:{PORT}",
            "OUTBOUND_STALE_AFTER": "5", "OUTBOUND_IN_DOUBT_GRACE": "15"}
     if args.no_callbacks:
@@ -69,8 +69,9 @@ def main():
     conversations = prepare(args.messages)
 
     python = str(ROOT / ".venv" / "bin" / "python")
+    web_env = {**env, "DATABASE_POOL": "true"}  # production shape: daphne pools, workers keep theirs (CONN_MAX_AGE)
     processes = [subprocess.Popen([python, "-m", "daphne", "-b", HOST, "-p", str(PORT), "config.asgi:application"],
-                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open("/tmp/outbound-bench-daphne.log", "w"))]
+                                  cwd=ROOT, env=web_env, stdout=subprocess.DEVNULL, stderr=open("/tmp/outbound-bench-daphne.log", "w"))]
     worker = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "celery"), "-A", "config", "worker", "--loglevel=WARNING", f"--concurrency={args.concurrency}",
          "--pool=prefork", "--without-gossip", "--without-mingle", "--without-heartbeat", "--prefetch-multiplier=1"],

@@ -1,7 +1,7 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_init, worker_process_init
+from celery.signals import task_postrun, worker_init, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -16,3 +16,13 @@ def _freeze_startup_objects(**kwargs):
     from core.runtime import freeze_startup_objects
 
     freeze_startup_objects()
+
+
+@task_postrun.connect
+def _close_old_connections(sender=None, **kwargs):
+    """Keep the worker's database connection for CONN_MAX_AGE seconds; drop it if it broke."""
+    if sender is not None and getattr(sender.request, "is_eager", False):
+        return  # ran inside a request or a test: their own lifecycle applies
+    from django.db import close_old_connections
+
+    close_old_connections()

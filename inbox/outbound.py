@@ -40,7 +40,7 @@ import time
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -416,7 +416,7 @@ def _setting(name: str, default):
 def deliver(message_id: int, *, retries: int = 0) -> Outcome:
     from inbox import ratelimit
 
-    message = Message.objects.select_related("channel").filter(pk=message_id).first()
+    message = Message.objects.select_related("channel", "conversation__contact").filter(pk=message_id).first()
     if message is None or message.direction != Message.Direction.OUTBOUND:
         return Outcome()
     if message.status == Message.Status.SENDING:
@@ -435,10 +435,9 @@ def deliver(message_id: int, *, retries: int = 0) -> Outcome:
     except tata.TataError as exc:
         return _record_failure(message.pk, None, exc, retries=retries)
 
-    attempt = _claim(message.pk)
+    attempt = _claim(message)
     if attempt is None:
         return Outcome()
-    message = attempt.message
     payload = tata.message_payload(
         phones.to_e164(message.conversation.contact.primary_phone),
         message.content,
@@ -449,11 +448,13 @@ def deliver(message_id: int, *, retries: int = 0) -> Outcome:
         request_id = tata.send_message(channel.api_base_url, channel.access_token, payload)
     except tata.TataError as exc:
         return _record_failure(message.pk, attempt, exc, retries=retries)
-    _record_accepted(attempt, request_id)
+    _record_accepted(message, attempt, request_id)
     return Outcome()
 
 
 def _upload_media_if_needed(message: Message, channel: Channel) -> None:
+    if message.type not in MEDIA_RULES and message.type != "template":
+        return  # only media messages and templates with a media header carry an attachment
     attachment = message.attachments.first()
     if attachment is None or attachment.provider_media_id:
         return
@@ -483,46 +484,47 @@ def _with_media_id(content: dict, kind: str, media_id: str) -> dict:
     return content
 
 
-def _claim(message_id: int) -> SendAttempt | None:
-    """Step 1: queued → sending, with a pending attempt row, under the row lock."""
+def _claim(message: Message) -> SendAttempt | None:
+    """Step 1: queued → sending, with a pending attempt row, in one transaction.
+
+    The conditional UPDATE takes the row lock and re-checks the status after any wait, so of two
+    workers holding the same task exactly one claims it; the other finds nothing to update.
+    """
+    now = timezone.now()
     with transaction.atomic():
-        message = (
-            Message.objects.select_for_update(of=("self",))
-            .select_related("conversation__contact", "channel")
-            .filter(pk=message_id)
-            .first()
+        claimed = Message.objects.filter(pk=message.pk, status=Message.Status.QUEUED).update(
+            status=Message.Status.SENDING, status_updated_at=now
         )
-        if message is None or message.status != Message.Status.QUEUED:
+        if not claimed:
             return None
-        now = timezone.now()
-        number = (message.send_attempts.order_by("-number").values_list("number", flat=True).first() or 0) + 1
-        attempt = SendAttempt.objects.create(message=message, number=number, started_at=now)
-        message.status = Message.Status.SENDING
-        message.status_updated_at = now
-        message.save(update_fields=["status", "status_updated_at"])
+        number = (SendAttempt.objects.filter(message_id=message.pk).aggregate(last=Max("number"))["last"] or 0) + 1
+        attempt = SendAttempt.objects.create(message_id=message.pk, number=number, started_at=now)
         # No event: queued and sending look the same to an agent (a clock); "sent" follows in moments.
-    attempt.message = message
+    message.status, message.status_updated_at = Message.Status.SENDING, now
     return attempt
 
 
-def _record_accepted(attempt: SendAttempt, request_id: str) -> None:
-    """Step 3 on success. A status callback may already have moved the message further: keep that."""
+def _record_accepted(message: Message, attempt: SendAttempt, request_id: str) -> None:
+    """Step 3 on success. A status callback may already have moved the message further: keep that
+    (the conditional UPDATE re-checks the status under the row lock)."""
+    now = timezone.now()
     with transaction.atomic():
-        message = Message.objects.select_for_update(of=("self",)).select_related("conversation").get(pk=attempt.message_id)
         SendAttempt.objects.filter(pk=attempt.pk).update(
-            outcome=SendAttempt.Outcome.ACCEPTED, finished_at=timezone.now(), provider_request_id=request_id
+            outcome=SendAttempt.Outcome.ACCEPTED, finished_at=now, provider_request_id=request_id
         )
+        not_yet_sent = Q(status__in=[Message.Status.QUEUED, Message.Status.SENDING]) | Q(
+            status=Message.Status.FAILED, error_code=UNKNOWN_OUTCOME
+        )
+        became_sent = Message.objects.filter(not_yet_sent, pk=message.pk).update(
+            provider_request_id=request_id, status=Message.Status.SENT, error_code="", error_message="", status_updated_at=now
+        )
+        if became_sent:
+            message.status, message.error_code, message.error_message = Message.Status.SENT, "", ""
+            message.status_updated_at = now
+            events.message_updated(message)
+        else:  # the callback that moved it on has told the browsers already
+            Message.objects.filter(pk=message.pk).update(provider_request_id=request_id)
         message.provider_request_id = request_id
-        fields = ["provider_request_id"]
-        if message.STATUS_RANK[message.status] < message.STATUS_RANK[Message.Status.SENT] or (
-            message.status == Message.Status.FAILED and message.error_code == UNKNOWN_OUTCOME
-        ):
-            message.status = Message.Status.SENT
-            message.error_code = message.error_message = ""
-            message.status_updated_at = timezone.now()
-            fields += ["status", "error_code", "error_message", "status_updated_at"]
-        message.save(update_fields=fields)
-        events.message_updated(message)
         _campaign_progress(message)
 
 

@@ -189,8 +189,10 @@ def test_read_timeout_waits_for_a_callback_before_resending(conversation, agent,
 def test_two_workers_racing_claim_only_once(conversation, agent, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False):
         message = outbound.send_text(conversation, by=agent, body="hi")
-    first = outbound._claim(message.pk)
-    second = outbound._claim(message.pk)
+    # Both workers read the message while it was still queued; only one may claim it.
+    seen_by_first, seen_by_second = Message.objects.get(pk=message.pk), Message.objects.get(pk=message.pk)
+    first = outbound._claim(seen_by_first)
+    second = outbound._claim(seen_by_second)
     assert first is not None and second is None
     assert SendAttempt.objects.filter(message=message).count() == 1
 
