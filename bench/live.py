@@ -37,6 +37,10 @@ os.environ.setdefault("CHANNELS_PREFIX", "bench-live")
 os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
+# Production mode, as bench/ingest.py and bench/dialplan.py run it.
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("SECRET_KEY", "bench-only")
+os.environ.setdefault("FIELD_ENCRYPTION_KEY", "c2FtcGFyay1kZXYta2V5LW5vdC1mb3ItcHJvZHVjdGk=")
 
 
 def ensure_database() -> None:
@@ -231,10 +235,12 @@ def main():
     channel, cookies = prepare(args.agents)
     env = {**os.environ}
     bin_dir = Path(sys.executable).parent
-    server = subprocess.Popen([str(bin_dir / "daphne"), "-b", "127.0.0.1", "-p", str(args.port), "config.asgi:application"], cwd=ROOT, env=env)
+    # The production shape: daphne pools its database connections, workers keep theirs between tasks.
+    server = subprocess.Popen([str(bin_dir / "daphne"), "-b", "127.0.0.1", "-p", str(args.port), "config.asgi:application"],
+                              cwd=ROOT, env={**env, "DATABASE_POOL": "true"})
     worker = subprocess.Popen(
         [str(bin_dir / "celery"), "-A", "config", "worker", "--pool=threads", "--concurrency=4", "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env=env,
+        cwd=ROOT, env={**env, "CONN_MAX_AGE": "300"},
     )
     try:
         import requests
