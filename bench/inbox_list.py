@@ -24,7 +24,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sampark_listbench")
-os.environ.setdefault("DEBUG", "true")
+os.environ.setdefault("DEBUG", "false")  # as in production (query counts are captured either way)
+os.environ.setdefault("SECRET_KEY", "bench-only")
+os.environ.setdefault("FIELD_ENCRYPTION_KEY", "c2FtcGFyay1kZXYta2V5LW5vdC1mb3ItcHJvZHVjdGk=")
 
 import django  # noqa: E402
 
@@ -40,6 +42,7 @@ from accounts.models import Role, Team, User  # noqa: E402
 from contacts.models import Label  # noqa: E402
 from inbox import api, views  # noqa: E402
 from inbox.models import Channel, Conversation, Message  # noqa: E402
+from core.runtime import freeze_startup_objects  # noqa: E402
 
 N_CONVERSATIONS = int(os.environ.get("BENCH_CONVERSATIONS", 100_000))
 LONG_THREADS = [20_000, 15_000, 12_000, 10_000, 10_000]
@@ -266,6 +269,7 @@ def percentile(samples: list[float], fraction: float) -> float:
 
 def main() -> int:
     ensure_data()
+    freeze_startup_objects()  # as daphne does at startup (config/asgi.py)
     api.ConversationViewSet.pagination_class = SizedPages
     agent = User.objects.get(username="bench-agent-0")
     supervisor = User.objects.get(username="bench-supervisor")
