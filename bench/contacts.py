@@ -16,9 +16,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-os.environ.setdefault("DEBUG", "false")  # as in production: no query log
-os.environ.setdefault("SECRET_KEY", "bench-only")
-os.environ.setdefault("FIELD_ENCRYPTION_KEY", "c2FtcGFyay1kZXYta2V5LW5vdC1mb3ItcHJvZHVjdGk=")
+
+from bench.common import PRODUCTION_MODE  # noqa: E402
+
+for name, value in PRODUCTION_MODE.items():  # as in production: DEBUG off, no query log
+    os.environ.setdefault(name, value)
 
 import django  # noqa: E402
 

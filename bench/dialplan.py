@@ -14,7 +14,6 @@ import http.client
 import json
 import os
 import random
-import statistics
 import subprocess
 import tempfile
 import sys
@@ -24,6 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import PRODUCTION_MODE, wait_for_server  # noqa: E402
 PORT = int(os.environ.get("BENCH_PORT", 8300))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", 8))
 SECONDS = float(os.environ.get("BENCH_SECONDS", 15))
@@ -31,9 +32,7 @@ N_CONTACTS = 10_000
 N_RULES = 50
 DID = "+918069000000"
 SERVER_ENV = {
-    "DEBUG": "false",
-    "SECRET_KEY": "bench-only-secret-key-0123456789abcdefghijklmnop",
-    "FIELD_ENCRYPTION_KEY": "c2FtcGFyay1kZXYta2V5LW5vdC1mb3ItcHJvZHVjdGk=",
+    **PRODUCTION_MODE,
     "ALLOWED_HOSTS": "127.0.0.1",
     "BENCH_ENDPOINTS": "true",
     "LOG_LEVEL": "WARNING",
@@ -205,18 +204,6 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * p))] * 1000
 
 
-def wait_for_server():
-    for _ in range(100):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=1)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("daphne did not start")
-
-
 def main():
     rng = random.Random(11)
     plan, callers = prepare(rng)
@@ -229,7 +216,7 @@ def main():
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=server_log,
     )
     try:
-        wait_for_server()
+        wait_for_server("127.0.0.1", PORT)
         targets = [("bare Django JSON view", "/dialplan/bench-bare/"), ("dialplan answer", plan.path)]
         for _, path in targets:
             load(path, payloads, 2)  # warm up: connections, compiled rules

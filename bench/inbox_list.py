@@ -24,9 +24,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sampark_listbench")
-os.environ.setdefault("DEBUG", "false")  # as in production (query counts are captured either way)
-os.environ.setdefault("SECRET_KEY", "bench-only")
-os.environ.setdefault("FIELD_ENCRYPTION_KEY", "c2FtcGFyay1kZXYta2V5LW5vdC1mb3ItcHJvZHVjdGk=")
+
+from bench.common import PRODUCTION_MODE  # noqa: E402
+
+for name, value in PRODUCTION_MODE.items():  # as in production (query counts are taken either way)
+    os.environ.setdefault(name, value)
 
 import django  # noqa: E402
 
@@ -72,7 +74,7 @@ def ensure_data() -> None:
 def _create_data_set() -> None:
     rng = random.Random(7)
     teams = [Team.objects.create(name=name) for name in ("Sales", "Support", "Billing")]
-    supervisor = User.objects.create_user("bench-supervisor", password="bench", role=Role.SUPERVISOR, first_name="Sam")
+    User.objects.create_user("bench-supervisor", password="bench", role=Role.SUPERVISOR, first_name="Sam")
     agents = []
     for i in range(12):
         agent = User.objects.create_user(f"bench-agent-{i}", password="bench", role=Role.AGENT, first_name=f"Agent {i}")

@@ -35,6 +35,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import PRODUCTION_MODE, wait_for_server  # noqa: E402
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 HOST, PORT = "127.0.0.1", int(os.environ.get("BENCH_PORT", 8100))
@@ -43,7 +45,6 @@ SHAPES = ["wa_in_text.json", "wa_in_text_referral_ctwa.json", "wa_in_location.js
           "wa_in_interactive_list_reply.json", "wa_in_button_template_quick_reply.json", "wa_in_contacts.json", "wa_in_order.json",
           "wa_in_reply_context.json"]
 PARTNER_TOKEN = "bench-partner-token"
-ENCRYPTION_KEY = "c2FtcGFyay1kZXYta2V5LW5vdC1mb3ItcHJvZHVjdGk="
 
 
 def main():
@@ -59,7 +60,7 @@ def main():
     if args.workers and not os.environ.get("REDIS_URL"):
         sys.exit("--workers needs REDIS_URL (the Celery broker); use --workers 0 without it.")
 
-    env = {**os.environ, "DEBUG": "false", "SECRET_KEY": "bench", "FIELD_ENCRYPTION_KEY": ENCRYPTION_KEY,
+    env = {**os.environ, **PRODUCTION_MODE,
            "ALLOWED_HOSTS": HOST, "BENCH_ENDPOINTS": "true", "LOG_LEVEL": "WARNING", "CONN_MAX_AGE": "0",
            "SANDBOX_ENABLED": "false", "CHANNELS_PREFIX": "bench-ingest",
            }
@@ -86,9 +87,9 @@ def main():
              "--pool=prefork", "-Q", "celery", "--without-gossip", "--without-mingle", "--without-heartbeat"],
             cwd=ROOT, env={**env, "CONN_MAX_AGE": "600"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     try:
-        wait_for_server()
+        wait_for_server(HOST, PORT)
         rng = random.Random(7)
-        warm = [(f"/webhooks/bench-bare/", b"{}", {})] * 200
+        warm = [("/webhooks/bench-bare/", b"{}", {})] * 200
         run(warm, args.concurrency)
 
         bare_bodies = [payload(rng, i, "bare") for i in range(args.messages)]
@@ -157,19 +158,6 @@ def payload(rng: random.Random, index: int, run_name: str) -> bytes:
     data["messages"].update({"from": str(customer), "id": f"wamid.BENCH-{run_name}-{time.time_ns()}-{index}",
                              "timestamp": str(int(time.time()))})
     return json.dumps(data).encode()
-
-
-def wait_for_server():
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            connection = http.client.HTTPConnection(HOST, PORT, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("daphne did not start on %s:%s" % (HOST, PORT))
 
 
 def run(requests_: list, concurrency: int, rate: float | None = None) -> dict:

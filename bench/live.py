@@ -37,10 +37,11 @@ os.environ.setdefault("CHANNELS_PREFIX", "bench-live")
 os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
-# Production mode, as bench/ingest.py and bench/dialplan.py run it.
-os.environ.setdefault("DEBUG", "false")
-os.environ.setdefault("SECRET_KEY", "bench-only")
-os.environ.setdefault("FIELD_ENCRYPTION_KEY", "c2FtcGFyay1kZXYta2V5LW5vdC1mb3ItcHJvZHVjdGk=")
+
+from bench.common import PRODUCTION_MODE, wait_for_server  # noqa: E402
+
+for name, value in PRODUCTION_MODE.items():  # production mode, as the other benchmarks run it
+    os.environ.setdefault(name, value)
 
 
 def ensure_database() -> None:
@@ -243,16 +244,7 @@ def main():
         cwd=ROOT, env={**env, "CONN_MAX_AGE": "300"},
     )
     try:
-        import requests
-
-        for _ in range(300):
-            try:
-                requests.get(f"http://127.0.0.1:{args.port}/healthz", timeout=1)
-                break
-            except requests.RequestException:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError("daphne did not start")
+        wait_for_server("127.0.0.1", args.port)
         time.sleep(2)  # let the worker connect to the broker
         latencies, missed, answered = asyncio.run(run(args, channel, cookies))
     finally:

@@ -29,10 +29,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import PRODUCTION_MODE, wait_for_server  # noqa: E402
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 HOST, PORT = "127.0.0.1", int(os.environ.get("BENCH_PORT", 8400))
-ENCRYPTION_KEY = "c2FtcGFyay1kZXYta2V5LW5vdC1mb3ItcHJvZHVjdGk="
 TOKEN = "bench-outbound-token"
 
 
@@ -50,7 +51,7 @@ def main():
     if not os.environ.get("REDIS_URL"):
         sys.exit("Set REDIS_URL: the Celery broker.")
 
-    env = {**os.environ, "DEBUG": "false", "SECRET_KEY": "bench", "FIELD_ENCRYPTION_KEY": ENCRYPTION_KEY,
+    env = {**os.environ, **PRODUCTION_MODE,
            "ALLOWED_HOSTS": HOST, "LOG_LEVEL": "WARNING", "CONN_MAX_AGE": "300", "SANDBOX_ENABLED": "true",
            "CHANNELS_PREFIX": "bench-outbound", "OUTBOUND_RATE_PER_SECOND": str(args.rate), "PUBLIC_BASE_URL": f"http://{HOST}:{PORT}",
            "OUTBOUND_STALE_AFTER": "5", "OUTBOUND_IN_DOUBT_GRACE": "15"}
@@ -78,7 +79,7 @@ def main():
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open("/tmp/outbound-bench-worker.log", "w"))
     processes.append(worker)
     try:
-        wait_for_server()
+        wait_for_server(HOST, PORT)
         time.sleep(3)  # let the worker processes connect
         started = time.perf_counter()
         produce(conversations)
@@ -200,21 +201,6 @@ def report(args, produced: float):
     print(f"duplicate sends:        {duplicates}")
     print(f"token bucket:           {args.rate:g}/s per number; worker processes: {args.concurrency}; "
           f"status callbacks {'held back' if args.no_callbacks else 'on (ingested by the same workers)'}")
-
-
-def wait_for_server():
-    import http.client
-
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            connection = http.client.HTTPConnection(HOST, PORT, timeout=2)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    sys.exit("daphne did not start")
 
 
 if __name__ == "__main__":
