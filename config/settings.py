@@ -159,7 +159,8 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-# One cache for every process (the webhook's drain flag, rate-limit buckets): Redis in production.
+# One cache for every process (the webhook's drain flag): Redis in production. (Rate-limit buckets keep
+# their own Redis client: they run a Lua script, which Django's cache does not offer.)
 if REDIS_URL:
     CACHES = {
         "default": {

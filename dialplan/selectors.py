@@ -207,7 +207,6 @@ _label_rows = _Prepared(
 )
 
 
-
 def _active_pair(where: Q, now: datetime.datetime, did: str, any_did: str):
     """The newest unexpired pair matching `where`, on this DID or on every DID (any_did is "")."""
     return (

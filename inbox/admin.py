@@ -32,7 +32,6 @@ class ChannelForm(forms.ModelForm):
 @admin.register(Channel)
 class ChannelAdmin(KeepSecretsMixin, admin.ModelAdmin):
     form = ChannelForm
-    # Admin's own TextField default (a textarea) would otherwise win over the field's masked widget.
     list_display = ["name", "kind", "phone_number", "team", "is_active", "signed"]
     list_filter = ["kind", "is_active", "team"]
     search_fields = ["name", "phone_number"]
