@@ -270,15 +270,24 @@ def start_conversation(request, contact_pk):
 def contact_opt(request, contact_pk):
     contact = _contact(request, contact_pk)
     channel = get_object_or_404(Channel, pk=request.POST.get("channel") or 0)
-    opt_in = request.POST.get("action") == "optin"
-    days = request.POST.get("auto_optin_days")
     try:
-        opt_status.set_contact_opt(contact, channel, opt_in=opt_in, by=request.user,
-                                   auto_optin_days=int(days) if days and not opt_in else None, reason=request.POST.get("reason", ""))
+        opt_in, options = _opt_choice(request.POST)
+        opt_status.set_contact_opt(contact, channel, opt_in=opt_in, by=request.user, **options)
         flash.success(request, f"{contact} is opted {'in' if opt_in else 'out'} on {channel.name}; Tata is being told.")
-    except (ApplicationError, ValueError) as exc:
-        flash.error(request, getattr(exc, "message", "Automatic opt-in is a number of days."))
+    except ApplicationError as exc:
+        flash.error(request, exc.message)
     return redirect(contact)
+
+
+def _opt_choice(data) -> tuple[bool, dict]:
+    """In or out, and for an opt-out the days until automatic opt-in and the reason, from a form."""
+    opt_in = data.get("action") == "optin"
+    days = data.get("auto_optin_days")
+    try:
+        auto_optin_days = int(days) if days and not opt_in else None
+    except ValueError:
+        raise ApplicationError("Automatic opt-in is a number of days.") from None
+    return opt_in, {"auto_optin_days": auto_optin_days, "reason": data.get("reason", "")}
 
 
 def bulk_opt(request):
@@ -302,12 +311,10 @@ def bulk_opt(request):
                 flash.success(request, "Unconfirmed opt-in states are being sent to Tata again.")
                 return redirect("outbound:bulk_opt")
             channel = get_object_or_404(Channel, pk=request.POST.get("channel") or 0)
-            opt_in = request.POST.get("action") == "optin"
-            days = request.POST.get("auto_optin_days")
-            count = opt_status.set_opt(contacts, channel, opt_in=opt_in, by=request.user, auto_optin_days=int(days) if days and not opt_in else None,
-                                       reason=request.POST.get("reason", ""))
+            opt_in, options = _opt_choice(request.POST)
+            count = opt_status.set_opt(contacts, channel, opt_in=opt_in, by=request.user, **options)
             flash.success(request, f"{count} contacts opted {'in' if opt_in else 'out'} on {channel.name}; Tata is being told.")
             return redirect("outbound:bulk_opt")
-        except (ApplicationError, ValueError) as exc:
-            context["error"] = getattr(exc, "message", "Automatic opt-in is a number of days.")
+        except ApplicationError as exc:
+            context["error"] = exc.message
     return render(request, "inbox/outbound/bulk_opt.html", context)

@@ -168,3 +168,12 @@ def test_bulk_opt_page(logged_in, supervisor, channel, customer, django_capture_
         assert b"<strong>1</strong> contacts" in page.content
         answer = logged_in(supervisor).post(reverse("outbound:bulk_opt"), {"q": "Meera", "channel": channel.pk, "action": "optout"})
     assert answer.status_code == 302 and OptStatus.objects.get().opted_out
+
+
+def test_opt_out_days_that_are_not_a_number_are_refused_with_a_message(logged_in, agent, supervisor, channel, customer):
+    bad = {"channel": channel.pk, "action": "optout", "auto_optin_days": "a week"}
+    page = logged_in(agent).post(reverse("outbound:contact_opt", args=[customer.pk]), bad, follow=True)
+    assert "Automatic opt-in is a number of days." in page.content.decode()
+    bulk = logged_in(supervisor).post(reverse("outbound:bulk_opt"), {"q": customer.name, **bad})
+    assert "Automatic opt-in is a number of days." in bulk.content.decode()
+    assert not OptStatus.objects.exists()
