@@ -80,12 +80,12 @@ def main():
     # The pool is for daphne (a fresh thread per request); Celery's forked workers keep their own connections.
     web_env = {**env, "DATABASE_POOL": os.environ.get("DATABASE_POOL", "true")}
     processes = [subprocess.Popen([python, "-m", "daphne", "-b", HOST, "-p", str(PORT), "config.asgi:application"],
-                                  cwd=ROOT, env=web_env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)]
+                                  cwd=ROOT, env=web_env, stdout=subprocess.DEVNULL, stderr=open("/tmp/ingest-bench-daphne.log", "w"))]
     if args.workers:
         processes.append(subprocess.Popen(
             [str(ROOT / ".venv" / "bin" / "celery"), "-A", "config", "worker", "--loglevel=WARNING", f"--concurrency={args.workers}",
              "--pool=prefork", "-Q", "celery", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env={**env, "CONN_MAX_AGE": "600"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            cwd=ROOT, env={**env, "CONN_MAX_AGE": "600"}, stdout=subprocess.DEVNULL, stderr=open("/tmp/ingest-bench-worker.log", "w")))
     try:
         wait_for_server(HOST, PORT)
         rng = random.Random(7)
