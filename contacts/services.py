@@ -156,27 +156,31 @@ def update_contact(contact: Contact, data: ContactData, *, by: User | None = Non
     return contact
 
 
-def find_or_create_by_phone(raw_phone: str, *, name: str = "") -> tuple[Contact, bool]:
+def find_or_create_by_phone(raw_phone: str, *, name: str = "", known: dict[str, Contact] | None = None) -> tuple[Contact, bool]:
     """The contact who has this number (in any form), creating one if nobody does.
 
     Safe under concurrency: two webhooks for a new number at once make one contact (the unique
     number decides; the loser reads the winner's row). A name is filled in only if we had none.
+    `known` (E.164 → contact), read ahead for a batch of numbers, is looked in first and kept up to date.
     """
     number = phones.to_e164(raw_phone)
-    phone = ContactPhone.objects.select_related("contact").filter(number=number).first()
-    if phone:
-        contact = phone.contact
-        if name and not contact.name:
-            contact.name = name[:200]
-            contact.save(update_fields=["name", "updated_at"])
-        return contact, False
-    try:
-        with transaction.atomic():
-            contact = Contact.objects.create(name=(name or "")[:200])
-            ContactPhone.objects.create(contact=contact, number=number, is_primary=True)
-            return contact, True
-    except IntegrityError:
-        return ContactPhone.objects.select_related("contact").get(number=number).contact, False
+    contact, created = known.get(number) if known is not None else None, False
+    if contact is None:
+        phone = ContactPhone.objects.select_related("contact").filter(number=number).first()
+        contact = phone.contact if phone else None
+    if contact is None:
+        try:
+            with transaction.atomic():
+                contact, created = Contact.objects.create(name=(name or "")[:200]), True
+                ContactPhone.objects.create(contact=contact, number=number, is_primary=True)
+        except IntegrityError:
+            contact, created = ContactPhone.objects.select_related("contact").get(number=number).contact, False
+    elif name and not contact.name:
+        contact.name = name[:200]
+        contact.save(update_fields=["name", "updated_at"])
+    if known is not None:
+        known[number] = contact
+    return contact, created
 
 
 # ---------------------------------------------------------------- notes and labels

@@ -27,11 +27,13 @@ import datetime
 import json
 import logging
 import uuid
+from collections import defaultdict
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.cache import cache
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from contacts.models import Contact, ContactPhone
@@ -60,10 +62,9 @@ class Ignored(Exception):
 # ================================================================ entry point
 
 
-SETTLED_FIELDS = ["status", "error", "attempts", "processed_at"]
 DRAIN_BATCH = 20
-# A deadlock or lock timeout with a concurrent drain is not the payload's fault: the event stays
-# `received` and is tried again, up to this many attempts in all.
+# A deadlock or lock timeout with a concurrent drain, or a message id it stored first, is not the
+# payload's fault: the event stays `received` and is tried again, up to this many attempts in all.
 TRANSIENT_ATTEMPTS = 5
 DRAIN_FLAG = "inbox:drain-queued"
 DRAIN_FLAG_SECONDS = 30
@@ -82,17 +83,17 @@ def process_event(event: WebhookEvent, *, force: bool = False) -> WebhookEvent:
             return event
         if not force and event.status in (WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED):
             return event
-        _apply_and_settle(event)
-        event.save(update_fields=SETTLED_FIELDS)
+        _apply_batch([event])
     return event
 
 
 def schedule_drain() -> None:
-    """Ask for a drain of `received` events, unless one is already queued (the webhook's fast path).
+    """Ask for a drain of `received` events, unless one is queued or running (the webhook's fast path).
 
-    A drain clears the flag before it looks for work, so an event stored after its last look always
-    finds the flag clear and queues the next drain. The flag lives in the shared cache (Redis in
-    production); its expiry and the periodic drain cover a queued drain that never ran.
+    The flag in the shared cache (Redis in production) is the gate: a webhook that sets it queues a
+    drain, and the drain keeps it set while it works, so under load one drain runs on and webhooks
+    skip queueing Celery tasks nobody needs. The flag's expiry and the periodic drain cover a queued
+    drain that never ran.
     """
     from inbox.tasks import drain_webhook_events
 
@@ -107,24 +108,183 @@ def drain_received(*, batch_size: int = DRAIN_BATCH) -> int:
     waiting on each other, and one commit covers a batch (under light load a batch is one event, so
     nothing waits for company). Each event still applies in its own savepoint: one bad payload is
     recorded as unprocessable and never undoes its neighbours.
+
+    When it runs out of work the drain opens the gate (see schedule_drain) and then looks once more:
+    an event stored before the gate opened is found by that look, and one stored after finds the
+    gate open and queues the next drain.
     """
-    cache.delete(DRAIN_FLAG)
     done = 0
     while True:
-        with transaction.atomic():
-            _skip_commit_wait()
-            batch = list(
-                WebhookEvent.objects.select_for_update(of=("self",), skip_locked=True)
-                .select_related("channel")
-                .filter(status=WebhookEvent.Status.RECEIVED)
-                .order_by("pk")[:batch_size]
-            )
-            if not batch:
+        applied = _drain_batch(batch_size)
+        if not applied:
+            cache.delete(DRAIN_FLAG)
+            applied = _drain_batch(batch_size)
+            if not applied:
                 return done
-            for event in batch:
-                _apply_and_settle(event)
-            WebhookEvent.objects.bulk_update(batch, SETTLED_FIELDS)
-        done += len(batch)
+        done += applied
+
+
+def _drain_batch(batch_size: int) -> int:
+    with transaction.atomic():
+        batch = list(
+            WebhookEvent.objects.select_for_update(of=("self",), skip_locked=True)
+            .select_related("channel")
+            .filter(status=WebhookEvent.Status.RECEIVED)
+            .order_by("pk")[:batch_size]
+        )
+        if batch:
+            _skip_commit_wait()
+            _apply_batch(batch)
+    return len(batch)
+
+
+def _apply_batch(batch: list[WebhookEvent]) -> None:
+    """Apply locked events in the current transaction and record each one's outcome."""
+    rows = BatchRows.read(batch)
+    token = _batch_rows.set(rows)
+    try:
+        for event in batch:
+            inserted_before = len(rows.inserted)
+            if not _apply_and_settle(event):
+                rows.forget(inserted_since=inserted_before)
+        try:
+            with transaction.atomic():
+                rows.link_waiting_messages()
+        except DatabaseError:  # the messages are stored and each keeps the id it quotes; only the link is missing
+            logger.exception("linking early replies to the messages of a batch failed")
+    finally:
+        _batch_rows.reset(token)
+    _save_outcomes(batch)
+
+
+def _save_outcomes(batch: list[WebhookEvent]) -> None:
+    """One UPDATE per distinct outcome, usually one for the whole batch. (bulk_update writes a CASE per
+    row and field, and building it cost more than applying the events.)"""
+    outcomes = defaultdict(list)
+    settled_at = timezone.now()
+    for event in batch:
+        event.processed_at = None if event.status == WebhookEvent.Status.RECEIVED else settled_at
+        outcomes[(event.status, event.error, event.attempts, event.processed_at)].append(event.pk)
+    for (status, error, attempts, processed_at), pks in outcomes.items():
+        WebhookEvent.objects.filter(pk__in=pks).update(status=status, error=error, attempts=attempts, processed_at=processed_at)
+
+
+class BatchRows:
+    """What the events of one batch read, fetched in three queries up front instead of several per event.
+
+    - contacts by phone number, and their conversations, locked in primary-key order (so concurrent
+      drains cannot deadlock on them);
+    - the stored messages the batch names: its own ids (a duplicate delivery is skipped without an
+      insert) and the ones its replies and reactions quote;
+    - the messages it inserts, so that replies and reactions which arrived before them (out-of-order
+      delivery) are linked by one query when the batch ends.
+    Every ingest function runs inside a batch (`_apply_batch`); a replay is a batch of one.
+    """
+
+    def __init__(self, contacts: dict, conversations: dict, message_pks: dict, named: set):
+        self.contacts: dict[str, Contact] = contacts  # E.164 → contact
+        self.conversations: dict[tuple[int, int], Conversation] = conversations  # (channel, contact) → locked row
+        self.message_pks: dict[tuple[int, str], int | None] = message_pks  # (channel, provider id) → stored message
+        self.named = named  # the (channel, provider id) pairs whose absence from message_pks means "not stored"
+        self.inserted: list[Message] = []
+
+    @classmethod
+    def read(cls, batch: list[WebhookEvent]) -> "BatchRows":
+        numbers, named = set(), set()
+        for event in batch:
+            for number, provider_ids in _senders_and_ids(event):
+                if number:
+                    numbers.add(number)
+                named.update((event.channel_id, provider_id) for provider_id in provider_ids if provider_id)
+        channel_ids = {event.channel_id for event in batch if event.channel_id}
+        contacts = {
+            phone.number: phone.contact for phone in ContactPhone.objects.filter(number__in=numbers).select_related("contact")
+        } if numbers else {}
+        conversations = {
+            (c.channel_id, c.contact_id): c
+            for c in Conversation.objects.select_for_update()
+            .filter(channel_id__in=channel_ids, contact_id__in=[contact.pk for contact in contacts.values()])
+            .order_by("pk")
+        } if contacts and channel_ids else {}
+        message_pks = {
+            (channel_id, provider_id): pk
+            for pk, channel_id, provider_id in Message.objects.filter(
+                channel_id__in=channel_ids, provider_message_id__in={provider_id for _, provider_id in named}
+            ).values_list("pk", "channel_id", "provider_message_id")
+            if (channel_id, provider_id) in named
+        } if named else {}
+        return cls(contacts, conversations, message_pks, named)
+
+    def stored_pk(self, channel_id: int, provider_id: str) -> int | None:
+        if not provider_id:
+            return None
+        key = (channel_id, provider_id)
+        if key not in self.message_pks and key not in self.named:  # a payload shape the read-ahead missed
+            self.message_pks[key] = (
+                Message.objects.filter(channel_id=channel_id, provider_message_id=provider_id).values_list("pk", flat=True).first()
+            )
+        return self.message_pks.get(key)
+
+    def add(self, message: Message) -> None:
+        self.inserted.append(message)
+        if message.provider_message_id:
+            self.message_pks[(message.channel_id, message.provider_message_id)] = message.pk
+
+    def forget(self, *, inserted_since: int) -> None:
+        """An event was rolled back: what it created or changed in memory may not exist. Read again."""
+        for message in self.inserted[inserted_since:]:
+            self.message_pks.pop((message.channel_id, message.provider_message_id), None)
+        del self.inserted[inserted_since:]
+        self.contacts.clear()
+        self.conversations.clear()
+
+    def link_waiting_messages(self) -> None:
+        """Replies and reactions that arrived before a message of this batch now point at it."""
+        targets = {(m.channel_id, m.provider_message_id): m for m in self.inserted if m.provider_message_id}
+        if not targets:
+            return
+        waiting = defaultdict(list)
+        for reply in Message.objects.filter(
+            channel_id__in={channel_id for channel_id, _ in targets},
+            reply_to__isnull=True,
+            reply_to_provider_id__in={provider_id for _, provider_id in targets},
+        ):
+            target = targets.get((reply.channel_id, reply.reply_to_provider_id))
+            if target is not None and target.pk != reply.pk:
+                waiting[target].append(reply)
+        for target, replies in waiting.items():
+            Message.objects.filter(pk__in=[reply.pk for reply in replies]).update(reply_to=target)
+            for reaction in sorted((m for m in replies if m.type == "reaction"), key=lambda m: m.timestamp):
+                _apply_reaction(target, reaction)
+
+
+_batch_rows: ContextVar[BatchRows] = ContextVar("ingest_batch_rows")
+
+
+def _senders_and_ids(event: WebhookEvent):
+    """(E.164 customer, provider ids it names: its own and the one it quotes or reacts to) of each
+    item in the event, as far as the payload can be read; the apply step reports anything malformed."""
+    try:
+        payload = parse_body(bytes(event.body))
+        if isinstance(payload.get("entity"), dict):
+            entity = payload["entity"]
+            customer = phones.try_e164(str(payload.get("userPhoneNumber") or entity.get("senderPhoneNumber") or ""))
+            if entity.get("messageId") and payload.get("entityType") == "USER_MESSAGE":
+                parsed = parse_rcs_message(payload)
+                yield customer, [parsed.provider_id, parsed.reply_to_provider_id]
+            else:
+                yield customer, [str(entity.get("messageId") or "")]
+            return
+        for value in _whatsapp_values(payload):
+            for item in _as_list(value.get("messages")):
+                if isinstance(item, dict) and item.get("id"):
+                    parsed = parse_wa_message(item)
+                    yield phones.try_e164(str(item.get("from") or "")), [parsed.provider_id, parsed.reply_to_provider_id]
+            for item in _as_list(value.get("statuses")):
+                if isinstance(item, dict):
+                    yield phones.try_e164(str(item.get("recipient_id") or "")), [str(item.get("id") or "")]
+    except Exception:  # noqa: BLE001 - reading ahead is only an optimisation; applying the event tells what is wrong
+        return
 
 
 def _skip_commit_wait() -> None:
@@ -135,7 +295,8 @@ def _skip_commit_wait() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def _apply_and_settle(event: WebhookEvent) -> None:
+def _apply_and_settle(event: WebhookEvent) -> bool:
+    """Apply one event in its own savepoint and set its outcome; False when the savepoint was rolled back."""
     event.attempts += 1
     try:
         with transaction.atomic():  # a failure undoes the partial rows but keeps the event
@@ -144,7 +305,7 @@ def _apply_and_settle(event: WebhookEvent) -> None:
         event.status, event.error = WebhookEvent.Status.IGNORED, str(exc)
     except Unprocessable as exc:
         event.status, event.error = WebhookEvent.Status.UNPROCESSABLE, str(exc)
-    except OperationalError as exc:
+    except (OperationalError, IntegrityError) as exc:
         retry = event.attempts < TRANSIENT_ATTEMPTS
         logger.warning("webhook event %s: %s (%s)", event.pk, exc, "will retry" if retry else "giving up")
         event.status = WebhookEvent.Status.RECEIVED if retry else WebhookEvent.Status.UNPROCESSABLE
@@ -157,7 +318,8 @@ def _apply_and_settle(event: WebhookEvent) -> None:
             event.status, event.error = WebhookEvent.Status.IGNORED, ignored_because
         else:
             event.status, event.error = WebhookEvent.Status.PROCESSED, ""
-    event.processed_at = None if event.status == WebhookEvent.Status.RECEIVED else timezone.now()
+        return True
+    return False
 
 
 def _apply(event: WebhookEvent) -> str | None:
@@ -563,15 +725,12 @@ def record_inbound(channel: Channel, phone: str, name: str, parsed: ParsedMessag
     Locks the conversation row for the counters (unread, last message) so two messages of one customer
     processed side by side both count.
     """
-    contact, _ = find_or_create_by_phone(phone, name=name)
+    rows = _batch_rows.get()
+    if rows.stored_pk(channel.pk, parsed.provider_id):
+        return None  # the provider delivered it again: already stored
+    contact = _contact(phone, name)
     conversation, opened = _locked_conversation(channel, contact)
-    reply_to_id = None
-    if parsed.reply_to_provider_id:
-        reply_to_id = (
-            Message.objects.filter(channel=channel, provider_message_id=parsed.reply_to_provider_id)
-            .values_list("pk", flat=True)
-            .first()
-        )
+    reply_to_id = rows.stored_pk(channel.pk, parsed.reply_to_provider_id)
     message = Message(
         channel=channel,
         conversation=conversation,
@@ -588,17 +747,15 @@ def record_inbound(channel: Channel, phone: str, name: str, parsed: ParsedMessag
         reply_to_provider_id=parsed.reply_to_provider_id[:255],
         timestamp=parsed.timestamp,
     )
-    try:
-        with transaction.atomic():
-            message.save(force_insert=True)
-    except IntegrityError:
-        return None  # the provider delivered it again: already stored
+    # Stored by a concurrent drain since the batch was read: the unique id raises IntegrityError and
+    # the event is tried again, when it finds the message stored.
+    message.save(force_insert=True)
+    rows.add(message)
 
     if parsed.attachment is not None:
         _add_attachment(message, parsed.attachment)
     if parsed.reaction_emoji is not None and reply_to_id:
         _apply_reaction(Message.objects.select_for_update().get(pk=reply_to_id), message)
-    _link_waiting_messages(message)
 
     previous_status = conversation.status
     changed = ["updated_at"]
@@ -625,15 +782,25 @@ def record_inbound(channel: Channel, phone: str, name: str, parsed: ParsedMessag
     return message
 
 
+def _contact(phone: str, name: str) -> Contact:
+    contact, _ = find_or_create_by_phone(phone, name=name, known=_batch_rows.get().contacts)
+    return contact
+
+
 def _locked_conversation(channel: Channel, contact: Contact) -> tuple[Conversation, bool]:
-    conversation = Conversation.objects.select_for_update().filter(channel=channel, contact=contact).first()
-    if conversation is not None:
-        return conversation, False
-    try:
-        with transaction.atomic():
-            return Conversation.objects.create(channel=channel, contact=contact, team_id=channel.team_id), True
-    except IntegrityError:  # opened by a concurrent event for the same customer
-        return Conversation.objects.select_for_update().get(channel=channel, contact=contact), False
+    rows = _batch_rows.get()
+    key = (channel.pk, contact.pk)
+    if key in rows.conversations:
+        return rows.conversations[key], False
+    conversation, opened = Conversation.objects.select_for_update().filter(channel=channel, contact=contact).first(), False
+    if conversation is None:
+        try:
+            with transaction.atomic():
+                conversation, opened = Conversation.objects.create(channel=channel, contact=contact, team_id=channel.team_id), True
+        except IntegrityError:  # opened by a concurrent event for the same customer
+            conversation = Conversation.objects.select_for_update().get(channel=channel, contact=contact)
+    rows.conversations[key] = conversation
+    return conversation, opened
 
 
 def _add_attachment(message: Message, spec: AttachmentSpec) -> None:
@@ -666,22 +833,6 @@ def _apply_reaction(target: Message, reaction: Message) -> None:
     target.reactions = {**target.reactions, side: {"emoji": emoji or "", "at": at}}
     target.save(update_fields=["reactions"])
     events.message_updated(target)
-
-
-def _link_waiting_messages(message: Message) -> None:
-    """Replies and reactions that arrived before this message (out-of-order delivery) now point at it."""
-    if not message.provider_message_id:
-        return
-    waiting = list(
-        Message.objects.filter(
-            channel_id=message.channel_id, reply_to__isnull=True, reply_to_provider_id=message.provider_message_id
-        ).exclude(pk=message.pk)
-    )
-    if not waiting:
-        return
-    Message.objects.filter(pk__in=[m.pk for m in waiting]).update(reply_to=message)
-    for reaction in sorted((m for m in waiting if m.type == "reaction"), key=lambda m: m.timestamp):
-        _apply_reaction(message, reaction)
 
 
 def _uid_from_callback(callback_data: str) -> uuid.UUID | None:
@@ -788,7 +939,7 @@ def _outside_message(channel, provider_id, recipient, status, at, details, *, er
     phone = phones.try_e164(recipient)
     if phone is None:
         raise Unprocessable(f"A status for an unknown message ({provider_id}) with no usable recipient.")
-    contact, _ = find_or_create_by_phone(phone)
+    contact = _contact(phone, "")
     conversation, opened = _locked_conversation(channel, contact)
     message = Message(
         channel=channel,
@@ -808,7 +959,7 @@ def _outside_message(channel, provider_id, recipient, status, at, details, *, er
             message.save(force_insert=True)
     except IntegrityError:
         return None
-    _link_waiting_messages(message)
+    _batch_rows.get().add(message)
     if conversation.last_message_at is None or at >= conversation.last_message_at:
         conversation.last_message_at = at
         conversation.last_message_preview = "Sent outside Sampark"

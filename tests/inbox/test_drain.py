@@ -4,8 +4,9 @@ import json
 
 import pytest
 
+from contacts.services import find_or_create_by_phone
 from inbox import ingest
-from inbox.models import Message, WebhookEvent
+from inbox.models import Conversation, Message, WebhookEvent
 from inbox.tasks import drain_webhook_events
 from tests.inbox.tata_payloads import fixture_bytes, make_channel, post_fixture
 
@@ -89,3 +90,104 @@ def test_a_lasting_database_error_ends_unprocessable_after_bounded_attempts(monk
     event.refresh_from_db()
     assert (event.status, event.attempts) == ("unprocessable", ingest.TRANSIENT_ATTEMPTS)
     assert "lock timeout" in event.error
+
+
+def test_a_batch_reads_contacts_conversations_and_known_ids_once_not_per_event(django_assert_max_num_queries):
+    channel = make_channel()
+    for i in range(20):  # twenty customers who wrote before
+        _store(channel, _text(f"wamid.before{i}", f"9198123451{i:02d}"))
+    ingest.drain_received()
+    for i in range(20):
+        _store(channel, _text(f"wamid.again{i}", f"9198123451{i:02d}"))
+    # Per event: savepoint, message insert, conversation update, release. Per batch, a constant: the
+    # claim, three read-ahead queries, the late-reply link in its savepoint, the outcomes, and the
+    # transaction (a savepoint in the test's, and SET LOCAL on PostgreSQL) for this batch and for the
+    # empty claim that ends the drain.
+    with django_assert_max_num_queries(20 * 4 + 16):
+        assert ingest.drain_received(batch_size=20) == 20
+    assert Message.objects.filter(provider_message_id__startswith="wamid.again").count() == 20
+
+
+def test_a_reply_earlier_in_the_batch_than_its_original_is_linked_when_the_batch_ends():
+    channel = make_channel()
+    reply = json.loads(_text("wamid.reply", "919812345001"))
+    reply["messages"]["context"] = {"from": "919812345001", "id": "wamid.original"}
+    _store(channel, json.dumps(reply).encode())
+    _store(channel, _text("wamid.original", "919812345001"))
+    _store(channel, _text("wamid.original", "919812345001"))  # a duplicate delivery in the same batch
+    assert ingest.drain_received() == 3
+    original = Message.objects.get(provider_message_id="wamid.original")
+    assert Message.objects.get(provider_message_id="wamid.reply").reply_to == original
+    assert Message.objects.filter(provider_message_id="wamid.original").count() == 1
+
+
+def test_a_message_a_concurrent_drain_stored_first_is_retried_and_found_stored(monkeypatch):
+    """Between reading ahead and inserting, another worker stored the same provider id: the unique
+    index refuses the insert, and the event is tried again instead of being called unprocessable."""
+    channel = make_channel()
+    event = _store(channel, _text("wamid.race", "919812345002"))
+    real_read, raced = ingest.BatchRows.read, []
+
+    def read_then_race(batch):
+        rows = real_read(batch)
+        if not raced:
+            raced.append(1)
+            contact, _ = find_or_create_by_phone("+919812345002")
+            conversation = Conversation.objects.create(channel=channel, contact=contact)
+            Message.objects.create(channel=channel, conversation=conversation, direction="in", provider_message_id="wamid.race",
+                                   timestamp=event.received_at)
+        return rows
+
+    monkeypatch.setattr(ingest.BatchRows, "read", staticmethod(read_then_race))
+    ingest.drain_received()
+    event.refresh_from_db()
+    assert (event.status, event.attempts) == ("processed", 2)
+    assert Message.objects.filter(provider_message_id="wamid.race").count() == 1
+
+
+def test_an_event_rolled_back_in_a_batch_does_not_leave_its_rows_to_the_next(monkeypatch):
+    """The first event creates the customer's contact and conversation, then fails; the second event
+    of the same customer, in the same batch, must not use the rolled-back rows."""
+    channel = make_channel()
+    failing = _store(channel, _text("wamid.fails", "919812345003"))
+    fine = _store(channel, _text("wamid.fine", "919812345003"))
+    real_add = ingest.BatchRows.add
+
+    def add_or_fail(rows, message):
+        real_add(rows, message)
+        if message.provider_message_id == "wamid.fails":
+            raise RuntimeError("a bug after the insert")
+
+    monkeypatch.setattr(ingest.BatchRows, "add", add_or_fail)
+    assert ingest.drain_received() == 2
+    failing.refresh_from_db()
+    fine.refresh_from_db()
+    assert failing.status == "unprocessable" and "a bug after the insert" in failing.error
+    assert fine.status == "processed"
+    message = Message.objects.get()
+    assert message.provider_message_id == "wamid.fine"
+    assert message.conversation.contact.phones.get().number == "+919812345003"
+    assert message.conversation.unread_count == 1
+
+
+def test_a_running_drain_keeps_the_gate_so_webhooks_meanwhile_queue_nothing_and_it_applies_them(client, monkeypatch):
+    channel = make_channel()
+    queued = []
+    monkeypatch.setattr(
+        "inbox.ingest.enqueue", lambda task, *args: queued.append(task) if task is drain_webhook_events else None
+    )
+    post_fixture(client, channel, "wa_in_text.json")
+    assert len(queued) == 1
+    real_apply_batch, posted = ingest._apply_batch, []
+
+    def apply_and_receive_more(batch):
+        real_apply_batch(batch)
+        if not posted:  # a webhook arrives while the drain is at work
+            posted.append(post_fixture(client, channel, "wa_in_location.json"))
+
+    monkeypatch.setattr(ingest, "_apply_batch", apply_and_receive_more)
+    assert ingest.drain_received() == 2  # the running drain applied it too
+    assert len(queued) == 1
+    assert set(WebhookEvent.objects.values_list("status", flat=True)) == {"processed"}
+    post_fixture(client, channel, "wa_in_image.json")
+    assert len(queued) == 2  # the drain opened the gate when it ran out of work
