@@ -103,7 +103,7 @@ def test_a_batch_reads_contacts_conversations_and_known_ids_once_not_per_event(d
     # claim, three read-ahead queries, the late-reply link in its savepoint, the outcomes, and the
     # transaction (a savepoint in the test's, and SET LOCAL on PostgreSQL) for this batch and for the
     # empty claim that ends the drain.
-    with django_assert_max_num_queries(20 * 4 + 16):
+    with django_assert_max_num_queries(20 * 4 + 18):
         assert ingest.drain_received(batch_size=20) == 20
     assert Message.objects.filter(provider_message_id__startswith="wamid.again").count() == 20
 
