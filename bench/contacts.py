@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-from bench.common import PRODUCTION_MODE  # noqa: E402
+from bench.common import PRODUCTION_MODE, machine_reference  # noqa: E402
 
 for name, value in PRODUCTION_MODE.items():  # as in production: DEBUG off, no query log
     os.environ.setdefault(name, value)
@@ -92,6 +92,7 @@ def main() -> None:
     numbers = ensure_data(rng)
     user, _ = User.objects.get_or_create(username="bench-supervisor", defaults={"role": Role.SUPERVISOR})
     agent, _ = User.objects.get_or_create(username="bench-agent", defaults={"role": Role.AGENT})
+    print(machine_reference())
     print(f"database: {settings.DATABASES['default']['NAME']}, contacts: {Contact.objects.count()}")
     freeze_startup_objects()  # as daphne does at startup (config/asgi.py)
 

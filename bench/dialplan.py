@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import PRODUCTION_MODE, wait_for_server  # noqa: E402
+from bench.common import PRODUCTION_MODE, machine_reference, wait_for_server  # noqa: E402
 PORT = int(os.environ.get("BENCH_PORT", 8300))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", 8))
 SECONDS = float(os.environ.get("BENCH_SECONDS", 15))
@@ -221,6 +221,7 @@ def main():
         for _, path in targets:
             load(path, payloads, 2)  # warm up: connections, compiled rules
         results = {}
+        print(machine_reference())
         print(f"throughput, {CLIENTS} concurrent keep-alive clients:")
         for name, path in targets:
             rate, latencies, errors = load(path, payloads, SECONDS)

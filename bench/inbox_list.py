@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sampark_listbench")
 
-from bench.common import PRODUCTION_MODE  # noqa: E402
+from bench.common import PRODUCTION_MODE, machine_reference  # noqa: E402
 
 for name, value in PRODUCTION_MODE.items():  # as in production (query counts are taken either way)
     os.environ.setdefault(name, value)
@@ -284,6 +284,7 @@ def main() -> int:
     for user in (agent, supervisor):
         clients[user.pk] = Client()
         clients[user.pk].force_login(user)
+    print(machine_reference())
     print(
         f"{Conversation.objects.count()} conversations, {Message.objects.count()} messages; {RUNS} runs per case\n"
         f"page sizes: list {PAGE_SIZES['list']}, thread {PAGE_SIZES['thread']}, API {PAGE_SIZES['api']}\n"

@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import PRODUCTION_MODE, wait_for_server  # noqa: E402
+from bench.common import PRODUCTION_MODE, machine_reference, wait_for_server  # noqa: E402
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 HOST, PORT = "127.0.0.1", int(os.environ.get("BENCH_PORT", 8100))
@@ -212,6 +212,7 @@ def report(args, bare, ingest, applied):
     outcomes = dict(WebhookEvent.objects.filter(source="tata_whatsapp").values_list("status").annotate(n=__import__("django.db.models", fromlist=["Count"]).Count("id")))
     sustained = stored / applied
     mode = f"{args.workers} Celery worker process(es)" if args.workers else "in-process threads"
+    print(machine_reference())
     print(f"ingest bench: {args.messages} messages, {args.concurrency} concurrent connections, daphne + {mode}, PostgreSQL")
     print(f"  bare insert : {bare['rps']:7.0f} req/s   ack p50 {bare['p50']:5.1f} ms   p99 {bare['p99']:5.1f} ms   {bare['statuses']}")
     print(f"  ingest ack  : {ingest['rps']:7.0f} req/s   ack p50 {ingest['p50']:5.1f} ms   p99 {ingest['p99']:5.1f} ms   {ingest['statuses']}")

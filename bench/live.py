@@ -38,7 +38,7 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-from bench.common import PRODUCTION_MODE, wait_for_server  # noqa: E402
+from bench.common import PRODUCTION_MODE, machine_reference, wait_for_server  # noqa: E402
 
 for name, value in PRODUCTION_MODE.items():  # production mode, as the other benchmarks run it
     os.environ.setdefault(name, value)
@@ -256,6 +256,7 @@ def main():
             except subprocess.TimeoutExpired:
                 process.kill()
 
+    print(machine_reference())
     print(f"{'publish' if args.direct else 'webhook'} → browser event, {args.agents} websockets, {args.messages} {'events' if args.direct else 'webhooks'} ({len(latencies)} deliveries, {missed} missed)")
     print(f"  daphne + celery worker (threads, 4) + Redis channel layer + {DATABASE_URL.split('://')[0]}")
     print(

@@ -30,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import PRODUCTION_MODE, wait_for_server  # noqa: E402
+from bench.common import PRODUCTION_MODE, machine_reference, wait_for_server  # noqa: E402
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 HOST, PORT = "127.0.0.1", int(os.environ.get("BENCH_PORT", 8400))
@@ -191,6 +191,7 @@ def report(args, produced: float):
     )
     duplicates = sum(n - 1 for n in sends.values() if n > 1)
     statuses = collections.Counter(messages.values_list("status", flat=True))
+    print(machine_reference())
     print(f"messages queued:        {len(created)} (producers took {produced:.1f} s)")
     print(f"accepted by Tata:       {len(accepted)}   final statuses: {dict(statuses)}")
     if last:
