@@ -37,12 +37,16 @@ def test_drain_applies_every_received_event_in_batches_and_one_bad_payload_spoil
     assert ingest.drain_received() == 0  # settled events are never applied twice
 
 
-def test_webhook_queues_one_drain_at_a_time_and_a_drain_reopens_the_gate(client, monkeypatch):
+@pytest.fixture
+def queued(monkeypatch) -> list:
+    """The drains webhooks queue, instead of queueing them."""
+    tasks = []
+    monkeypatch.setattr("inbox.ingest.enqueue", lambda task, *args: tasks.append(task) if task is drain_webhook_events else None)
+    return tasks
+
+
+def test_webhook_queues_one_drain_at_a_time_and_a_drain_reopens_the_gate(client, queued):
     channel = make_channel()
-    queued = []
-    monkeypatch.setattr(
-        "inbox.ingest.enqueue", lambda task, *args: queued.append(task) if task is drain_webhook_events else None
-    )
     post_fixture(client, channel, "wa_in_text.json")
     post_fixture(client, channel, "wa_in_image.json")
     assert queued == [drain_webhook_events]  # the second webhook found a drain already queued
@@ -170,12 +174,8 @@ def test_an_event_rolled_back_in_a_batch_does_not_leave_its_rows_to_the_next(mon
     assert message.conversation.unread_count == 1
 
 
-def test_a_running_drain_keeps_the_gate_so_webhooks_meanwhile_queue_nothing_and_it_applies_them(client, monkeypatch):
+def test_a_running_drain_keeps_the_gate_so_webhooks_meanwhile_queue_nothing_and_it_applies_them(client, queued, monkeypatch):
     channel = make_channel()
-    queued = []
-    monkeypatch.setattr(
-        "inbox.ingest.enqueue", lambda task, *args: queued.append(task) if task is drain_webhook_events else None
-    )
     post_fixture(client, channel, "wa_in_text.json")
     assert len(queued) == 1
     real_apply_batch, posted = ingest._apply_batch, []
