@@ -92,8 +92,9 @@ def schedule_drain() -> None:
 
     The flag in the shared cache (Redis in production) is the gate: a webhook that sets it queues a
     drain, and the drain keeps it set while it works, so under load one drain runs on and webhooks
-    skip queueing Celery tasks nobody needs. The flag's expiry and the periodic drain cover a queued
-    drain that never ran.
+    skip queueing Celery tasks nobody needs. The flag expires after DRAIN_FLAG_SECONDS: a drain
+    that runs longer gets company (drains share the work), and a queued drain that never ran is
+    replaced by the next webhook's or the periodic one.
     """
     from inbox.tasks import drain_webhook_events
 
