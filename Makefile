@@ -33,9 +33,12 @@ run: demo
 test: install
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
-# Production shape: with REDIS_URL set, run workers next to daphne.
+# Production shape: with REDIS_URL set, run workers next to daphne. Workers run at a lower CPU
+# priority (nice 10): where they share cores with daphne, answering a webhook comes before applying
+# it (the event is stored; it waits in the database). Override with WORKER_NICE=0.
+WORKER_NICE ?= 10
 worker: install
-	CONN_MAX_AGE=$${CONN_MAX_AGE:-300} $(BIN)/celery -A config worker --loglevel=info --concurrency=4
+	CONN_MAX_AGE=$${CONN_MAX_AGE:-300} nice -n $(WORKER_NICE) $(BIN)/celery -A config worker --loglevel=info --concurrency=4
 
 beat: install
 	$(BIN)/celery -A config beat --loglevel=info

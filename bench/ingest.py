@@ -82,8 +82,9 @@ def main():
     processes = [subprocess.Popen([python, "-m", "daphne", "-b", HOST, "-p", str(PORT), "config.asgi:application"],
                                   cwd=ROOT, env=web_env, stdout=subprocess.DEVNULL, stderr=open("/tmp/ingest-bench-daphne.log", "w"))]
     if args.workers:
+        # At a lower CPU priority than daphne, as `make worker` runs them.
         processes.append(subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "celery"), "-A", "config", "worker", "--loglevel=WARNING", f"--concurrency={args.workers}",
+            ["nice", "-n", "10", str(ROOT / ".venv" / "bin" / "celery"), "-A", "config", "worker", "--loglevel=WARNING", f"--concurrency={args.workers}",
              "--pool=prefork", "-Q", "celery", "--without-gossip", "--without-mingle", "--without-heartbeat"],
             cwd=ROOT, env={**env, "CONN_MAX_AGE": "600"}, stdout=subprocess.DEVNULL, stderr=open("/tmp/ingest-bench-worker.log", "w")))
     try:
@@ -211,7 +212,7 @@ def report(args, bare, ingest, applied):
     stored = Message.objects.filter(channel__phone_number="+919876509999", provider_message_id__startswith="wamid.BENCH-ingest").count()
     outcomes = dict(WebhookEvent.objects.filter(source="tata_whatsapp").values_list("status").annotate(n=__import__("django.db.models", fromlist=["Count"]).Count("id")))
     sustained = stored / applied
-    mode = f"{args.workers} Celery worker process(es)" if args.workers else "in-process threads"
+    mode = f"{args.workers} Celery worker process(es) at nice 10" if args.workers else "in-process threads"
     print(machine_reference())
     print(f"ingest bench: {args.messages} messages, {args.concurrency} concurrent connections, daphne + {mode}, PostgreSQL")
     print(f"  bare insert : {bare['rps']:7.0f} req/s   ack p50 {bare['p50']:5.1f} ms   p99 {bare['p99']:5.1f} ms   {bare['statuses']}")

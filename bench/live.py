@@ -240,7 +240,7 @@ def main():
     server = subprocess.Popen([str(bin_dir / "daphne"), "-b", "127.0.0.1", "-p", str(args.port), "config.asgi:application"],
                               cwd=ROOT, env={**env, "DATABASE_POOL": "true"})
     worker = subprocess.Popen(
-        [str(bin_dir / "celery"), "-A", "config", "worker", "--pool=threads", "--concurrency=4", "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
+        ["nice", "-n", "10", str(bin_dir / "celery"), "-A", "config", "worker", "--pool=threads", "--concurrency=4", "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
         cwd=ROOT, env={**env, "CONN_MAX_AGE": "300"},
     )
     try:
@@ -258,7 +258,7 @@ def main():
 
     print(machine_reference())
     print(f"{'publish' if args.direct else 'webhook'} → browser event, {args.agents} websockets, {args.messages} {'events' if args.direct else 'webhooks'} ({len(latencies)} deliveries, {missed} missed)")
-    print(f"  daphne + celery worker (threads, 4) + Redis channel layer + {DATABASE_URL.split('://')[0]}")
+    print(f"  daphne + celery worker (threads, 4, nice 10) + Redis channel layer + {DATABASE_URL.split('://')[0]}")
     print(
         f"  p50 {statistics.median(latencies):.1f} ms   p90 {percentile(latencies, 90):.1f} ms   "
         f"p99 {percentile(latencies, 99):.1f} ms   max {max(latencies):.1f} ms"
