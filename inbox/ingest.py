@@ -110,19 +110,20 @@ def drain_received(*, batch_size: int = DRAIN_BATCH) -> int:
     nothing waits for company). Each event still applies in its own savepoint: one bad payload is
     recorded as unprocessable and never undoes its neighbours.
 
-    When it runs out of work the drain opens the gate (see schedule_drain) and then looks once more:
-    an event stored before the gate opened is found by that look, and one stored after finds the
-    gate open and queues the next drain.
+    When it has caught up (a batch came back short) the drain opens the gate (see schedule_drain)
+    and then looks once more: an event stored before the gate opened is found by that look, and one
+    stored after finds the gate open and queues the next drain.
     """
     done = 0
     while True:
         applied = _drain_batch(batch_size)
-        if not applied:
+        done += applied
+        if applied < batch_size:
             cache.delete(DRAIN_FLAG)
             applied = _drain_batch(batch_size)
+            done += applied
             if not applied:
                 return done
-        done += applied
 
 
 def _drain_batch(batch_size: int) -> int:

@@ -191,3 +191,15 @@ def test_a_running_drain_keeps_the_gate_so_webhooks_meanwhile_queue_nothing_and_
     assert set(WebhookEvent.objects.values_list("status", flat=True)) == {"processed"}
     post_fixture(client, channel, "wa_in_image.json")
     assert len(queued) == 2  # the drain opened the gate when it ran out of work
+
+
+def test_a_drain_that_caught_up_opens_the_gate_and_looks_only_once_more():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    channel = make_channel()
+    _store(channel, _text("wamid.alone", "919812345004"))
+    with CaptureQueriesContext(connection) as captured:
+        assert ingest.drain_received() == 1
+    claims = [q["sql"] for q in captured.captured_queries if q["sql"].startswith('SELECT "inbox_webhookevent"')]
+    assert len(claims) == 2  # the short batch, then the look after the gate opened
