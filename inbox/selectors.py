@@ -60,6 +60,7 @@ def conversation_list(
         conversations = conversations.filter(labels__id=label_id)
     return (
         conversations.select_related("contact", "channel", "assignee", "team")
+        .defer("channel__access_token", "channel__partner_token")  # a list never needs them decrypted
         .prefetch_related("labels", "contact__phones")
         .order_by(F("last_message_at").desc(nulls_last=True), "-id")
     )

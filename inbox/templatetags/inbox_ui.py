@@ -3,9 +3,11 @@ status ticks, day separators. Presentation only; no queries beyond what the mess
 
 import datetime
 import json
+from functools import lru_cache
 from urllib.parse import quote
 
 from django import template
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.html import urlize
 from django.utils.safestring import mark_safe
@@ -14,6 +16,21 @@ from core import phones
 from inbox.models import Message
 
 register = template.Library()
+
+
+@register.filter
+def pk_url(pk: int, name: str) -> str:
+    """`{% url name pk %}` for routes that take one integer pk, without a reverse() per call: the
+    list reversed three URLs per row, an eighth of its render time."""
+    before, after = _around_pk(name, get_script_prefix())
+    return f"{before}{int(pk)}{after}"
+
+
+@lru_cache(maxsize=64)
+def _around_pk(name: str, script_prefix: str) -> tuple[str, str]:
+    marker = "8642097531"  # a pk no route would make up on its own
+    before, after = reverse(name, args=[int(marker)]).split(marker)
+    return before, after
 
 
 @register.filter
