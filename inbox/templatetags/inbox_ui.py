@@ -8,8 +8,8 @@ from urllib.parse import quote
 
 from django import template
 from django.urls import get_script_prefix, reverse
-from django.utils import timezone
-from django.utils.html import urlize
+from django.utils import dateformat, timezone
+from django.utils.html import format_html, format_html_join, urlize
 from django.utils.safestring import mark_safe
 
 from core import phones
@@ -39,6 +39,45 @@ def rich_text(text: str) -> str:
     html = urlize(text or "", nofollow=True, autoescape=True)
     html = html.replace('rel="nofollow"', 'target="_blank" rel="nofollow noopener noreferrer"')
     return mark_safe(html.replace("\n", "<br>"))
+
+
+@register.simple_tag
+def conversation_row(c, open_conversation=None, filter_query: str = "") -> str:
+    """One row of the conversation list.
+
+    Built here rather than in the template: the Django template engine took ~1.2 ms a row on a slow
+    machine, two thirds of the list's render time, and format_html does the same work (every value
+    escaped) in a fraction of it. The list and the live updates (inbox.js) rely on the ids,
+    `data-conversation` and `data-role` attributes.
+    """
+    query = f"?{filter_query}" if filter_query else ""
+    page_url = pk_url(c.pk, "inbox:conversation") + query
+    active = getattr(open_conversation, "pk", None) == c.pk  # "" when the template has no open conversation
+    at = c.last_message_at
+    if c.assignee_id:
+        owner = str(c.assignee)
+    elif c.team_id:
+        owner = str(c.team)
+    else:
+        owner = "Unassigned"
+    return format_html(
+        '<li class="conv{}{}" id="conv-{}" data-conversation="{}" role="option" aria-selected="{}">'
+        '<a href="{}" hx-get="{}" hx-target="#thread" hx-swap="outerHTML" hx-push-url="{}">'
+        '<span class="conv-top"><span class="conv-name">{}</span><time class="conv-time" datetime="{}">{}</time></span>'
+        '<span class="conv-preview">{}</span>'
+        '<span class="conv-meta"><span class="chan chan-{}" title="{}">{}</span>{}'
+        '<span class="conv-owner" data-role="assignee">{}</span>{}{}</span>'
+        "</a></li>",
+        " unread" if c.unread_count else "", " active" if active else "", c.pk, c.pk, "true" if active else "false",
+        page_url, pk_url(c.pk, "inbox:thread"), page_url,
+        str(c.contact), dateformat.format(timezone.localtime(at), "c") if at else "", list_time(at),
+        c.last_message_preview or "No messages yet",
+        c.channel.kind, str(c.channel), c.channel.get_kind_display(),
+        format_html('<span class="pill pill-{}">{}</span>', c.status, c.get_status_display()) if c.status != "open" else "",
+        owner,
+        format_html_join("", '<span class="dot" style="--label: {}" title="{}"></span>', ((label.color, str(label)) for label in c.labels.all())),
+        format_html('<span class="badge" aria-label="{} unread">{}</span>', c.unread_count, c.unread_count) if c.unread_count else "",
+    )
 
 
 @register.filter

@@ -226,3 +226,27 @@ def test_attachment_download_checks_visibility(logged_in, agent, other_agent, sa
     response = logged_in(agent).get(reverse("inbox:attachment", args=[attachment.pk]))
     assert response.status_code == 200 and b"".join(response.streaming_content) == b"\xff\xd8jpeg"
     assert logged_in(other_agent).get(reverse("inbox:attachment", args=[attachment.pk])).status_code == 404
+
+
+def test_list_rows_show_status_owner_labels_and_unread_with_every_value_escaped(logged_in, agent, sales_team):
+    conversation = conversation_for(team=sales_team, assignee=agent, name="<b>Ravi</b> & co", status=Conversation.Status.PENDING)
+    Conversation.objects.filter(pk=conversation.pk).update(unread_count=3, last_message_preview="<script>x()</script>")
+    conversation.labels.add(LabelFactory(name='"VIP"', color="#e11d48"))
+    html = logged_in(agent).get(reverse("inbox:list")).content.decode()
+    row = html[html.index(f'id="conv-{conversation.pk}"'):]
+    row = row[: row.index("</li>")]
+    assert '<span class="conv-name">&lt;b&gt;Ravi&lt;/b&gt; &amp; co</span>' in row
+    assert "&lt;script&gt;x()&lt;/script&gt;" in row and "<script>" not in row
+    assert '<span class="pill pill-pending">Pending</span>' in row
+    assert f'data-role="assignee">{agent}</span>' in row
+    assert 'style="--label: #e11d48" title="&quot;VIP&quot;"' in row
+    assert '<span class="badge" aria-label="3 unread">3</span>' in row
+    assert f'href="/inbox/{conversation.pk}/" hx-get="/inbox/{conversation.pk}/thread/"' in row
+
+
+def test_list_filters_show_what_is_chosen(logged_in, agent):
+    label = LabelFactory(name="vip")
+    html = logged_in(agent).get(reverse("inbox:list"), {"status": "pending", "label": label.pk}).content.decode()
+    assert '<option value="pending" selected>Pending</option>' in html
+    assert f'<option value="{label.pk}" selected>vip</option>' in html
+    assert '<option value="">All numbers</option>' in html
