@@ -11,6 +11,10 @@ PRODUCTION_MODE = {
 }
 
 
+# Celery workers run below daphne's CPU priority, as `make worker` runs them (WORKER_NICE).
+WORKER_PRIORITY = ["nice", "-n", "10"]
+
+
 def wait_for_server(host: str, port: int, timeout: float = 30) -> None:
     """Until daphne answers /healthz with 200; exits the benchmark if it never does."""
     deadline = time.monotonic() + timeout

@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import PRODUCTION_MODE, machine_reference, wait_for_server  # noqa: E402
+from bench.common import PRODUCTION_MODE, WORKER_PRIORITY, machine_reference, wait_for_server  # noqa: E402
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 HOST, PORT = "127.0.0.1", int(os.environ.get("BENCH_PORT", 8100))
@@ -82,9 +82,8 @@ def main():
     processes = [subprocess.Popen([python, "-m", "daphne", "-b", HOST, "-p", str(PORT), "config.asgi:application"],
                                   cwd=ROOT, env=web_env, stdout=subprocess.DEVNULL, stderr=open("/tmp/ingest-bench-daphne.log", "w"))]
     if args.workers:
-        # At a lower CPU priority than daphne, as `make worker` runs them.
         processes.append(subprocess.Popen(
-            ["nice", "-n", "10", str(ROOT / ".venv" / "bin" / "celery"), "-A", "config", "worker", "--loglevel=WARNING", f"--concurrency={args.workers}",
+            [*WORKER_PRIORITY, str(ROOT / ".venv" / "bin" / "celery"), "-A", "config", "worker", "--loglevel=WARNING", f"--concurrency={args.workers}",
              "--pool=prefork", "-Q", "celery", "--without-gossip", "--without-mingle", "--without-heartbeat"],
             cwd=ROOT, env={**env, "CONN_MAX_AGE": "600"}, stdout=subprocess.DEVNULL, stderr=open("/tmp/ingest-bench-worker.log", "w")))
     try:

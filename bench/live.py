@@ -38,7 +38,7 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-from bench.common import PRODUCTION_MODE, machine_reference, wait_for_server  # noqa: E402
+from bench.common import PRODUCTION_MODE, WORKER_PRIORITY, machine_reference, wait_for_server  # noqa: E402
 
 for name, value in PRODUCTION_MODE.items():  # production mode, as the other benchmarks run it
     os.environ.setdefault(name, value)
@@ -240,7 +240,7 @@ def main():
     server = subprocess.Popen([str(bin_dir / "daphne"), "-b", "127.0.0.1", "-p", str(args.port), "config.asgi:application"],
                               cwd=ROOT, env={**env, "DATABASE_POOL": "true"})
     worker = subprocess.Popen(
-        ["nice", "-n", "10", str(bin_dir / "celery"), "-A", "config", "worker", "--pool=threads", "--concurrency=4", "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
+        [*WORKER_PRIORITY, str(bin_dir / "celery"), "-A", "config", "worker", "--pool=threads", "--concurrency=4", "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
         cwd=ROOT, env={**env, "CONN_MAX_AGE": "300"},
     )
     try:

@@ -164,7 +164,8 @@ def find_or_create_by_phone(raw_phone: str, *, name: str = "", known: dict[str, 
     `known` (E.164 → contact), read ahead for a batch of numbers, is looked in first and kept up to date.
     """
     number = phones.to_e164(raw_phone)
-    contact, created = known.get(number) if known is not None else None, False
+    contact = known.get(number) if known is not None else None
+    created = False
     if contact is None:
         phone = ContactPhone.objects.select_related("contact").filter(number=number).first()
         contact = phone.contact if phone else None

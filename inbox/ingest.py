@@ -166,9 +166,11 @@ def _save_outcomes(batch: list[WebhookEvent]) -> None:
     settled_at = timezone.now()
     for event in batch:
         event.processed_at = None if event.status == WebhookEvent.Status.RECEIVED else settled_at
-        outcomes[(event.status, event.error, event.attempts, event.processed_at)].append(event.pk)
-    for (status, error, attempts, processed_at), pks in outcomes.items():
-        WebhookEvent.objects.filter(pk__in=pks).update(status=status, error=error, attempts=attempts, processed_at=processed_at)
+        outcomes[(event.status, event.error, event.attempts)].append(event)
+    for (status, error, attempts), settled in outcomes.items():
+        WebhookEvent.objects.filter(pk__in=[event.pk for event in settled]).update(
+            status=status, error=error, attempts=attempts, processed_at=settled[0].processed_at
+        )
 
 
 class BatchRows:
@@ -270,7 +272,7 @@ def _senders_and_ids(event: WebhookEvent):
         payload = parse_body(bytes(event.body))
         if isinstance(payload.get("entity"), dict):
             entity = payload["entity"]
-            customer = phones.try_e164(str(payload.get("userPhoneNumber") or entity.get("senderPhoneNumber") or ""))
+            customer = _rcs_user(payload, entity)
             if entity.get("messageId") and payload.get("entityType") == "USER_MESSAGE":
                 parsed = parse_rcs_message(payload)
                 yield customer, [parsed.provider_id, parsed.reply_to_provider_id]
@@ -624,12 +626,17 @@ RCS_STATUS = {
 RCS_TYPING = {"TYPING", "IS_TYPING"}
 
 
+def _rcs_user(payload: dict, entity: dict) -> str | None:
+    """The customer's number of an RCS event, in E.164 (None when it has none we can read)."""
+    return phones.try_e164(str(payload.get("userPhoneNumber") or entity.get("senderPhoneNumber") or ""))
+
+
 def _apply_rcs(channel: Channel, payload: dict) -> str | None:
     entity = payload.get("entity") if isinstance(payload.get("entity"), dict) else None
     entity_type = str(payload.get("entityType") or "")
     if entity is None:
         raise Unprocessable("An RCS payload without an entity.")
-    user = phones.try_e164(str(payload.get("userPhoneNumber") or entity.get("senderPhoneNumber") or ""))
+    user = _rcs_user(payload, entity)
     if entity_type == "USER_MESSAGE":
         if user is None or not entity.get("messageId"):
             raise Unprocessable("An RCS user message without a valid userPhoneNumber or messageId.")
