@@ -47,7 +47,6 @@ from inbox.models import Attachment, Channel, Conversation, Message, WebhookEven
 logger = logging.getLogger(__name__)
 
 CALLBACK_PREFIX = "sampark-msg-"
-MEDIA_TYPES = {"image", "video", "audio", "document", "sticker"}
 PREVIEW_LENGTH = 200
 
 
@@ -458,7 +457,7 @@ def parse_wa_message(data: dict, *, top_errors: list | None = None) -> ParsedMes
 
     if kind == "text":
         parsed.body = str(obj.get("body") or "")
-    elif kind in MEDIA_TYPES:
+    elif kind in Message.MEDIA_TYPES:
         parsed.body = (obj.get("caption") or "").strip() or _media_label(kind, obj)
         parsed.preview = _media_label(kind, obj) + (f" {obj['caption'].strip()}" if (obj.get("caption") or "").strip() else "")
         parsed.attachment = AttachmentSpec(

@@ -131,6 +131,7 @@ class Message(models.Model):
         IMPORT = "import", "History import"
         SYSTEM = "system", "System"
 
+    MEDIA_TYPES = frozenset({"image", "video", "audio", "document", "sticker"})  # the types that carry an Attachment
     STATUS_RANK = {"received": 0, "queued": 1, "sending": 2, "sent": 3, "delivered": 4, "read": 5, "failed": 6}
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
