@@ -8,15 +8,22 @@ STAFF_GROUP = "staff"  # admins and supervisors: hear everything
 AGENTS_GROUP = "agents"  # every signed-in user: hears work nobody owns yet (no team, no assignee)
 
 
-def teammate_ids(user: User) -> set[int]:
+# Both are read several times while one request is answered (visibility of the conversation, of its
+# contact, whom it may be assigned to), so they are kept on the user object, as Django's ModelBackend
+# keeps permissions (`_perm_cache`). A request loads its user afresh; so does a Celery task.
+
+
+def teammate_ids(user: User) -> frozenset[int]:
     """The user and everyone who shares a team with them."""
-    ids = set(User.objects.filter(teams__members=user).values_list("pk", flat=True))
-    ids.add(user.pk)
-    return ids
+    if not hasattr(user, "_teammate_ids"):
+        user._teammate_ids = frozenset(User.objects.filter(teams__members=user).values_list("pk", flat=True)) | {user.pk}
+    return user._teammate_ids
 
 
-def team_ids(user: User) -> list[int]:
-    return list(user.teams.values_list("pk", flat=True))
+def team_ids(user: User) -> tuple[int, ...]:
+    if not hasattr(user, "_team_ids"):
+        user._team_ids = tuple(user.teams.values_list("pk", flat=True))
+    return user._team_ids
 
 
 def assignable_users(user: User) -> QuerySet[User]:

@@ -1,6 +1,6 @@
 """What agents may see of the inbox. The same rule decides who hears live events (inbox.events)."""
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from accounts.models import User
@@ -73,7 +73,6 @@ def thread_messages(conversation: Conversation, *, before_id: int | None = None,
         Message.objects.filter(conversation=conversation)
         .exclude(type="reaction")  # shown on the message they react to
         .select_related("sender", "reply_to")
-        .prefetch_related("attachments")
         .order_by("-timestamp", "-id")
     )
     if before_id:
@@ -82,7 +81,10 @@ def thread_messages(conversation: Conversation, *, before_id: int | None = None,
             messages = messages.filter(Q(timestamp__lt=anchor["timestamp"]) | Q(timestamp=anchor["timestamp"], id__lt=before_id))
     page = list(messages[: limit + 1])
     has_older = len(page) > limit
-    return list(reversed(page[:limit])), has_older
+    shown = list(reversed(page[:limit]))
+    # Only media messages have attachments; most pages then need no second query at all.
+    prefetch_related_objects([m for m in shown if m.type in Message.MEDIA_TYPES], "attachments")
+    return shown, has_older
 
 
 def changed_since(user: User, since) -> list[int]:

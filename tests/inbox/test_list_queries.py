@@ -147,6 +147,31 @@ def test_thread_query_count_does_not_grow_with_page_size(request, monkeypatch, l
     assert small == large
 
 
+def test_opening_a_conversation_reads_the_agents_teams_once(logged_in, agent, long_thread):
+    """Visibility of the conversation, of its contact and the assignee choices all need the agent's
+    teams; the user object keeps them for the request."""
+    client = logged_in(agent)
+    client.get(reverse("inbox:thread", args=[long_thread.pk]))
+    _, queries, _ = _count(client, reverse("inbox:thread", args=[long_thread.pk]))
+    assert sum('FROM "accounts_team" INNER JOIN "accounts_team_members"' in sql for sql in queries) == 1
+    assert sum('FROM "accounts_user" INNER JOIN "accounts_team_members"' in sql for sql in queries) == 1
+
+
+def test_a_page_without_media_reads_no_attachments(logged_in, agent, sales_team):
+    conversation = conversation_for(team=sales_team, assignee=agent)
+    for i in range(5):
+        message_in(conversation, f"text {i}")
+    client = logged_in(agent)
+    client.get(reverse("inbox:thread", args=[conversation.pk]))
+    _, queries, _ = _count(client, reverse("inbox:thread", args=[conversation.pk]))
+    assert not any('FROM "inbox_attachment"' in sql for sql in queries)
+    image = message_in(conversation, "photo", type="image", content={"type": "image", "image": {}})
+    Attachment.objects.create(message=image, kind="image", provider_media_id="media-1")
+    _, queries, response = _count(client, reverse("inbox:thread", args=[conversation.pk]))
+    assert sum('FROM "inbox_attachment"' in sql for sql in queries) == 1
+    assert "Downloading image" in response.content.decode()
+
+
 def test_load_older_query_count_does_not_grow_with_page_size(monkeypatch, logged_in, agent, long_thread):
     newest = Message.objects.filter(conversation=long_thread).order_by("-timestamp").values_list("pk", flat=True)[5]
     client = logged_in(agent)
@@ -160,6 +185,7 @@ def test_api_list_query_count_does_not_grow_with_page_size(monkeypatch, api, age
     if path == "messages":
         path = f"/api/conversations/{long_thread.pk}/messages/"
     client = api(agent)
+    client.get(path)  # force_authenticate keeps one user object, which remembers its teams after this
     counts = []
     for size in (3, 12):
         monkeypatch.setattr(ConversationViewSet, "pagination_class", type("Sized", (PageNumberPagination,), {"page_size": size}))
