@@ -9,7 +9,8 @@ Then renders the real views through Django's test client, logged in as an agent 
 the list page and partial for every filter, "Load more", the full conversation page, the thread
 partial of a 20k-message thread and its "Load older" page, and the API list endpoints.
 
-Each case is rendered at two page sizes (list 30 / 100 rows, thread 40 / 100 messages, API 50 / 100)
+BENCH_RUNS (40) sets the runs per case; BENCH_ONLY=thread,older runs only the cases whose name holds
+one of those words. Each case is rendered at two page sizes (list 30 / 100 rows, thread 40 / 100 messages, API 50 / 100)
 and prints p50/p99 and the query count (every statement executed) of both. Exits non-zero if a query
 count grows with the page size, or if a p99 is over the goal (100 ms) and BENCH_STRICT_TIME=1.
 """
@@ -50,6 +51,7 @@ LONG_THREADS = [20_000, 15_000, 12_000, 10_000, 10_000]
 # Short threads: 1 + floor(26 * random()^2) messages, mean ~9.2, so ~1M messages in all.
 SHORT_SPREAD = 26
 RUNS = int(os.environ.get("BENCH_RUNS", 40))
+ONLY = os.environ.get("BENCH_ONLY", "")  # e.g. "thread,older": only the cases whose label holds one of these
 GOAL_MS = 100.0
 PAGE_SIZES = {"list": (30, 100), "thread": (40, 100), "api": (50, 100)}
 
@@ -292,6 +294,8 @@ def main() -> int:
     print(f"{'case':<40} {'queries':>9}  {'p50 ms':>15}  {'p99 ms':>15}  {'kB':>9}")
     grew, slow = [], []
     for label, user, url in cases(agent, supervisor):
+        if ONLY and not any(part in label for part in ONLY.split(",")):
+            continue
         results = []
         for size_index in (0, 1):
             set_page_size(size_index)
