@@ -4,6 +4,7 @@ from collections import deque
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.consumer import get_handler_name
 
 from accounts.selectors import realtime_groups
 
@@ -21,6 +22,17 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
         await self.send_json({"event": "hello", "payload": {"user": user.pk}})
+
+    async def dispatch(self, message):
+        # Channels' own dispatch first runs close_old_connections() through sync_to_async, on the one
+        # thread that also runs Django's sync views (the webhooks). event_message runs once per open
+        # browser for every event, so a 50-agent fan-out queued 50 such hops in front of the next
+        # webhook. No handler here touches the database except through database_sync_to_async, which
+        # closes old connections itself.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def disconnect(self, code):
         for group in getattr(self, "groups_joined", []):
