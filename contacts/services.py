@@ -156,17 +156,19 @@ def update_contact(contact: Contact, data: ContactData, *, by: User | None = Non
     return contact
 
 
-def find_or_create_by_phone(raw_phone: str, *, name: str = "", known: dict[str, Contact] | None = None) -> tuple[Contact, bool]:
+def find_or_create_by_phone(raw_phone: str, *, name: str = "", known: dict[str, Contact | None] | None = None) -> tuple[Contact, bool]:
     """The contact who has this number (in any form), creating one if nobody does.
 
     Safe under concurrency: two webhooks for a new number at once make one contact (the unique
     number decides; the loser reads the winner's row). A name is filled in only if we had none.
-    `known` (E.164 → contact), read ahead for a batch of numbers, is looked in first and kept up to date.
+    `known` (E.164 → contact, or None where nobody had the number), read ahead for a batch of numbers,
+    is looked in first and kept up to date.
     """
     number = phones.to_e164(raw_phone)
-    contact = known.get(number) if known is not None else None
     created = False
-    if contact is None:
+    if known is not None and number in known:
+        contact = known[number]
+    else:
         phone = ContactPhone.objects.select_related("contact").filter(number=number).first()
         contact = phone.contact if phone else None
     if contact is None:

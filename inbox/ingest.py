@@ -185,7 +185,8 @@ class BatchRows:
     """
 
     def __init__(self, contacts: dict, conversations: dict, message_pks: dict, named: set):
-        self.contacts: dict[str, Contact] = contacts  # E.164 → contact
+        self.contacts: dict[str, Contact | None] = contacts  # E.164 → contact (None: nobody had the number)
+        self.new_contact_ids: set[int] = set()  # created by this batch, so they have no conversation yet
         self.conversations: dict[tuple[int, int], Conversation] = conversations  # (channel, contact) → locked row
         self.message_pks: dict[tuple[int, str], int | None] = message_pks  # (channel, provider id) → stored message
         self.named = named  # the (channel, provider id) pairs whose absence from message_pks means "not stored"
@@ -200,15 +201,16 @@ class BatchRows:
                     numbers.add(number)
                 named.update((event.channel_id, provider_id) for provider_id in provider_ids if provider_id)
         channel_ids = {event.channel_id for event in batch if event.channel_id}
-        contacts = {
-            phone.number: phone.contact for phone in ContactPhone.objects.filter(number__in=numbers).select_related("contact")
-        } if numbers else {}
+        contacts = dict.fromkeys(numbers)  # None: nobody has this number yet
+        if numbers:
+            contacts.update((phone.number, phone.contact) for phone in ContactPhone.objects.filter(number__in=numbers).select_related("contact"))
+        known_contact_ids = [contact.pk for contact in contacts.values() if contact is not None]
         conversations = {
             (c.channel_id, c.contact_id): c
             for c in Conversation.objects.select_for_update()
-            .filter(channel_id__in=channel_ids, contact_id__in=[contact.pk for contact in contacts.values()])
+            .filter(channel_id__in=channel_ids, contact_id__in=known_contact_ids)
             .order_by("pk")
-        } if contacts and channel_ids else {}
+        } if known_contact_ids and channel_ids else {}
         message_pks = {
             (channel_id, provider_id): pk
             for pk, channel_id, provider_id in Message.objects.filter(
@@ -239,6 +241,7 @@ class BatchRows:
             self.message_pks.pop((message.channel_id, message.provider_message_id), None)
         del self.inserted[inserted_since:]
         self.contacts.clear()
+        self.new_contact_ids.clear()
         self.conversations.clear()
 
     def link_waiting_messages(self) -> None:
@@ -791,7 +794,10 @@ def record_inbound(channel: Channel, phone: str, name: str, parsed: ParsedMessag
 
 
 def _contact(phone: str, name: str) -> Contact:
-    contact, _ = find_or_create_by_phone(phone, name=name, known=_batch_rows.get().contacts)
+    rows = _batch_rows.get()
+    contact, created = find_or_create_by_phone(phone, name=name, known=rows.contacts)
+    if created:
+        rows.new_contact_ids.add(contact.pk)
     return contact
 
 
@@ -800,6 +806,9 @@ def _locked_conversation(channel: Channel, contact: Contact) -> tuple[Conversati
     key = (channel.pk, contact.pk)
     if key in rows.conversations:
         return rows.conversations[key], False
+    if contact.pk in rows.new_contact_ids:  # nobody else can see the contact before we commit: no race, no savepoint
+        conversation = rows.conversations[key] = Conversation.objects.create(channel=channel, contact=contact, team_id=channel.team_id)
+        return conversation, True
     conversation, opened = Conversation.objects.select_for_update().filter(channel=channel, contact=contact).first(), False
     if conversation is None:
         try:

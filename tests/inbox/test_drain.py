@@ -112,6 +112,23 @@ def test_a_batch_reads_contacts_conversations_and_known_ids_once_not_per_event(d
     assert Message.objects.filter(provider_message_id__startswith="wamid.again").count() == 20
 
 
+def test_a_new_customer_is_looked_up_once_and_gets_a_conversation_without_a_second_look():
+    """The read-ahead already found nobody with the number; the conversation of a contact this batch
+    created cannot exist yet."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    channel = make_channel()
+    _store(channel, _text("wamid.first", "919812345777"))
+    with CaptureQueriesContext(connection) as captured:
+        assert ingest.drain_received() == 1
+    selects = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("SELECT")]
+    assert sum('FROM "contacts_contactphone"' in sql for sql in selects) == 1
+    assert not any('FROM "inbox_conversation"' in sql for sql in selects)
+    message = Message.objects.get(provider_message_id="wamid.first")
+    assert message.conversation.contact.phones.get().number == "+919812345777"
+
+
 def test_a_reply_earlier_in_the_batch_than_its_original_is_linked_when_the_batch_ends():
     channel = make_channel()
     reply = json.loads(_text("wamid.reply", "919812345001"))
