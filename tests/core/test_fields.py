@@ -1,5 +1,3 @@
-from django.db import connection
-
 from core.admin import SecretWidget
 from core.fields import decrypt, encrypt, mask
 
