@@ -46,6 +46,4 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         if message["id"] in self.recent_ids:
             return
         self.recent_ids.append(message["id"])
-        await self.send_json(
-            {"id": message["id"], "event": message["event"], "ts": message["ts"], "payload": message["payload"]}
-        )
+        await self.send(text_data=message["text"])

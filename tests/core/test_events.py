@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
@@ -31,7 +33,7 @@ def test_publish_waits_for_commit_and_is_dropped_on_rollback(agent):
     with transaction.atomic():
         publish("contact.updated", {"id": 2}, [user_group(agent.pk)])
     message = async_to_sync(layer.receive)(channel)
-    assert message["event"] == "contact.updated" and message["payload"] == {"id": 2}
+    assert message["event"] == "contact.updated" and json.loads(message["text"])["payload"] == {"id": 2}
 
 
 def test_groups_follow_role_and_teams(agent, supervisor, sales_team):

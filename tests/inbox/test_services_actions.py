@@ -1,4 +1,5 @@
 import datetime
+import json
 
 import pytest
 from django.utils import timezone
@@ -20,7 +21,7 @@ def sent(monkeypatch):
     from core import events as core_events
 
     calls = []
-    monkeypatch.setattr(core_events, "_send", lambda message, groups: calls.append((message["event"], message["payload"], set(groups))))
+    monkeypatch.setattr(core_events, "_send", lambda message, groups: calls.append((message["event"], json.loads(message["text"])["payload"], set(groups))))
     return calls
 
 
