@@ -152,7 +152,7 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "core.channel_layer.GroupsRedisChannelLayer",
             "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNELS_PREFIX", default="sampark")},
         }
     }

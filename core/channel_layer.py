@@ -1,0 +1,73 @@
+"""channels_redis' layer, with one addition: an event for several groups in two round trips.
+
+`group_send` costs four round trips to Redis per group (drop expired members, read the members,
+drop expired messages, push), and an inbox event goes to two or three groups (staff, the team, the
+assignee). `group_send_many` reads every group's members in one script and pushes to every channel
+in another. A browser in several of the groups (a supervisor who is also in the team) gets the event
+once instead of once per group.
+
+It relies on two helpers of channels_redis 4.3 (`_group_key`, `_map_channel_keys_to_connection`),
+so the version is pinned in requirements.txt; tests/core/test_channel_layer.py runs against Redis.
+"""
+
+import logging
+import time
+from collections import defaultdict
+
+from channels_redis.core import RedisChannelLayer
+
+logger = logging.getLogger(__name__)
+
+# KEYS: group keys. ARGV[1]: members added before this time have expired.
+_MEMBERS = """
+local members = {}
+for i = 1, #KEYS do
+    redis.call('ZREMRANGEBYSCORE', KEYS[i], 0, ARGV[1])
+    for _, channel in ipairs(redis.call('ZRANGE', KEYS[i], 0, -1)) do
+        members[#members + 1] = channel
+    end
+end
+return members
+"""
+
+# KEYS: channel keys. ARGV: one message per key, one capacity per key, then the time and the expiry.
+# What channels_redis does per group, with its separate expiry pipeline folded in.
+_PUSH = """
+local count = #KEYS
+local now = tonumber(ARGV[2 * count + 1])
+local expiry = tonumber(ARGV[2 * count + 2])
+local over_capacity = 0
+for i = 1, count do
+    redis.call('ZREMRANGEBYSCORE', KEYS[i], 0, math.floor(now) - expiry)
+    if redis.call('ZCOUNT', KEYS[i], '-inf', '+inf') < tonumber(ARGV[count + i]) then
+        redis.call('ZADD', KEYS[i], now, ARGV[i])
+        redis.call('EXPIRE', KEYS[i], expiry)
+    else
+        over_capacity = over_capacity + 1
+    end
+end
+return over_capacity
+"""
+
+
+class GroupsRedisChannelLayer(RedisChannelLayer):
+    async def group_send_many(self, groups, message: dict) -> None:
+        """Send `message` once to every channel that is in at least one of `groups`."""
+        group_keys = defaultdict(list)  # Redis shard → its groups' keys
+        for group in groups:
+            assert self.require_valid_group_name(group), "Group name not valid"
+            group_keys[self.consistent_hash(group)].append(self._group_key(group))
+        channels = set()
+        expired_before = int(time.time()) - self.group_expiry
+        for index, keys in group_keys.items():
+            members = await self.connection(index).eval(_MEMBERS, len(keys), *keys, expired_before)
+            channels.update(member.decode() for member in members)
+        if not channels:
+            return
+        channel_keys, messages, capacities = self._map_channel_keys_to_connection(sorted(channels), message)
+        for index, keys in channel_keys.items():
+            over_capacity = await self.connection(index).eval(
+                _PUSH, len(keys), *keys, *(messages[key] for key in keys), *(capacities[key] for key in keys), time.time(), self.expiry
+            )
+            if over_capacity:
+                logger.info("%s of %s channels over capacity for groups %s", over_capacity, len(channels), ", ".join(groups))

@@ -1,0 +1,37 @@
+import asyncio
+
+import pytest
+from channels.layers import get_channel_layer
+from django.conf import settings
+
+from core.channel_layer import GroupsRedisChannelLayer
+
+pytestmark = pytest.mark.skipif(
+    not isinstance(get_channel_layer(), GroupsRedisChannelLayer), reason="the Redis channel layer (REDIS_URL set)"
+)
+
+
+def test_group_send_many_reaches_every_member_of_every_group_once():
+    asyncio.run(_send_to_groups())
+
+
+async def _send_to_groups():
+    layer = GroupsRedisChannelLayer(hosts=settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"], prefix="sampark-test-layer")
+    staff, team, elsewhere, supervisor = [await layer.new_channel() for _ in range(4)]
+    # A plain (not process-local) channel too: it lives under its own Redis key.
+    plain = "test-plain-channel"
+    await layer.group_add("staff", staff)
+    await layer.group_add("staff", supervisor)
+    await layer.group_add("team.1", supervisor)
+    await layer.group_add("team.1", team)
+    await layer.group_add("team.1", plain)
+    await layer.group_add("team.2", elsewhere)
+    try:
+        await layer.group_send_many(["staff", "team.1"], {"type": "event.message", "id": "e1"})
+        for channel in (staff, supervisor, team, plain):
+            assert (await asyncio.wait_for(layer.receive(channel), 2))["id"] == "e1"
+        for channel in (supervisor, elsewhere):  # once, even for a member of both groups
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(layer.receive(channel), 0.3)
+    finally:
+        await layer.flush()
