@@ -1,10 +1,11 @@
-"""channels_redis' layer, with one addition: an event for several groups in two round trips.
+"""channels_redis' layer, with one addition: sending an event to several groups from sync code.
 
-`group_send` costs four round trips to Redis per group (drop expired members, read the members,
-drop expired messages, push), and an inbox event goes to two or three groups (staff, the team, the
-assignee). `group_send_many` reads every group's members in one script and pushes to every channel
-in another. A browser in several of the groups (a supervisor who is also in the team) gets the event
-once instead of once per group.
+`group_send` is a coroutine costing four round trips to Redis per group (drop expired members, read
+the members, drop expired messages, push), and an inbox event goes to two or three groups (staff, the
+team, the assignee). Events are published from sync code (views, Celery tasks), which has no event
+loop for channels_redis' connections. `group_send_many` runs on a plain redis-py client instead: one
+script reads every group's members, a second pushes to every channel. A browser in several of the
+groups (a supervisor who is also in the team) gets the event once instead of once per group.
 
 It relies on two helpers of channels_redis 4.3 (`_group_key`, `_map_channel_keys_to_connection`),
 so the version is pinned in requirements.txt; tests/core/test_channel_layer.py runs against Redis.
@@ -14,9 +15,14 @@ import logging
 import time
 from collections import defaultdict
 
+import redis
+import redis.sentinel
 from channels_redis.core import RedisChannelLayer
 
 logger = logging.getLogger(__name__)
+
+# A publish waits at most this long for Redis: a hung server must not hang the request or task.
+SOCKET_TIMEOUT_SECONDS = 5
 
 # KEYS: group keys. ARGV[1]: members added before this time have expired.
 _MEMBERS = """
@@ -51,8 +57,13 @@ return over_capacity
 
 
 class GroupsRedisChannelLayer(RedisChannelLayer):
-    async def group_send_many(self, groups, message: dict) -> None:
-        """Send `message` once to every channel that is in at least one of `groups`."""
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # redis-py pools are thread-safe and start over in a forked child (Celery's prefork pool).
+        self._sync_clients = [redis.Redis(connection_pool=_sync_pool(host)) for host in self.hosts]
+
+    def group_send_many(self, groups, message: dict) -> None:
+        """Send `message` once to every channel that is in at least one of `groups` (blocking)."""
         group_keys = defaultdict(list)  # Redis shard → its groups' keys
         for group in groups:
             assert self.require_valid_group_name(group), "Group name not valid"
@@ -60,14 +71,25 @@ class GroupsRedisChannelLayer(RedisChannelLayer):
         channels = set()
         expired_before = int(time.time()) - self.group_expiry
         for index, keys in group_keys.items():
-            members = await self.connection(index).eval(_MEMBERS, len(keys), *keys, expired_before)
+            members = self._sync_clients[index].eval(_MEMBERS, len(keys), *keys, expired_before)
             channels.update(member.decode() for member in members)
         if not channels:
             return
         channel_keys, messages, capacities = self._map_channel_keys_to_connection(sorted(channels), message)
         for index, keys in channel_keys.items():
-            over_capacity = await self.connection(index).eval(
+            over_capacity = self._sync_clients[index].eval(
                 _PUSH, len(keys), *keys, *(messages[key] for key in keys), *(capacities[key] for key in keys), time.time(), self.expiry
             )
             if over_capacity:
                 logger.info("%s of %s channels over capacity for groups %s", over_capacity, len(channels), ", ".join(groups))
+
+
+def _sync_pool(host: dict) -> redis.ConnectionPool:
+    """channels_redis.utils.create_pool, for redis-py's blocking client."""
+    host = {"socket_timeout": SOCKET_TIMEOUT_SECONDS, "socket_connect_timeout": SOCKET_TIMEOUT_SECONDS, **host}
+    if "address" in host:
+        return redis.ConnectionPool.from_url(host.pop("address"), **host)
+    if "master_name" in host:
+        sentinel = redis.sentinel.Sentinel(host.pop("sentinels"), sentinel_kwargs=host.pop("sentinel_kwargs", None))
+        return redis.sentinel.SentinelConnectionPool(host.pop("master_name"), sentinel, **host)
+    return redis.ConnectionPool(**host)

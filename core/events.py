@@ -4,21 +4,19 @@ Payloads are built now (serialize now) and sent to Channels groups after the sur
 commits (send later), so a browser never hears of a row it cannot yet read, nor of one rolled back.
 Group names come from accounts.selectors (user.<id>, team.<id>, staff).
 
-Sending from sync code: channels_redis keeps its connections per event loop, and `async_to_sync` in a
-thread with no loop (a Celery worker, an in-process task) makes a fresh loop, so every publish would
-connect to Redis anew. Publishes therefore run on one long-lived loop per process, whose connections
-stay open; all of an event's groups go out together. The in-memory layer (embedded defaults) only
-works on the server's own loop, so it keeps `async_to_sync`.
+Publishing happens in sync code (views, Celery tasks). With Redis (production) the layer sends from
+that thread on a blocking client (`GroupsRedisChannelLayer.group_send_many`), all of an event's groups
+together. The in-memory layer (embedded defaults) only works on the server's own loop, so it goes
+through `async_to_sync`.
 """
 
 import asyncio
 import json
 import logging
-import threading
 import uuid
 
 from asgiref.sync import async_to_sync
-from channels.layers import InMemoryChannelLayer, get_channel_layer
+from channels.layers import get_channel_layer
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
@@ -38,24 +36,7 @@ def publish(event: str, payload: dict, groups) -> None:
     transaction.on_commit(lambda: _send(message, groups), robust=True)
 
 
-SEND_TIMEOUT_SECONDS = 5
-_loop: asyncio.AbstractEventLoop | None = None
-_loop_lock = threading.Lock()
-
-
-def _publisher_loop() -> asyncio.AbstractEventLoop:
-    global _loop
-    with _loop_lock:
-        if _loop is None or _loop.is_closed():
-            _loop = asyncio.new_event_loop()
-            threading.Thread(target=_loop.run_forever, name="publish-loop", daemon=True).start()
-        return _loop
-
-
 async def _group_send_all(layer, message: dict, groups: list[str]) -> None:
-    if isinstance(layer, GroupsRedisChannelLayer):  # production: all groups in two round trips
-        await layer.group_send_many(groups, message)
-        return
     results = await asyncio.gather(*(layer.group_send(group, message) for group in groups), return_exceptions=True)
     for group, result in zip(groups, results):
         if isinstance(result, Exception):
@@ -67,10 +48,9 @@ def _send(message: dict, groups: list[str]) -> None:
     if layer is None or not groups:
         return
     try:
-        if isinstance(layer, InMemoryChannelLayer):
-            async_to_sync(_group_send_all)(layer, message, groups)
+        if isinstance(layer, GroupsRedisChannelLayer):
+            layer.group_send_many(groups, message)
         else:
-            future = asyncio.run_coroutine_threadsafe(_group_send_all(layer, message, groups), _publisher_loop())
-            future.result(timeout=SEND_TIMEOUT_SECONDS)
+            async_to_sync(_group_send_all)(layer, message, groups)
     except Exception:  # a dead Redis must not break the request that published
         logger.exception("publish %s failed", message["event"])

@@ -12,14 +12,13 @@ pytestmark = pytest.mark.skipif(
 
 
 def test_group_send_many_reaches_every_member_of_every_group_once():
-    asyncio.run(_send_to_groups())
-
-
-async def _send_to_groups():
     layer = GroupsRedisChannelLayer(hosts=settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"], prefix="sampark-test-layer")
+    asyncio.run(_send_to_groups(layer))
+
+
+async def _send_to_groups(layer):
     staff, team, elsewhere, supervisor = [await layer.new_channel() for _ in range(4)]
-    # A plain (not process-local) channel too: it lives under its own Redis key.
-    plain = "test-plain-channel"
+    plain = "test-plain-channel"  # not process-local: it has a Redis key of its own
     await layer.group_add("staff", staff)
     await layer.group_add("staff", supervisor)
     await layer.group_add("team.1", supervisor)
@@ -27,7 +26,8 @@ async def _send_to_groups():
     await layer.group_add("team.1", plain)
     await layer.group_add("team.2", elsewhere)
     try:
-        await layer.group_send_many(["staff", "team.1"], {"type": "event.message", "id": "e1"})
+        # From sync code, as publish() sends: blocking, no event loop of its own.
+        await asyncio.to_thread(layer.group_send_many, ["staff", "team.1"], {"type": "event.message", "id": "e1"})
         for channel in (staff, supervisor, team, plain):
             assert (await asyncio.wait_for(layer.receive(channel), 2))["id"] == "e1"
         for channel in (supervisor, elsewhere):  # once, even for a member of both groups
