@@ -136,7 +136,7 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             status=status,
             channel_id=_int_param(params, "channel"),
             label_id=_int_param(params, "label"),
-        )
+        ).prefetch_related("labels", "contact__phones")
 
     @extend_schema(responses=MessageSerializer(many=True))
     @action(detail=True, methods=["get"])

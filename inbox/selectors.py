@@ -1,5 +1,7 @@
 """What agents may see of the inbox. The same rule decides who hears live events (inbox.events)."""
 
+from collections import defaultdict
+
 from django.db.models import F, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
@@ -61,9 +63,25 @@ def conversation_list(
     return (
         conversations.select_related("contact", "channel", "assignee", "team")
         .defer("channel__access_token", "channel__partner_token")  # a list never needs them decrypted
-        .prefetch_related("labels", "contact__phones")
         .order_by(F("last_message_at").desc(nulls_last=True), "-id")
     )
+
+
+def with_row_details(conversations: list[Conversation]) -> list[Conversation]:
+    """A page of the list, with what its rows show beyond the joined rows: each conversation's labels
+    (as `row_labels`) and the phones of contacts without a name (shown as their name).
+
+    Cheaper than prefetch_related("labels", "contact__phones"), which cost half the list's queries'
+    time: one join of the link table to its labels, and phones only for the few nameless contacts.
+    """
+    labels = defaultdict(list)
+    links = Conversation.labels.through.objects.filter(conversation__in=conversations).select_related("label")
+    for link in links.order_by("label__name", "label_id"):
+        labels[link.conversation_id].append(link.label)
+    for conversation in conversations:
+        conversation.row_labels = labels[conversation.pk]
+    prefetch_related_objects([c.contact for c in conversations if not c.contact.name], "phones")
+    return conversations
 
 
 def thread_messages(conversation: Conversation, *, before_id: int | None = None, limit: int = 40) -> tuple[list, bool]:

@@ -31,7 +31,7 @@ def _page_of(conversations, *, start: int, size: int) -> tuple[list, bool]:
     """`size` rows from `start` and whether more follow: one extra row instead of a COUNT(*) over
     every visible conversation, which "Load more" does not need."""
     rows = list(conversations[start : start + size + 1])
-    return rows[:size], len(rows) > size
+    return selectors.with_row_details(rows[:size]), len(rows) > size
 
 
 def _int_param(request, name: str, default: int, *, low: int, high: int) -> int:

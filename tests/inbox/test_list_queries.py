@@ -217,3 +217,20 @@ def test_newest_first_list_reads_an_index_instead_of_sorting_every_conversation(
             cursor.execute("EXPLAIN " + sql, params)
             plan = "\n".join(row[0] for row in cursor.fetchall())
         assert "conv_recent" in plan and "Sort" not in plan, plan
+
+
+def test_list_reads_phones_only_when_a_contact_has_no_name(logged_in, supervisor):
+    channel = make_channel()
+    for i in range(3):
+        conversation_for(channel, name=f"Named {i}").labels.add(LabelFactory(name=f"tag-{i}"))
+    client = logged_in(supervisor)
+    client.get(reverse("inbox:list"))
+    _, queries, response = _count(client, reverse("inbox:list"))
+    assert not any('FROM "contacts_contactphone"' in sql for sql in queries)
+    assert response.content.decode().count('class="dot"') == 3
+    nameless = conversation_for(channel, name="")
+    nameless.contact.name = ""
+    nameless.contact.save()
+    _, queries, response = _count(client, reverse("inbox:list"))
+    assert sum('FROM "contacts_contactphone"' in sql for sql in queries) == 1
+    assert nameless.contact.phones.get().display in response.content.decode()
