@@ -35,7 +35,6 @@ import logging
 import mimetypes
 import os
 import random
-import re
 import time
 
 from django.conf import settings
