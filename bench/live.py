@@ -62,6 +62,8 @@ def prepare(agent_count: int):
     import django
 
     django.setup()
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
     from django.core.management import call_command
     from django.test import Client
 
@@ -69,6 +71,9 @@ def prepare(agent_count: int):
     from inbox.models import Channel
 
     call_command("migrate", verbosity=0)
+    # The sockets of earlier runs (their daphne was killed) would still be in the groups until their
+    # memberships lapse, and every event would be pushed to them too.
+    async_to_sync(get_channel_layer().flush)()
     team, _ = Team.objects.get_or_create(name="Bench live")
     cookies = []
     for i in range(agent_count):

@@ -153,7 +153,14 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "core.channel_layer.GroupsRedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env("CHANNELS_PREFIX", default="sampark")},
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": env("CHANNELS_PREFIX", default="sampark"),
+                # Group memberships of sockets whose server died (a deploy, a crash) lapse after this
+                # long instead of channels_redis' day, in which every event would still be pushed to them.
+                # Live sockets renew theirs on the browser's pings (core.consumers).
+                "group_expiry": env.int("CHANNELS_GROUP_EXPIRY", default=600),
+            },
         }
     }
 else:

@@ -1,6 +1,7 @@
 """The one websocket: an authenticated browser joins the groups its user may hear."""
 
 from collections import deque
+from time import monotonic
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -18,8 +19,7 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
         self.groups_joined = await database_sync_to_async(realtime_groups)(user)
         # A user in two groups that both receive an event gets it once.
         self.recent_ids = deque(maxlen=256)
-        for group in self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
+        await self._join_groups()
         await self.accept()
         await self.send_json({"event": "hello", "payload": {"user": user.pk}})
 
@@ -39,8 +39,26 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive_json(self, content, **kwargs):
-        if content.get("type") == "ping":
+        if content.get("type") == "ping":  # every 25 s from live.js
+            await self._renew_groups()
             await self.send_json({"event": "pong", "payload": {}})
+
+    async def _join_groups(self):
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined_at = monotonic()
+
+    async def _renew_groups(self):
+        """Memberships expire (the layer's group_expiry, CHANNELS_GROUP_EXPIRY), so that sockets of a
+        server that died leave the groups soon; a live socket renews them on its pings. A browser that
+        went silent for longer (a frozen tab) may have missed events: it is told to refetch."""
+        expiry = self.channel_layer.group_expiry
+        silent_for = monotonic() - self.groups_joined_at
+        if silent_for < expiry / 5:
+            return
+        await self._join_groups()
+        if silent_for >= expiry:
+            await self.send_json({"event": "resync", "payload": {}})
 
     async def event_message(self, message):
         if message["id"] in self.recent_ids:

@@ -1,6 +1,7 @@
 // The one websocket client. Every server event arrives as a DOM event:
 //   document.addEventListener("sampark:event", e => e.detail  // {id, event, ts, payload}
-// After a lost connection comes back, "sampark:reconnected" fires so pages refetch what they show:
+// After a lost connection comes back (or the server says it may have missed events: "resync"),
+// "sampark:reconnected" fires so pages refetch what they show:
 // an agent never silently misses a message.
 (function () {
   "use strict";
@@ -29,6 +30,10 @@
       let data;
       try { data = JSON.parse(message.data); } catch (e) { return; }
       if (data.event === "hello" || data.event === "pong") return;
+      if (data.event === "resync") {  // the server may have dropped us from its groups for a while
+        document.dispatchEvent(new CustomEvent("sampark:reconnected"));
+        return;
+      }
       document.dispatchEvent(new CustomEvent("sampark:event", { detail: data }));
     };
     socket.onclose = function (event) {

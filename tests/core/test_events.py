@@ -73,3 +73,46 @@ def test_agent_hears_own_team_once_and_never_another_team(agent, other_agent, sa
         await communicator.disconnect()
 
     async_to_sync(run)()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_socket_renews_its_group_memberships_on_pings_and_is_told_to_refetch_after_a_long_silence(agent, monkeypatch):
+    """Memberships expire so that sockets of a dead server leave the groups; a live one renews them."""
+    clock = [1000.0]
+    monkeypatch.setattr("core.consumers.monotonic", lambda: clock[0])
+    layer = get_channel_layer()
+    expiry = layer.group_expiry
+    joined = []
+    real_group_add = layer.group_add
+
+    async def recording_group_add(group, channel):
+        joined.append(group)
+        await real_group_add(group, channel)
+
+    monkeypatch.setattr(layer, "group_add", recording_group_add)
+
+    async def run():
+        communicator = _communicator(agent)
+        await communicator.connect()
+        assert (await communicator.receive_json_from())["event"] == "hello"
+        groups = list(joined)
+        assert groups == realtime_groups(agent)
+
+        clock[0] += 25  # a ping soon after joining renews nothing
+        await communicator.send_json_to({"type": "ping"})
+        assert (await communicator.receive_json_from())["event"] == "pong"
+        assert joined == groups
+
+        clock[0] += expiry / 2  # well before expiry: renewed, nothing missed
+        await communicator.send_json_to({"type": "ping"})
+        assert (await communicator.receive_json_from())["event"] == "pong"
+        assert joined == groups * 2
+
+        clock[0] += expiry + 1  # silent for longer than memberships last: renew, and refetch
+        await communicator.send_json_to({"type": "ping"})
+        assert (await communicator.receive_json_from())["event"] == "resync"
+        assert (await communicator.receive_json_from())["event"] == "pong"
+        assert joined == groups * 3
+        await communicator.disconnect()
+
+    async_to_sync(run)()
