@@ -189,7 +189,8 @@ async def run(args, channel, cookies):
         if args.direct:  # only the fan-out: what publish() hands the channel layer after commit
             event_id = secrets.token_hex(16)
             text = json.dumps({"id": event_id, "event": "message.created", "ts": str(time.time()), "payload": {"message": i, "conversation": 0}})
-            await layer.group_send(team_group(channel.team_id), {"type": "event.message", "id": event_id, "event": "message.created", "text": text})
+            group = team_group(channel.team_id)
+            await layer.group_send(group, {"type": "event.message", "id": event_id, "event": "message.created", "text": text, "groups": [group]})
             done, pending = await asyncio.wait([asyncio.ensure_future(arrival(q, started)) for q in queues], timeout=5)
             if i >= args.warmup:
                 latencies += [(task.result() - started) * 1000 for task in done]

@@ -32,7 +32,8 @@ def publish(event: str, payload: dict, groups) -> None:
     # What the browser receives, serialized now: once, not once per open socket, and a later change
     # to the payload's objects cannot leak in.
     text = json.dumps({"id": event_id, "event": event, "ts": timezone.now().isoformat(), "payload": payload}, cls=DjangoJSONEncoder)
-    message = {"type": "event.message", "id": event_id, "event": event, "text": text}
+    # `groups` tells each server process's relay (core.relay) which of its sockets to hand it to.
+    message = {"type": "event.message", "id": event_id, "event": event, "text": text, "groups": groups}
     transaction.on_commit(lambda: _send(message, groups), robust=True)
 
 

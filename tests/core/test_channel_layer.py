@@ -1,4 +1,5 @@
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from channels.layers import get_channel_layer
@@ -13,7 +14,8 @@ pytestmark = pytest.mark.skipif(
 
 def test_group_send_many_reaches_every_member_of_every_group_once():
     layer = GroupsRedisChannelLayer(hosts=settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"], prefix="sampark-test-layer")
-    asyncio.run(_send_to_groups(layer))
+    with ThreadPoolExecutor(1) as pool:  # a loop of its own: the main thread may run Playwright's
+        pool.submit(asyncio.run, _send_to_groups(layer)).result(timeout=30)
 
 
 async def _send_to_groups(layer):

@@ -11,6 +11,7 @@ from django.db import transaction
 from accounts.selectors import AGENTS_GROUP, STAFF_GROUP, realtime_groups, team_group, user_group
 from core.consumers import EventsConsumer
 from core.events import publish
+from core.relay import process_relay
 
 
 def _communicator(user):
@@ -79,7 +80,7 @@ def test_agent_hears_own_team_once_and_never_another_team(agent, other_agent, sa
 def test_a_socket_renews_its_group_memberships_on_pings_and_is_told_to_refetch_after_a_long_silence(agent, monkeypatch):
     """Memberships expire so that sockets of a dead server leave the groups; a live one renews them."""
     clock = [1000.0]
-    monkeypatch.setattr("core.consumers.monotonic", lambda: clock[0])
+    monkeypatch.setattr("core.relay.monotonic", lambda: clock[0])
     layer = get_channel_layer()
     expiry = layer.group_expiry
     joined = []
@@ -114,5 +115,31 @@ def test_a_socket_renews_its_group_memberships_on_pings_and_is_told_to_refetch_a
         assert (await communicator.receive_json_from())["event"] == "pong"
         assert joined == groups * 3
         await communicator.disconnect()
+
+    async_to_sync(run)()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sockets_of_a_process_share_one_channel_which_leaves_the_groups_with_the_last_socket(agent, teammate, sales_team):
+    async def run():
+        rahul, meera = _communicator(agent), _communicator(teammate)
+        for communicator in (rahul, meera):
+            await communicator.connect()
+            assert (await communicator.receive_json_from())["event"] == "hello"
+        relay = process_relay()
+        assert len(relay.sockets[team_group(sales_team.pk)]) == 2
+
+        def fire():
+            with transaction.atomic():
+                publish("conversation.updated", {"id": 3}, [team_group(sales_team.pk)])
+
+        await database_sync_to_async(fire)()
+        for communicator in (rahul, meera):
+            assert (await communicator.receive_json_from(timeout=2))["payload"] == {"id": 3}
+            assert await communicator.receive_nothing(timeout=0.2)
+        await rahul.disconnect()
+        assert relay.reader is not None and len(relay.sockets[team_group(sales_team.pk)]) == 1
+        await meera.disconnect()
+        assert relay.reader is None and not relay.sockets
 
     async_to_sync(run)()
