@@ -18,6 +18,8 @@ from channels.layers import get_channel_layer
 
 logger = logging.getLogger(__name__)
 
+READ_RETRY_SECONDS = 1.0
+
 
 class Relay:
     def __init__(self, layer):
@@ -71,7 +73,13 @@ class Relay:
 
     async def _read(self, channel: str) -> None:
         while True:
-            message = await self.layer.receive(channel)
+            try:
+                message = await self.layer.receive(channel)
+            except Exception:  # Redis went away: keep trying; events meanwhile may be lost
+                logger.exception("reading events from the channel layer failed; retrying")
+                self.renewed_at = float("-inf")  # the next ping renews the groups and asks for a refetch
+                await asyncio.sleep(READ_RETRY_SECONDS)
+                continue
             if message["id"] in self.recent_ids:
                 continue
             self.recent_ids.append(message["id"])

@@ -143,3 +143,36 @@ def test_the_sockets_of_a_process_share_one_channel_which_leaves_the_groups_with
         assert relay.reader is None and not relay.sockets
 
     async_to_sync(run)()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_the_layer_fails_the_relay_keeps_reading_and_the_next_ping_asks_for_a_refetch(agent, monkeypatch):
+    monkeypatch.setattr("core.relay.READ_RETRY_SECONDS", 0.01)
+    layer = get_channel_layer()
+    real_receive = layer.receive
+    failures = [ConnectionError("redis is down")]
+
+    async def flaky_receive(channel):
+        if failures:
+            raise failures.pop()
+        return await real_receive(channel)
+
+    monkeypatch.setattr(layer, "receive", flaky_receive)
+
+    async def run():
+        communicator = _communicator(agent)
+        await communicator.connect()
+        assert (await communicator.receive_json_from())["event"] == "hello"
+        await communicator.send_json_to({"type": "ping"})
+        assert (await communicator.receive_json_from())["event"] == "resync"
+        assert (await communicator.receive_json_from())["event"] == "pong"
+
+        def fire():
+            with transaction.atomic():
+                publish("conversation.updated", {"id": 5}, [user_group(agent.pk)])
+
+        await database_sync_to_async(fire)()
+        assert (await communicator.receive_json_from(timeout=2))["payload"] == {"id": 5}
+        await communicator.disconnect()
+
+    async_to_sync(run)()
