@@ -45,8 +45,9 @@
   }
 
   async function refreshList() {
-    const response = await get(listUrl());
-    if (!response.ok) return;
+    const url = listUrl();
+    const response = await get(url);
+    if (!response.ok || url !== listUrl()) return;  // the filters changed meanwhile: this answer is stale
     const fresh = parse(await response.text()).querySelector("#conv-list");
     const current = $("#conv-list");
     if (!fresh || !current) return;
