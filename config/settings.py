@@ -154,7 +154,10 @@ if REDIS_URL:
         "default": {
             "BACKEND": "core.channel_layer.GroupsRedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py 8 gives connections a 5 s read timeout, and channels_redis blocks up to 5 s
+                # waiting for a message: an idle receive then failed (and a message popped in that
+                # instant was lost). Reads may take longer than the blocking pop.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
                 "prefix": env("CHANNELS_PREFIX", default="sampark"),
                 # Group memberships of sockets whose server died (a deploy, a crash) lapse after this
                 # long instead of channels_redis' day, in which every event would still be pushed to them.

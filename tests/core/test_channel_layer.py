@@ -37,3 +37,12 @@ async def _send_to_groups(layer):
                 await asyncio.wait_for(layer.receive(channel), 0.3)
     finally:
         await layer.flush()
+
+
+def test_an_idle_receive_outlasts_the_blocking_pop_it_waits_on():
+    """redis-py's default read timeout (5 s) equals channels_redis' blocking pop (5 s): idle sockets
+    failed their receive at random. The layer's connections wait longer than the pop."""
+    from channels_redis.utils import create_pool
+
+    layer = get_channel_layer()
+    assert create_pool(layer.hosts[0]).connection_kwargs["socket_timeout"] > layer.brpop_timeout
