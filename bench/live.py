@@ -4,7 +4,7 @@
 
 Production shape on 127.0.0.1: daphne serving config.asgi, a Celery worker (Redis broker) running
 ingest, PostgreSQL. The script creates a team of N agents and a channel, logs every agent in (session
-cookie), opens N websockets to /ws/events/, then posts signed Tata webhooks (a new customer text each)
+cookie), opens N websockets to /ws/events/, then posts signed Tata webhooks (a text from a different customer each)
 one after another. For every webhook it records, on every socket, the time from just before the POST
 to the arrival of its `message.created` event, and prints p50 / p90 / p99 / max over all of them.
 
