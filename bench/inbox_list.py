@@ -38,12 +38,12 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
-from rest_framework.pagination import PageNumberPagination  # noqa: E402
 
 from accounts.models import Role, Team, User  # noqa: E402
 from contacts.models import Label  # noqa: E402
 from inbox import api, views  # noqa: E402
 from inbox.models import Channel, Conversation, Message  # noqa: E402
+from core.pagination import PagesWithoutCount  # noqa: E402
 from core.runtime import freeze_startup_objects  # noqa: E402
 
 N_CONVERSATIONS = int(os.environ.get("BENCH_CONVERSATIONS", 100_000))
@@ -215,7 +215,7 @@ def _agents_by_team(agent_ids, agent_teams, channel_teams) -> list[int]:
 # ---------------------------------------------------------------- the cases
 
 
-class SizedPages(PageNumberPagination):
+class SizedPages(PagesWithoutCount):
     page_size = PAGE_SIZES["api"][0]
 
 

@@ -10,6 +10,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 
 from accounts.models import Team
+from core.pagination import PagesWithoutCount
 from inbox import channels, selectors
 from inbox.models import Attachment, Channel, Conversation, Message
 
@@ -119,6 +120,7 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     """Conversations the caller may see, newest activity first, with the inbox's filters."""
 
     serializer_class = ConversationSerializer
+    pagination_class = PagesWithoutCount
 
     def get_queryset(self):
         params = self.request.query_params

@@ -151,3 +151,27 @@ def test_openapi_schema_documents_the_inbox_endpoints(api, admin_user):
     for path in ["/api/channels/", "/api/conversations/", "/api/conversations/{id}/messages/"]:
         assert path in schema
     assert "webhook_url" in schema and "provider_message_id" in schema
+
+
+def test_conversation_pages_link_to_each_other_without_counting_every_conversation(api, supervisor, monkeypatch):
+    from core.pagination import PagesWithoutCount
+    from inbox.api import ConversationViewSet
+
+    monkeypatch.setattr(ConversationViewSet, "pagination_class", type("Sized", (PagesWithoutCount,), {"page_size": 2}))
+    channel = make_channel()
+    for n in range(5):
+        Conversation.objects.create(channel=channel, contact=Contact.objects.create(name=f"c{n}"))
+    client = api(supervisor)
+    with CaptureQueriesContext(connection) as queries:
+        first = client.get("/api/conversations/?status=open").json()
+    assert not any("COUNT(" in q["sql"] for q in queries.captured_queries)
+    assert set(first) == {"next", "previous", "results"} and len(first["results"]) == 2
+    assert first["previous"] is None and first["next"].endswith("/api/conversations/?page=2&status=open")
+    second = client.get(first["next"]).json()
+    assert second["previous"].endswith("/api/conversations/?status=open")
+    third = client.get(second["next"]).json()
+    assert len(third["results"]) == 1 and third["next"] is None and "page=2" in third["previous"]
+    seen = [c["id"] for page in (first, second, third) for c in page["results"]]
+    assert len(seen) == len(set(seen)) == 5
+    assert client.get("/api/conversations/?page=abc").status_code == 404
+    assert client.get("/api/conversations/?page=0").status_code == 404
