@@ -13,6 +13,12 @@ from tests.inbox.ui_helpers import conversation_for
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+def settled(page):
+    """htmx has swapped the filtered pane in and wired its form: a change made before that (a robot's
+    speed, not a person's) would go to the form being replaced and be lost."""
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")
+
+
 def test_status_and_label_filters_narrow_the_list_and_stay_chosen(asgi_login_page, supervisor, sales_team, password):
     conversation_for(team=sales_team, name="Open Olga")
     waiting = conversation_for(team=sales_team, name="Pending Priya", status=Conversation.Status.PENDING)
@@ -29,6 +35,7 @@ def test_status_and_label_filters_narrow_the_list_and_stay_chosen(asgi_login_pag
     expect(rows).to_have_count(2)
     expect(page.locator("#conv-list")).not_to_contain_text("Open Olga")
     expect(page.get_by_label("Status")).to_have_value("pending")
+    settled(page)
 
     page.get_by_label("Label").select_option(str(vip.pk))
     expect(rows).to_have_text(["Pending Priya"])
