@@ -10,7 +10,7 @@ from django.utils import timezone
 from contacts.models import Label
 from dialplan import logwriter, services
 from dialplan.models import AgentLine, DialplanRequest, MaskedPair, Region, RegionPrefix
-from tests.dialplan.factories import DialplanFactory, RecordingFactory, make_rule
+from tests.dialplan.factories import DialplanFactory, make_rule
 from tests.factories import ContactFactory, ContactPhoneFactory
 
 pytestmark = pytest.mark.django_db

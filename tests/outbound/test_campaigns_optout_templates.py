@@ -9,7 +9,6 @@ from django.utils import timezone
 from responses import matchers
 
 from campaigns import services as campaigns
-from campaigns.models import Recipient
 from contacts.services import merge_contacts
 from core.errors import ApplicationError, NotAllowed
 from inbox import canned, opt_status, templates_service

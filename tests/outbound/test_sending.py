@@ -121,7 +121,7 @@ def test_worker_dying_after_tata_accepted_never_sends_twice(conversation, agent,
     """Tata accepts; the worker dies before recording it. Celery redelivers the task: no second POST.
     Tata's status callback (with our callback data) settles the message; no callback → unknown_outcome."""
     responses.post(SEND_URL, json={"id": "accepted-but-lost"})
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+    with django_capture_on_commit_callbacks(execute=False):
         message = outbound.send_text(conversation, by=agent, body="exactly once please")
 
     class WorkerKilled(BaseException):  # like SIGKILL: nothing after this line of the task runs
@@ -157,7 +157,7 @@ def test_worker_dying_after_tata_accepted_never_sends_twice(conversation, agent,
 @responses.activate
 def test_in_doubt_without_any_callback_asks_a_person(conversation, agent, settings, django_capture_on_commit_callbacks):
     responses.post(SEND_URL, json={"id": "lost"})
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+    with django_capture_on_commit_callbacks(execute=False):
         message = outbound.send_text(conversation, by=agent, body="hi")
     with mock.patch.object(outbound, "_record_accepted", side_effect=SystemExit), pytest.raises(SystemExit):
         outbound.deliver(message.pk)

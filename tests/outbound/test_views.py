@@ -2,7 +2,6 @@
 
 import json
 
-import pytest
 import responses
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
