@@ -34,7 +34,7 @@ def publish(event: str, payload: dict, groups) -> None:
     text = json.dumps({"id": event_id, "event": event, "ts": timezone.now().isoformat(), "payload": payload}, cls=DjangoJSONEncoder)
     # `groups` tells each server process's relay (core.relay) which of its sockets to hand it to.
     message = {"type": "event.message", "id": event_id, "event": event, "text": text, "groups": groups}
-    transaction.on_commit(lambda: _send(message, groups), robust=True)
+    transaction.on_commit(lambda: _send(message), robust=True)
 
 
 async def _group_send_all(layer, message: dict, groups: list[str]) -> None:
@@ -44,7 +44,8 @@ async def _group_send_all(layer, message: dict, groups: list[str]) -> None:
             logger.error("publish %s to %s failed: %r", message["event"], group, result)
 
 
-def _send(message: dict, groups: list[str]) -> None:
+def _send(message: dict) -> None:
+    groups = message["groups"]
     layer = get_channel_layer()
     if layer is None or not groups:
         return

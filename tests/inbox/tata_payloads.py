@@ -55,5 +55,5 @@ def post_payload(client, channel: Channel, payload: dict):
 def capture_events(monkeypatch) -> list[tuple[str, dict, list]]:
     """Record what publish() sends after commit, as (event, payload, groups)."""
     sent = []
-    monkeypatch.setattr("core.events._send", lambda message, groups: sent.append((message["event"], json.loads(message["text"])["payload"], groups)))
+    monkeypatch.setattr("core.events._send", lambda message: sent.append((message["event"], json.loads(message["text"])["payload"], message["groups"])))
     return sent

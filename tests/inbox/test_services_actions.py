@@ -21,7 +21,7 @@ def sent(monkeypatch):
     from core import events as core_events
 
     calls = []
-    monkeypatch.setattr(core_events, "_send", lambda message, groups: calls.append((message["event"], json.loads(message["text"])["payload"], set(groups))))
+    monkeypatch.setattr(core_events, "_send", lambda message: calls.append((message["event"], json.loads(message["text"])["payload"], set(message["groups"]))))
     return calls
 
 
