@@ -85,8 +85,9 @@ class GroupsRedisChannelLayer(RedisChannelLayer):
 
 
 def _sync_pool(host: dict) -> redis.ConnectionPool:
-    """channels_redis.utils.create_pool, for redis-py's blocking client."""
-    host = {"socket_timeout": SOCKET_TIMEOUT_SECONDS, "socket_connect_timeout": SOCKET_TIMEOUT_SECONDS, **host}
+    """channels_redis.utils.create_pool, for redis-py's blocking client. The hosts' own read timeout is
+    for the layer's blocking receive (config/settings.py); a publish never waits that long."""
+    host = {**host, "socket_timeout": SOCKET_TIMEOUT_SECONDS, "socket_connect_timeout": SOCKET_TIMEOUT_SECONDS}
     if "address" in host:
         return redis.ConnectionPool.from_url(host.pop("address"), **host)
     if "master_name" in host:

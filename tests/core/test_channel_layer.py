@@ -46,3 +46,11 @@ def test_an_idle_receive_outlasts_the_blocking_pop_it_waits_on():
 
     layer = get_channel_layer()
     assert create_pool(layer.hosts[0]).connection_kwargs["socket_timeout"] > layer.brpop_timeout
+
+
+def test_a_publish_waits_less_for_redis_than_an_idle_receive_may():
+    from core.channel_layer import SOCKET_TIMEOUT_SECONDS
+
+    layer = get_channel_layer()
+    kwargs = layer._sync_clients[0].connection_pool.connection_kwargs
+    assert kwargs["socket_timeout"] == SOCKET_TIMEOUT_SECONDS < layer.hosts[0]["socket_timeout"]
