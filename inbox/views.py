@@ -16,6 +16,7 @@ from accounts.models import Team
 from contacts.models import Label
 from contacts.selectors import visible_contacts
 from core.errors import ApplicationError
+from core.pagination import page_of
 from inbox import selectors, services
 from inbox.forms import AssignForm, ListFilterForm, NoteForm, StatusForm, TeamForm
 from inbox.models import Attachment, Conversation, Message
@@ -28,10 +29,10 @@ THREAD_PAGE = 40
 
 
 def _page_of(conversations, *, start: int, size: int) -> tuple[list, bool]:
-    """`size` rows from `start` and whether more follow: one extra row instead of a COUNT(*) over
-    every visible conversation, which "Load more" does not need."""
-    rows = list(conversations[start : start + size + 1])
-    return selectors.with_row_details(rows[:size]), len(rows) > size
+    """A page of the list with what its rows show; no COUNT(*) over every visible conversation,
+    which "Load more" does not need."""
+    rows, has_more = page_of(conversations, start=start, size=size)
+    return selectors.with_row_details(rows), has_more
 
 
 def _int_param(request, name: str, default: int, *, low: int, high: int) -> int:
