@@ -806,16 +806,17 @@ def _locked_conversation(channel: Channel, contact: Contact) -> tuple[Conversati
     key = (channel.pk, contact.pk)
     if key in rows.conversations:
         return rows.conversations[key], False
-    if contact.pk in rows.new_contact_ids:  # nobody else can see the contact before we commit: no race, no savepoint
-        conversation = rows.conversations[key] = Conversation.objects.create(channel=channel, contact=contact, team_id=channel.team_id)
-        return conversation, True
-    conversation, opened = Conversation.objects.select_for_update().filter(channel=channel, contact=contact).first(), False
-    if conversation is None:
+    # A contact this batch created has no conversation, and nobody else can see it before we commit:
+    # no lookup, and no race to guard with a savepoint.
+    new_contact = contact.pk in rows.new_contact_ids
+    conversation = None if new_contact else Conversation.objects.select_for_update().filter(channel=channel, contact=contact).first()
+    opened = conversation is None
+    if opened:
         try:
-            with transaction.atomic():
-                conversation, opened = Conversation.objects.create(channel=channel, contact=contact, team_id=channel.team_id), True
+            with transaction.atomic(savepoint=not new_contact):
+                conversation = Conversation.objects.create(channel=channel, contact=contact, team_id=channel.team_id)
         except IntegrityError:  # opened by a concurrent event for the same customer
-            conversation = Conversation.objects.select_for_update().get(channel=channel, contact=contact)
+            conversation, opened = Conversation.objects.select_for_update().get(channel=channel, contact=contact), False
     rows.conversations[key] = conversation
     return conversation, opened
 
