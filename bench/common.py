@@ -12,7 +12,8 @@ PRODUCTION_MODE = {
 
 
 # Celery workers run below daphne's CPU priority, as `make worker` runs them (WORKER_NICE).
-WORKER_PRIORITY = ["nice", "-n", "10"]
+WORKER_NICE = 10
+WORKER_PRIORITY = ["nice", "-n", str(WORKER_NICE)]
 
 
 def wait_for_server(host: str, port: int, timeout: float = 30) -> None:

@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import PRODUCTION_MODE, WORKER_PRIORITY, machine_reference, wait_for_server  # noqa: E402
+from bench.common import PRODUCTION_MODE, WORKER_NICE, WORKER_PRIORITY, machine_reference, wait_for_server  # noqa: E402
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 HOST, PORT = "127.0.0.1", int(os.environ.get("BENCH_PORT", 8100))
@@ -211,7 +211,7 @@ def report(args, bare, ingest, applied):
     stored = Message.objects.filter(channel__phone_number="+919876509999", provider_message_id__startswith="wamid.BENCH-ingest").count()
     outcomes = dict(WebhookEvent.objects.filter(source="tata_whatsapp").values_list("status").annotate(n=__import__("django.db.models", fromlist=["Count"]).Count("id")))
     sustained = stored / applied
-    mode = f"{args.workers} Celery worker process(es) at nice 10" if args.workers else "in-process threads"
+    mode = f"{args.workers} Celery worker process(es) at nice {WORKER_NICE}" if args.workers else "in-process threads"
     print(machine_reference())
     print(f"ingest bench: {args.messages} messages, {args.concurrency} concurrent connections, daphne + {mode}, PostgreSQL")
     print(f"  bare insert : {bare['rps']:7.0f} req/s   ack p50 {bare['p50']:5.1f} ms   p99 {bare['p99']:5.1f} ms   {bare['statuses']}")

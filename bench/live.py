@@ -38,7 +38,7 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-from bench.common import PRODUCTION_MODE, WORKER_PRIORITY, machine_reference, wait_for_server  # noqa: E402
+from bench.common import PRODUCTION_MODE, WORKER_NICE, WORKER_PRIORITY, machine_reference, wait_for_server  # noqa: E402
 
 for name, value in PRODUCTION_MODE.items():  # production mode, as the other benchmarks run it
     os.environ.setdefault(name, value)
@@ -263,7 +263,7 @@ def main():
 
     print(machine_reference())
     print(f"{'publish' if args.direct else 'webhook'} → browser event, {args.agents} websockets, {args.messages} {'events' if args.direct else 'webhooks'} ({len(latencies)} deliveries, {missed} missed)")
-    print(f"  daphne + celery worker (threads, 4, nice 10) + Redis channel layer + {DATABASE_URL.split('://')[0]}")
+    print(f"  daphne + celery worker (threads, 4, nice {WORKER_NICE}) + Redis channel layer + {DATABASE_URL.split('://')[0]}")
     print(
         f"  p50 {statistics.median(latencies):.1f} ms   p90 {percentile(latencies, 90):.1f} ms   "
         f"p99 {percentile(latencies, 99):.1f} ms   max {max(latencies):.1f} ms"

@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from django import template
 from django.urls import get_script_prefix, reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from core import phones
@@ -58,7 +58,7 @@ def conversation_row(c, open_conversation=None, filter_query: str = "") -> str:
         "</a></li>",
         " unread" if c.unread_count else "", " active" if active else "", c.pk, c.pk, "true" if active else "false",
         page_url, pk_url(c.pk, "inbox:thread"), page_url,
-        str(c.contact), dateformat.format(timezone.localtime(at), "c") if at else "", list_time(at),
+        str(c.contact), timezone.localtime(at).isoformat() if at else "", list_time(at),
         c.last_message_preview or "No messages yet",
         c.channel.kind, str(c.channel), c.channel.get_kind_display(),
         format_html('<span class="pill pill-{}">{}</span>', c.status, c.get_status_display()) if c.status != "open" else "",
