@@ -1,7 +1,7 @@
 """The pretend Tata omni: accepts sends, answers with ids, and calls the business back.
 
 Everything it posts to Sampark goes through the real webhook URL, signed with the channel's partner
-token (`x-hub-signature-256: sha256=<hex hmac>`), in the shapes of ../shared/fixtures. Status callbacks
+token (`x-hub-signature-256: sha256=<hex hmac>`), in the shapes of tests/fixtures. Status callbacks
 (sent → delivered → read) are posted from a background thread after small delays, so a send request
 answers at once, as the real API does. The thread only does HTTP: no database access.
 """

@@ -8,8 +8,8 @@ from django.urls import reverse
 from inbox.models import Channel
 from inbox.providers.tata_whatsapp import sign
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
-PARTNER_TOKEN = "test-partner-token"  # the token ../shared/fixtures/signatures.json was made with
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+PARTNER_TOKEN = "test-partner-token"  # the token tests/fixtures/signatures.json was made with
 
 
 def fixture_bytes(name: str) -> bytes:
