@@ -1,6 +1,6 @@
 from django.urls import NoReverseMatch, reverse
 
-from accounts.selectors import can_access_admin, can_manage_contacts_in_bulk, role_label
+from accounts.selectors import can_access_admin, can_manage_contacts_in_bulk, can_play_customer, role_label
 
 # (label, url name, who sees it). An entry appears once its app provides the page.
 NAVIGATION = [
@@ -12,6 +12,7 @@ NAVIGATION = [
     ("Canned replies", "outbound:canned", lambda user: True),
     ("Dialplans", "admin:dialplan_dialplan_changelist", can_access_admin),
     ("Admin", "admin:index", can_access_admin),
+    ("Play the customer", "sandbox:customer", can_play_customer),
 ]
 
 

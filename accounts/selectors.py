@@ -1,5 +1,6 @@
 """What a user may see and do. Role rules live here, and only here."""
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from accounts.models import Role, User
@@ -49,6 +50,12 @@ def can_delete_contacts(user: User) -> bool:
 
 def can_define_custom_fields(user: User) -> bool:
     return user.is_active and user.is_admin_role
+
+
+def can_play_customer(user: User) -> bool:
+    """The sandbox ("Play the customer") writes as any customer to any number: admins only, and only
+    where the sandbox is switched on."""
+    return settings.SANDBOX_ENABLED and user.is_active and user.is_admin_role
 
 
 def realtime_groups(user: User) -> list[str]:

@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts.models import Team, User
 from accounts.selectors import assignable_users
 from contacts.models import Label
-from inbox.models import Channel, Conversation
+from inbox.models import Channel, Conversation, Message, Template
 from inbox.selectors import LIST_VIEWS
 from inbox.services import NOTE_MAX_LENGTH
 
@@ -92,3 +92,53 @@ class NoteForm(forms.Form):
         max_length=NOTE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Private note — only colleagues see it"}),
     )
+
+
+COMPOSER_KINDS = ("text", "location", "buttons", "list", "template")
+
+
+class ComposerForm(forms.Form):
+    """What every composer post carries besides its kind's own fields: the kind, the quoted message and
+    the template. Each kind's fields are checked by the send services; this form turns ids a browser
+    may send garbled ("", "abc", another conversation's message) into a sentence for the agent."""
+
+    kind = forms.ChoiceField(
+        choices=[(k, k) for k in COMPOSER_KINDS], required=False,
+        error_messages={"invalid_choice": "Unknown kind of message “%(value)s”."},
+    )
+    reply_to = forms.IntegerField(required=False, min_value=1, error_messages={"invalid": "The quoted message is not one of this conversation."})
+    template = forms.IntegerField(required=False, min_value=1, error_messages={"invalid": "Choose a template first."})
+
+    def __init__(self, *args, conversation: Conversation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.conversation = conversation
+
+    def clean_kind(self) -> str:
+        return self.cleaned_data.get("kind") or "text"
+
+    def clean_reply_to(self) -> Message | None:
+        pk = self.cleaned_data.get("reply_to")
+        if pk is None:
+            return None
+        message = Message.objects.filter(conversation=self.conversation, pk=pk).first()
+        if message is None:
+            raise forms.ValidationError("The quoted message is not one of this conversation.")
+        return message
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") != "template":
+            data["template"] = None
+            return data
+        if not data.get("template"):
+            if "template" not in self.errors:
+                self.add_error("template", "Choose a template first.")
+            return data
+        template = Template.objects.filter(pk=data["template"], channel_id=self.conversation.channel_id).first()
+        if template is None:
+            self.add_error("template", "That template is not one of this number's.")
+        data["template"] = template
+        return data
+
+    def error_text(self) -> str:
+        return " ".join(error for errors in self.errors.values() for error in errors)

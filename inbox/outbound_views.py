@@ -2,7 +2,7 @@
 
 from django.contrib import messages as flash
 from django.core.exceptions import PermissionDenied
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -12,6 +12,7 @@ from contacts import selectors as contact_selectors
 from contacts.models import Label
 from core.errors import ApplicationError
 from inbox import canned, opt_status, outbound, templates_service
+from inbox.forms import ComposerForm
 from inbox.models import CannedResponse, Channel, Conversation, Message, OptStatus, Template
 from inbox.selectors import visible_conversations
 
@@ -21,6 +22,13 @@ def _conversation(request, pk) -> Conversation:
 
 
 def _composer(request, conversation, *, error="", kind="text", status=200, values=None, template=None):
+    if error and request.htmx:
+        # The agent's composer stays as it is (text, chosen file, template blanks): only the reason is
+        # swapped into its error slot.
+        response = render(request, "inbox/_composer_error.html", {"composer_error": error}, status=status)
+        response["HX-Retarget"] = "#composer-error"
+        response["HX-Reswap"] = "outerHTML"
+        return response
     context = {"conversation": conversation, "composer_error": error, "composer_kind": kind, "composer_values": values or {}}
     if template is not None:
         context.update(_template_context(template, values or {}, conversation.contact))
@@ -37,13 +45,14 @@ def composer(request, pk):
 
 @require_POST
 def send(request, pk):
-    """One endpoint for every kind the composer sends; answers with a fresh composer (or the error)."""
+    """One endpoint for every kind the composer sends; answers with a fresh composer, or (422) the reason
+    it was not sent."""
     conversation = _conversation(request, pk)
-    kind = request.POST.get("kind", "text")
     data, files, user = request.POST, request.FILES, request.user
-    reply_to = None
-    if data.get("reply_to"):
-        reply_to = Message.objects.filter(conversation=conversation, pk=data["reply_to"]).first()
+    form = ComposerForm(data, conversation=conversation)
+    if not form.is_valid():
+        return _composer(request, conversation, error=form.error_text(), kind=data.get("kind") or "text", status=422, values=dict(data.items()))
+    kind, reply_to, template = form.cleaned_data["kind"], form.cleaned_data["reply_to"], form.cleaned_data["template"]
     try:
         if kind == "text" and files.get("file"):
             outbound.send_media(conversation, by=user, upload=files["file"], caption=canned.expand(user, data.get("body", "")), reply_to=reply_to)
@@ -56,14 +65,11 @@ def send(request, pk):
         elif kind == "list":
             rows = [{"title": t, "description": d} for t, d in zip(data.getlist("row_title"), data.getlist("row_description"))]
             outbound.send_list(conversation, by=user, body=data.get("body", ""), button=data.get("list_button", ""), rows=rows)
-        elif kind == "template":
-            template = get_object_or_404(Template, pk=data.get("template"), channel=conversation.channel)
+        else:
             try:
                 templates_service.send_template(conversation, template, _values(data), by=user, header_upload=files.get("header_file"))
             except ApplicationError as exc:
                 return _composer(request, conversation, error=exc.message, kind="template", status=422, values=_values(data), template=template)
-        else:
-            raise ApplicationError(f"Unknown kind of message “{kind}”.")
     except ApplicationError as exc:
         return _composer(request, conversation, error=exc.message, kind=kind, status=422, values=dict(data.items()))
     return _composer(request, conversation)
@@ -106,10 +112,11 @@ def _template_context(template: Template, values: dict, contact=None) -> dict:
 @require_GET
 def template_fields(request):
     """The blanks of a template and its preview (hx-get when a template is picked or a blank typed)."""
-    template = get_object_or_404(Template, pk=request.GET.get("template") or 0)
-    contact = None
-    if request.GET.get("conversation"):
-        contact = _conversation(request, request.GET["conversation"]).contact
+    pk, conversation_pk = request.GET.get("template", ""), request.GET.get("conversation", "")
+    if not pk.isdigit():  # "Choose…" again: no blanks to fill
+        return HttpResponse("")
+    template = get_object_or_404(Template, pk=pk)
+    contact = _conversation(request, conversation_pk).contact if conversation_pk.isdigit() else None
     return render(request, "inbox/_template_fields.html", _template_context(template, _values(request.GET), contact))
 
 

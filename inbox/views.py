@@ -6,6 +6,7 @@ the websocket as small events; static/js/inbox.js then refetches the partials be
 
 import datetime
 
+from django.conf import settings
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,6 +14,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Team
+from accounts.selectors import can_play_customer
 from contacts.models import Label
 from contacts.selectors import visible_contacts
 from core.errors import ApplicationError
@@ -63,12 +65,13 @@ def _visible_conversation(request, pk) -> Conversation:
 
 
 def _thread_context(request, conversation: Conversation, *, before_id=None) -> dict:
-    messages, has_older = selectors.thread_messages(conversation, before_id=before_id, limit=THREAD_PAGE)
+    # Not "messages": base.html shows Django's messages framework under that name.
+    thread, has_older = selectors.thread_messages(conversation, before_id=before_id, limit=THREAD_PAGE)
     return {
         "conversation": conversation,
-        "messages": [m for m in messages if m.type != "reaction"],
+        "thread_messages": [m for m in thread if m.type != "reaction"],
         "has_older": has_older,
-        "oldest_id": messages[0].pk if messages else None,
+        "oldest_id": thread[0].pk if thread else None,
     }
 
 
@@ -108,6 +111,10 @@ def _full_context(request, conversation: Conversation | None) -> dict:
         context.update(_panel_context(request, conversation))
         context.update(_header_context(request, conversation))
         context["note_form"] = NoteForm()
+    else:  # the empty state says how a first message arrives
+        context["has_any_conversation"] = bool(context["conversations"]) or selectors.visible_conversations(request.user).exists()
+        context["can_play_customer"] = can_play_customer(request.user)
+        context["sandbox_enabled"] = settings.SANDBOX_ENABLED
     return context
 
 
