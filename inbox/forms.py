@@ -95,6 +95,11 @@ class NoteForm(forms.Form):
 
 
 COMPOSER_KINDS = ("text", "location", "buttons", "list", "template")
+ID_MAX = 2**63 - 1  # larger numbers overflow the database's integer
+
+
+def _every_error(message: str) -> dict:
+    return {"invalid": message, "min_value": message, "max_value": message}
 
 
 class ComposerForm(forms.Form):
@@ -106,8 +111,8 @@ class ComposerForm(forms.Form):
         choices=[(k, k) for k in COMPOSER_KINDS], required=False,
         error_messages={"invalid_choice": "Unknown kind of message “%(value)s”."},
     )
-    reply_to = forms.IntegerField(required=False, min_value=1, error_messages={"invalid": "The quoted message is not one of this conversation."})
-    template = forms.IntegerField(required=False, min_value=1, error_messages={"invalid": "Choose a template first."})
+    reply_to = forms.IntegerField(required=False, min_value=1, max_value=ID_MAX, error_messages=_every_error("The quoted message is not one of this conversation."))
+    template = forms.IntegerField(required=False, min_value=1, max_value=ID_MAX, error_messages=_every_error("Choose a template first."))
 
     def __init__(self, *args, conversation: Conversation, **kwargs):
         super().__init__(*args, **kwargs)

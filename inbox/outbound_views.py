@@ -109,14 +109,19 @@ def _template_context(template: Template, values: dict, contact=None) -> dict:
     }
 
 
+def _id(value) -> int | None:
+    """A database id from a query string, or None for "", "abc" and numbers no id can be."""
+    return int(value) if value and value.isdigit() and len(value) < 19 else None
+
+
 @require_GET
 def template_fields(request):
     """The blanks of a template and its preview (hx-get when a template is picked or a blank typed)."""
-    pk, conversation_pk = request.GET.get("template", ""), request.GET.get("conversation", "")
-    if not pk.isdigit():  # "Choose…" again: no blanks to fill
+    pk, conversation_pk = _id(request.GET.get("template")), _id(request.GET.get("conversation"))
+    if pk is None:  # "Choose…" again: no blanks to fill
         return HttpResponse("")
     template = get_object_or_404(Template, pk=pk)
-    contact = _conversation(request, conversation_pk).contact if conversation_pk.isdigit() else None
+    contact = _conversation(request, conversation_pk).contact if conversation_pk else None
     return render(request, "inbox/_template_fields.html", _template_context(template, _values(request.GET), contact))
 
 
