@@ -153,6 +153,10 @@
     closePickers();
     const picker = pickerFor(toggle);
     picker.hidden = false;
+    // Fixed above the button: the composer scrolls, and would clip a picker positioned inside it.
+    const at = toggle.getBoundingClientRect();
+    picker.style.left = Math.max(8, Math.min(at.left, window.innerWidth - picker.offsetWidth - 8)) + "px";
+    picker.style.bottom = (window.innerHeight - at.top + 4) + "px";
     toggle.setAttribute("aria-expanded", "true");
     picker.querySelector(".emoji[tabindex='0']").focus();
   }
