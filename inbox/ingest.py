@@ -633,6 +633,16 @@ def _rcs_user(payload: dict, entity: dict) -> str | None:
     return phones.try_e164(str(payload.get("userPhoneNumber") or entity.get("senderPhoneNumber") or ""))
 
 
+def _rcs_name(payload: dict, entity: dict) -> str:
+    """The customer's name where an RCS event carries one. Tata's reference shows none (RBM user
+    messages have only the number), but aggregators that know the profile forward it as
+    userName/displayName; without one the contact keeps the name it has, or shows its number."""
+    for value in (payload.get("userName"), payload.get("displayName"), entity.get("userName"), entity.get("displayName")):
+        if isinstance(value, str) and value.strip():
+            return value.encode("utf-8", "replace").decode("utf-8").strip()[:200]  # a lone surrogate becomes "?"
+    return ""
+
+
 def _apply_rcs(channel: Channel, payload: dict) -> str | None:
     entity = payload.get("entity") if isinstance(payload.get("entity"), dict) else None
     entity_type = str(payload.get("entityType") or "")
@@ -642,7 +652,7 @@ def _apply_rcs(channel: Channel, payload: dict) -> str | None:
     if entity_type == "USER_MESSAGE":
         if user is None or not entity.get("messageId"):
             raise Unprocessable("An RCS user message without a valid userPhoneNumber or messageId.")
-        record_inbound(channel, user, "", parse_rcs_message(payload))
+        record_inbound(channel, user, _rcs_name(payload, entity), parse_rcs_message(payload))
         return None
     event_type = str(entity.get("eventType") or "").upper()
     if event_type in RCS_TYPING:

@@ -6,7 +6,6 @@ the websocket as small events; static/js/inbox.js then refetches the partials be
 
 import datetime
 
-from django.conf import settings
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -114,7 +113,6 @@ def _full_context(request, conversation: Conversation | None) -> dict:
     else:  # the empty state says how a first message arrives
         context["has_any_conversation"] = bool(context["conversations"]) or selectors.visible_conversations(request.user).exists()
         context["can_play_customer"] = can_play_customer(request.user)
-        context["sandbox_enabled"] = settings.SANDBOX_ENABLED
     return context
 
 

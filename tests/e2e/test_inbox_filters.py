@@ -60,6 +60,7 @@ def test_a_live_refresh_that_started_before_a_filter_change_does_not_overwrite_t
     page.route(re.compile(r"/inbox/list/\?.*pages="), lambda route: held.append(route))
     colleague = asgi_login_page(supervisor, password)  # a second tab adds a note: an event every list hears
     colleague.goto(f"{asgi_live_server.url}/inbox/{olga.pk}/")
+    colleague.get_by_role("tab", name="Private note").click()
     colleague.locator("#note-body").fill("Called her")
     colleague.get_by_role("button", name="Add note").click()
     for _ in range(50):

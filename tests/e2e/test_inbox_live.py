@@ -81,6 +81,7 @@ def test_private_note_and_status_live_across_browsers(asgi_login_page, asgi_live
         page.goto(f"{asgi_live_server.url}/inbox/{conversation.pk}/")
         wait_live(page)
     rahul.keyboard.press("n")
+    rahul.get_by_role("tab", name="Private note").click()
     rahul.locator("#note-body").fill("Customer prefers evenings <i>only</i>")
     rahul.get_by_role("button", name="Add note").click()
     note = ananya.locator(".bubble.note")

@@ -477,3 +477,22 @@ def test_the_same_event_processed_twice_changes_nothing(deliver):
     ingest.process_event(event, force=True)
     assert Message.objects.count() == 1 and Attachment.objects.count() == 1
     assert Conversation.objects.get().unread_count == 1
+
+
+def test_rcs_contact_gets_the_name_the_event_carries_and_keeps_a_known_one(deliver_payload, rcs_channel):
+    payload = fixture_json("rcs_in_text.json")
+    payload["userName"] = "  Kabir Rao "
+    deliver_payload(payload, rcs_channel)
+    assert str(Conversation.objects.get().contact) == "Kabir Rao"
+
+    payload = fixture_json("rcs_in_text.json")   # no name, another message: the name stays
+    payload["entity"]["messageId"] = "Mx-second"
+    payload["userName"] = {"not": "a name"}
+    deliver_payload(payload, rcs_channel)
+    assert str(Conversation.objects.get().contact) == "Kabir Rao" and Message.objects.count() == 2
+
+    payload = fixture_json("rcs_in_text.json")   # a lone surrogate from hostile JSON is not stored as such
+    payload.update(userPhoneNumber="+919812345670", displayName="Bad \ud800 name")
+    payload["entity"]["messageId"] = "Mx-third"
+    deliver_payload(payload, rcs_channel)
+    assert Conversation.objects.filter(contact__name="Bad ? name").exists()
