@@ -119,6 +119,23 @@ def test_refusals_are_said_next_to_the_composer_and_the_draft_stays(open_page, a
     assert page.errors == []
 
 
+def test_a_server_failure_or_lost_connection_is_said_too(open_page, asgi_live_server, open_conversation, agent):
+    page = open_page(agent)
+    goto(page, asgi_live_server, f"/inbox/{open_conversation.pk}/")
+    message = page.get_by_role("textbox", name="Message", exact=True)
+    message.fill("Are you there?")
+    page.route("**/send/", lambda route: route.fulfill(status=500, body="boom"))
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.locator("#composer-error")).to_contain_text("The server could not do that (error 500)")
+    expect(message).to_have_value("Are you there?")
+    page.unroute("**/send/")
+    page.route("**/send/", lambda route: route.abort())
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.locator("#composer-error")).to_contain_text("Sampark could not be reached")
+    expect(message).to_have_value("Are you there?")
+    expect(page.get_by_role("button", name="Send", exact=True)).to_be_enabled()
+
+
 def test_template_left_on_choose_and_rcs_refusal_are_said(open_page, asgi_live_server, open_conversation, sales_team, agent):
     Conversation.objects.filter(pk=open_conversation.pk).update(last_inbound_at=timezone.now() - datetime.timedelta(hours=30))
     Template.objects.create(
@@ -200,6 +217,10 @@ def test_reply_and_note_modes_attach_preview_and_emoji(open_page, asgi_live_serv
     page.get_by_role("tab", name="Reply").click()
     expect(message).to_be_visible()
     expect(area).not_to_have_css("background-color", "rgb(255, 248, 225)")
+    page.keyboard.press("Escape")   # out of the field: "n" writes a note, as in the rest of the inbox
+    page.keyboard.press("n")
+    expect(page.get_by_role("textbox", name="Private note")).to_be_focused()
+    page.get_by_role("tab", name="Reply").click()
 
     # The attached file is shown (name, size, thumbnail) and can be removed.
     image = tmp_path / "invoice.png"
