@@ -65,7 +65,7 @@ def send(request, pk):
         elif kind == "list":
             rows = [{"title": t, "description": d} for t, d in zip(data.getlist("row_title"), data.getlist("row_description"))]
             outbound.send_list(conversation, by=user, body=data.get("body", ""), button=data.get("list_button", ""), rows=rows)
-        else:
+        else:  # "template": the form knows no other kind
             try:
                 templates_service.send_template(conversation, template, _values(data), by=user, header_upload=files.get("header_file"))
             except ApplicationError as exc:
@@ -111,7 +111,7 @@ def _template_context(template: Template, values: dict, contact=None) -> dict:
 
 def _id(value) -> int | None:
     """A database id from a query string, or None for "", "abc" and numbers no id can be."""
-    return int(value) if value and value.isdigit() and len(value) < 19 else None
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) < 19 else None
 
 
 @require_GET

@@ -43,8 +43,8 @@ def browser():
 def new_page(browser):
     contexts = []
 
-    def make():
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
+    def make(viewport=None):
+        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 800})
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context.new_page()
@@ -62,8 +62,8 @@ def login_page(new_page, live_server):
 
 
 def _logged_in_pages(new_page, base_url):
-    def login(user, password):
-        page = new_page()
+    def login(user, password, viewport=None):
+        page = new_page(viewport)
         page.goto(f"{base_url}/accounts/login/")
         page.fill("input[name=username]", user.username)
         page.fill("input[name=password]", password)

@@ -5,8 +5,6 @@ scrolling."""
 
 import base64
 import datetime
-import time
-
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -30,28 +28,17 @@ def viewport(request):
 
 
 @pytest.fixture
-def open_page(browser, asgi_live_server, viewport, password):
+def open_page(asgi_login_page, viewport, password):
     """A logged-in page of the given size; `errors` collects the page's script errors."""
-    contexts = []
 
     def login(user):
-        context = browser.new_context(viewport=viewport)
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        page = context.new_page()
+        page = asgi_login_page(user, password, viewport)
         page.errors = []
         page.on("pageerror", lambda error: page.errors.append(str(error)))
         page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" and "Failed to load resource" not in m.text else None)
-        page.goto(f"{asgi_live_server.url}/accounts/login/")
-        page.fill("input[name=username]", user.username)
-        page.fill("input[name=password]", password)
-        page.click("button[type=submit]")
-        page.wait_for_url(lambda url: "/accounts/login/" not in url)
         return page
 
-    yield login
-    for context in contexts:
-        context.close()
+    return login
 
 
 @pytest.fixture
@@ -320,7 +307,6 @@ def test_no_page_scrolls_sideways_and_the_menu_opens(open_page, asgi_live_server
         response = page.goto(asgi_live_server.url + path)
         assert response.status == 200, path
         assert_no_sideways_scroll(page)
-    time.sleep(0)
 
     page.goto(asgi_live_server.url + "/contacts/")
     play = page.get_by_role("link", name="Play the customer")

@@ -71,7 +71,7 @@ def test_without_htmx_the_whole_composer_comes_back_with_the_text(logged_in, age
     assert 'id="composer-form"' in html and "at most 4096 characters" in html and "x" * 5000 in html
 
 
-@pytest.mark.parametrize("query", ["template=", "template=abc", "template=&conversation=abc", "template=" + "9" * 30])
+@pytest.mark.parametrize("query", ["template=", "template=abc", "template=&conversation=abc", "template=" + "9" * 30, "template=²"])
 def test_template_fields_choose_again_is_empty_not_an_error(logged_in, agent, query):
     answer = logged_in(agent).get(reverse("outbound:template_fields") + "?" + query)
     assert answer.status_code == 200 and answer.content == b""
