@@ -317,3 +317,20 @@ def test_no_page_scrolls_sideways_and_the_menu_opens(open_page, asgi_live_server
     expect(play).to_be_visible()
     play.click()
     expect(page).to_have_url(f"{asgi_live_server.url}/sandbox/")
+
+
+def test_an_empty_inbox_says_how_a_first_message_comes(open_page, asgi_live_server, admin_user, agent, settings):
+    settings.SANDBOX_ENABLED = True
+    page = open_page(agent)
+    goto(page, asgi_live_server, "/inbox/")
+    hint = page.locator(".first-message")
+    expect(hint).to_contain_text("No conversations yet.")
+    expect(hint.get_by_role("link", name="Play the customer")).to_have_count(0)   # agents may not use the sandbox
+
+    page = open_page(admin_user)
+    goto(page, asgi_live_server, "/inbox/")
+    play = page.locator(".first-message").get_by_role("link", name="Play the customer")
+    expect(play).to_be_visible()
+    assert_no_sideways_scroll(page)
+    play.click()
+    expect(page).to_have_url(f"{asgi_live_server.url}/sandbox/")
