@@ -83,8 +83,8 @@ class RcsBotLimitExceeded(RcsError):
 
 
 BOT_LIMIT_TEXT = (
-    "Not sent: Tata says this RCS bot has reached its conversation limit (“Bot conversation limit is exceeded”). "
-    "Nothing more can go out on this number until the limit resets or your Tata account manager raises it."
+    "Tata says this RCS bot has reached its conversation limit (“Bot conversation limit is exceeded”): "
+    "nothing more can go out on this number until the limit resets or your Tata account manager raises it."
 )
 
 
