@@ -490,6 +490,9 @@ def _deliver_rcs(message: Message, channel: Channel, attempt: SendAttempt, *, re
     try:
         message_id = tata_rcs.send_content(channel.api_base_url, channel.authorization, to, message.content)
     except tata.TataError as exc:
+        if tata_rcs.may_have_been_accepted(exc):
+            # No RCS callback can name this message (see the module docstring): a person decides.
+            return _fail_in_doubt(message.pk, attempt, exc)
         return _record_failure(message.pk, attempt, exc, retries=retries)
     _record_accepted(message, attempt, message_id, provider_message_id=message_id)
     return Outcome()
@@ -599,9 +602,6 @@ def _record_failure(message_id: int, attempt: SendAttempt | None, exc: tata.Tata
     max_retries = _setting("OUTBOUND_MAX_RETRIES", 6)
     retry = exc.retryable and retries < max_retries
     maybe_accepted = attempt is not None and tata.may_have_been_accepted(exc)
-    if maybe_accepted and isinstance(exc, tata_rcs.RcsError):
-        # No RCS callback can name this message (see the module docstring): a person decides.
-        return _fail_in_doubt(message_id, attempt, exc)
     code = (exc.code or str(exc.status_code or "network"))[:32]
     with transaction.atomic():
         message = Message.objects.select_for_update(of=("self",)).select_related("conversation").get(pk=message_id)
