@@ -51,7 +51,8 @@ def _thread(channel, customer) -> list[dict]:
     items = []
     for message in reversed(rows):
         if message.direction == SandboxMessage.Direction.TO_CUSTOMER:
-            items.append({"message": message, "mine": False, "text": omni.business_text(message), "choices": omni.choices_of(message)})
+            rcs = omni.rcs_view_or_none(message) if message.type == "rcs" else None
+            items.append({"message": message, "mine": False, "text": omni.business_text(message), "choices": omni.choices_of(message), "rcs": rcs})
         else:
             items.append({"message": message, "mine": True, "text": _customer_text(message)})
     return items
