@@ -91,12 +91,7 @@ BOT_LIMIT_TEXT = (
 def error_from_response(response: requests.Response) -> RcsError:
     """The reference's error bodies: 400 {title, code}; 401 {status, error_code, description};
     403 {message, error, statusCode}. Anything else keeps Tata's words when it gave some."""
-    try:
-        data = response.json()
-    except ValueError:
-        data = {}
-    if not isinstance(data, dict):
-        data = {}
+    data = tata_whatsapp.error_body(response)
     status = response.status_code
     said = str(data.get("title") or data.get("message") or data.get("description") or "").strip()
     if status == 400:

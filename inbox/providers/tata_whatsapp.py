@@ -46,14 +46,18 @@ def authorization(access_token: str, scheme: str = AUTH_PLAIN) -> str:
     return f"Bearer {token}" if scheme == AUTH_BEARER else token
 
 
-def error_from_response(response: requests.Response) -> TataError:
-    """Tata answers errors as {error, message, meta: {message, code}} or {status, error_code, description}."""
+def error_body(response: requests.Response) -> dict:
+    """An error answer's JSON object, or {} when it is not one."""
     try:
         data = response.json()
     except ValueError:
-        data = {}
-    if not isinstance(data, dict):
-        data = {}
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def error_from_response(response: requests.Response) -> TataError:
+    """Tata answers errors as {error, message, meta: {message, code}} or {status, error_code, description}."""
+    data = error_body(response)
     meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
     parts = [p for p in (data.get("message") or data.get("description"), meta.get("message")) if p]
     message = " — ".join(str(p) for p in parts) or f"HTTP {response.status_code} from Tata"

@@ -278,3 +278,18 @@ def test_the_admin_action_reports_the_result(admin_user, logged_in, rcs_channel)
             {"action": "test_connection", "_selected_action": [rcs_channel.pk]}, follow=True,
         )
     assert "Tata accepts the token sent as" in response.content.decode()
+
+
+def test_the_api_creates_an_rcs_channel_on_the_rcs_host_with_its_auth_form(api, admin_user):
+    client = api(admin_user)
+    created = client.post(
+        "/api/channels/", {"kind": "rcs", "name": "Support RCS", "phone_number": "+919876500031", "access_token": "jwt", "auth_scheme": "bearer"},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["api_base_url"] == TATA_RCS_BASE_URL and body["auth_scheme"] == "bearer"
+    assert "jwt" not in created.content.decode()  # the token stays write-only
+    assert Channel.objects.get(pk=body["id"]).authorization == "Bearer jwt"
+    refused = client.post("/api/channels/", {"kind": "rcs", "name": "X", "phone_number": "+919876500032", "auth_scheme": "basic"}, format="json")
+    assert refused.status_code == 400 and "auth_scheme" in refused.json()
