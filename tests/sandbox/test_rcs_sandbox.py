@@ -127,3 +127,12 @@ def test_test_connection_against_the_sandbox(live_server, rcs):
     rcs.access_token = "not-the-token"
     ok, text = channels.test_connection(rcs)
     assert not ok and "refuses the token in both forms" in text
+
+
+def test_test_connection_on_a_whatsapp_channel_against_the_sandbox(live_server):
+    whatsapp = Channel.objects.create(
+        name="Sandbox WhatsApp", phone_number="+919876500001", api_base_url=live_server.url + "/sandbox/api/tata",
+        access_token="wa-token", auth_scheme=Channel.AuthScheme.BEARER,
+    )
+    ok, text = channels.test_connection(whatsapp)
+    assert ok and "accepts the token sent as “Authorization: Bearer <token>”" in text
