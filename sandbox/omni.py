@@ -471,7 +471,8 @@ def customer_message(channel: Channel, customer: str, *, name: str = "", kind: s
 
 
 def customer_rcs_message(channel: Channel, customer: str, *, text: str = "", choice_id: str = "", choice_title: str = "",
-                         location: bool = False) -> tuple[SandboxMessage, bytes]:
+                         location: bool = False, reply_to: SandboxMessage | None = None) -> tuple[SandboxMessage, bytes]:
+    """A user message; a tap on a suggestion of a business message names it in metaData.orgMsgId, as Tata does."""
     entity = {
         "messageId": "Mx" + secrets.token_urlsafe(16),
         "sendTime": timezone.now().isoformat().replace("+00:00", "Z"),
@@ -485,6 +486,8 @@ def customer_rcs_message(channel: Channel, customer: str, *, text: str = "", cho
         provider_message_id=entity["messageId"], type="rcs", payload=entity,
     )
     body = {"userPhoneNumber": customer, "botId": f"sandbox-bot-{channel.pk}", "entityType": "USER_MESSAGE", "entity": entity}
+    if reply_to is not None and reply_to.direction == SandboxMessage.Direction.TO_CUSTOMER:
+        body["metaData"] = {"orgMsgId": reply_to.provider_message_id, "orgMsgSendTime": reply_to.created_at.isoformat().replace("+00:00", "Z")}
     return stored, _dump(body)
 
 

@@ -139,6 +139,7 @@ def customer_send(request):
         _, body = omni.customer_rcs_message(
             channel, customer, text=text, location=kind == "location",
             choice_id=request.POST.get("choice_id", ""), choice_title=request.POST.get("choice_title", ""),
+            reply_to=reply_to if request.POST.get("choice_title") else None,
         )
     else:
         media = omni.store_media(channel, upload, by_business=False) if kind == "media" else None

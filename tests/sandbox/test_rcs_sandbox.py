@@ -136,3 +136,26 @@ def test_test_connection_on_a_whatsapp_channel_against_the_sandbox(live_server):
     )
     ok, text = channels.test_connection(whatsapp)
     assert ok and "accepts the token sent as “Authorization: Bearer <token>”" in text
+
+
+def test_a_tapped_reply_chip_names_our_message_and_lands_linked_to_it(client, rcs, posted, django_capture_on_commit_callbacks):
+    from inbox.models import Conversation, Message
+    from tests.factories import ContactPhoneFactory
+    from tests.inbox.tata_payloads import post_raw
+
+    contact = ContactPhoneFactory(number=CUSTOMER).contact
+    body = json.loads((EXAMPLES / "plain_text_suggested_replies.json").read_text()) | {"to": CUSTOMER}
+    sent_id = send(client, body).json()["id"]
+    conversation = Conversation.objects.create(channel=rcs, contact=contact)
+    ours = Message.objects.create(
+        channel=rcs, conversation=conversation, direction="out", source="agent", body="hello!!!!", status="sent",
+        provider_message_id=sent_id, timestamp=SandboxMessage.objects.get(provider_message_id=sent_id).created_at,
+    )
+    _, tap = omni.customer_rcs_message(
+        rcs, CUSTOMER, choice_id="suggestion_2", choice_title="Suggestion #2", reply_to=SandboxMessage.objects.get(provider_message_id=sent_id)
+    )
+    assert json.loads(tap)["metaData"]["orgMsgId"] == sent_id
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_raw(client, rcs, tap).status_code == 200
+    answer = Message.objects.get(direction="in")
+    assert (answer.type, answer.body, answer.reply_to) == ("suggestion", "Suggestion #2", ours)
