@@ -582,11 +582,19 @@ def _record_accepted(message: Message, attempt: SendAttempt, request_id: str, *,
 def _adopt_rcs_id(message: Message, provider_message_id: str) -> None:
     from inbox.ingest import _adopt_provider_id
 
-    locked = Message.objects.select_for_update().get(pk=message.pk)
-    if locked.provider_message_id != provider_message_id:
-        _adopt_provider_id(locked, provider_message_id)  # also folds a placeholder's status in
-        if locked.status != message.status:
-            events.message_updated(locked)
+    for last_try in (False, True):
+        try:
+            with transaction.atomic():  # a savepoint: the unique id may collide with a placeholder being written
+                locked = Message.objects.select_for_update().get(pk=message.pk)
+                if locked.provider_message_id != provider_message_id:
+                    _adopt_provider_id(locked, provider_message_id)  # also folds a placeholder's status in
+            break
+        except IntegrityError:
+            # A callback's placeholder for this id committed while we wrote: it is visible now, fold it.
+            if last_try:
+                raise
+    if locked.status != message.status:
+        events.message_updated(locked)
     message.provider_message_id, message.status = locked.provider_message_id, locked.status
     message.status_updated_at = locked.status_updated_at
 

@@ -293,3 +293,33 @@ def test_the_api_creates_an_rcs_channel_on_the_rcs_host_with_its_auth_form(api, 
     assert Channel.objects.get(pk=body["id"]).authorization == "Bearer jwt"
     refused = client.post("/api/channels/", {"kind": "rcs", "name": "X", "phone_number": "+919876500032", "auth_scheme": "basic"}, format="json")
     assert refused.status_code == 400 and "auth_scheme" in refused.json()
+
+
+@responses.activate
+def test_a_placeholder_committed_while_the_answer_is_recorded_is_folded_on_a_second_look(rcs_conversation, agent, django_capture_on_commit_callbacks):
+    """The unique provider id collides once (a callback's placeholder committed meanwhile): the fold runs again."""
+    from inbox import ingest
+
+    responses.post(SEND_URL, json={"id": "rcs-race"})
+    with django_capture_on_commit_callbacks(execute=False):
+        message = outbound.send_text(rcs_conversation, by=agent, body="hello")
+    real_adopt = ingest._adopt_provider_id
+    calls = []
+
+    def collide_once(target, provider_id):
+        calls.append(provider_id)
+        if len(calls) == 1:  # the other transaction's insert wins the unique index…
+            raise outbound.IntegrityError("duplicate key value violates unique constraint")
+        # …and its placeholder is visible on the second look.
+        Message.objects.create(
+            channel=target.channel, conversation=target.conversation, direction="out", source="campaign", type="unknown",
+            body=ingest.OUTSIDE_BODY, status="delivered", provider_message_id=provider_id, timestamp=target.timestamp,
+        )
+        return real_adopt(target, provider_id)
+
+    with mock.patch.object(ingest, "_adopt_provider_id", side_effect=collide_once):
+        outbound.deliver(message.pk)
+    assert len(calls) == 2
+    message.refresh_from_db()
+    assert (message.status, message.provider_message_id) == ("delivered", "rcs-race")
+    assert Message.objects.filter(direction="out").count() == 1
