@@ -471,7 +471,7 @@ def customer_message(channel: Channel, customer: str, *, name: str = "", kind: s
 
 
 def customer_rcs_message(channel: Channel, customer: str, *, text: str = "", choice_id: str = "", choice_title: str = "",
-                         location: bool = False, reply_to: SandboxMessage | None = None) -> tuple[SandboxMessage, bytes]:
+                         choice_type: str = "REPLY", location: bool = False, reply_to: SandboxMessage | None = None) -> tuple[SandboxMessage, bytes]:
     """A user message; a tap on a suggestion of a business message names it in metaData.orgMsgId, as Tata does."""
     entity = {
         "messageId": "Mx" + secrets.token_urlsafe(16),
@@ -479,7 +479,8 @@ def customer_rcs_message(channel: Channel, customer: str, *, text: str = "", cho
         "text": text or choice_title or "",
         "userFile": None,
         "location": {"latitude": 19.076, "longitude": 72.8777} if location else None,
-        "suggestionResponse": {"postBack": {"data": choice_id}, "plainText": choice_title, "type": "REPLY"} if choice_title else None,
+        "suggestionResponse": {"postBack": {"data": choice_id}, "plainText": choice_title, "type": "ACTION" if choice_type == "ACTION" else "REPLY"}
+        if choice_title else None,
     }
     stored = SandboxMessage.objects.create(
         channel=channel, customer=customer, direction=SandboxMessage.Direction.FROM_CUSTOMER,
@@ -521,11 +522,7 @@ def choices_of(message: SandboxMessage) -> list[dict]:
                 if isinstance(parameter, dict) and parameter.get("payload"):
                     titles.append({"kind": "quick_reply", "id": parameter["payload"], "title": parameter["payload"].replace("_", " ").capitalize()})
         return titles
-    if kind == "rcs":
-        view = rcs_view_or_none(message)
-        chips = (view or {}).get("chips", []) + [c for card in (view or {}).get("cards", []) for c in card["chips"]]
-        return [{"kind": "rcs", "id": c["postback"], "title": c["title"]} for c in chips if c["kind"] == "reply"]
-    return []
+    return []  # RCS suggestions are drawn with their message or card (rcs_view)
 
 
 def rcs_view_or_none(message: SandboxMessage) -> dict | None:

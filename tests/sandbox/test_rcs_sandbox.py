@@ -159,3 +159,24 @@ def test_a_tapped_reply_chip_names_our_message_and_lands_linked_to_it(client, rc
         assert post_raw(client, rcs, tap).status_code == 200
     answer = Message.objects.get(direction="in")
     assert (answer.type, answer.body, answer.reply_to) == ("suggestion", "Suggestion #2", ours)
+
+
+def test_the_customer_taps_a_suggested_action_on_a_carousel_card(logged_in, agent, rcs, posted, monkeypatch):
+    """Chips are drawn on their card, replies and actions alike; a tap goes out as Tata's suggestionResponse
+    (type ACTION for an action) naming the business message, and the thread redraws as an htmx swap."""
+    body = json.loads((EXAMPLES / "carousel_dialer_action.json").read_text()) | {"to": CUSTOMER}
+    client = logged_in(agent)
+    sent_id = send(client, body).json()["id"]
+    page = client.get(reverse("sandbox:customer"), {"channel": rcs.pk, "phone": CUSTOMER}).content.decode()
+    assert page.count('value="ACTION"') == 2 and "📞 Call us" in page and "+919090909090" in page
+    webhook_posts = []
+    monkeypatch.setattr(omni, "post_signed", lambda url, token, payload: webhook_posts.append(json.loads(payload)) or type("R", (), {"status_code": 200})())
+    tapped = client.post(reverse("sandbox:send"), {
+        "channel": rcs.pk, "phone": CUSTOMER, "kind": "text", "choice_id": "dialer_action", "choice_title": "Call us", "choice_type": "ACTION",
+        "reply_to": SandboxMessage.objects.get(provider_message_id=sent_id).pk,
+    }, HTTP_HX_REQUEST="true")
+    assert tapped.status_code == 200, tapped.content
+    assert 'aria-label="Carousel of 2 cards"' in tapped.content.decode()  # the #thread partial draws cards and chips too
+    entity = webhook_posts[0]["entity"]
+    assert entity["suggestionResponse"] == {"postBack": {"data": "dialer_action"}, "plainText": "Call us", "type": "ACTION"}
+    assert webhook_posts[0]["metaData"]["orgMsgId"] == sent_id
