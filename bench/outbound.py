@@ -1,7 +1,7 @@
 """Outbound sending through real Celery workers against the sandbox provider, loopback only.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/sampark_outbound_bench REDIS_URL=redis://127.0.0.1:6379/0 \
-        .venv/bin/python bench/outbound.py [--messages 2000] [--concurrency 16] [--rate 80] [--kill-worker]
+        .venv/bin/python bench/outbound.py [--messages 2000] [--concurrency 16] [--rate 80] [--kill-worker] [--kinds whatsapp,rcs]
 
 Starts daphne on 127.0.0.1:8400 (the sandbox's fake Tata API and the webhook its status callbacks go
 to) and a Celery worker (prefork, --concurrency processes, Redis broker). Creates N conversations
@@ -14,6 +14,11 @@ created → its send attempt recorded as accepted), and duplicate sends: message
 more than once for the same custom_callback_data (must be 0). With --kill-worker one worker process
 is SIGKILLed mid-run: its in-flight message is redelivered, found in doubt, and never resent.
 Throughput is capped by the per-number token bucket (--rate, Meta's default is 80/s).
+
+--kinds runs the same load on a WhatsApp number (POST /whatsapp-cloud/messages) and an RCS number
+(POST /rcs/messages), one after the other against the same server and workers, and prints both
+reports side by side. RCS duplicates are counted by content (each reply's text is unique), since an
+RCS send carries no callback data.
 """
 
 import argparse
@@ -43,6 +48,7 @@ def main():
     parser.add_argument("--concurrency", type=int, default=16, help="Celery worker processes")
     parser.add_argument("--rate", type=float, default=80, help="token bucket per number, messages/s")
     parser.add_argument("--kill-worker", action="store_true", help="SIGKILL one worker process mid-run")
+    parser.add_argument("--kinds", default="whatsapp,rcs", help="channel kinds to run, in order (whatsapp, rcs)")
     parser.add_argument("--no-callbacks", action="store_true",
                         help="the sandbox holds its status callbacks back (measures sending alone; bench/ingest.py measures callbacks)")
     args = parser.parse_args()
@@ -67,7 +73,8 @@ def main():
 
     call_command("migrate", verbosity=0)
     _flush_broker()
-    conversations = prepare(args.messages)
+    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+    conversations = {kind: prepare(args.messages, kind) for kind in kinds}
 
     python = str(ROOT / ".venv" / "bin" / "python")
     web_env = {**env, "DATABASE_POOL": "true"}  # production shape: daphne pools, workers keep theirs (CONN_MAX_AGE)
@@ -81,14 +88,18 @@ def main():
     try:
         wait_for_server(HOST, PORT)
         time.sleep(3)  # let the worker processes connect
-        started = time.perf_counter()
-        produce(conversations)
-        produced = time.perf_counter() - started
-        killer = threading.Thread(target=kill_one_worker, args=(worker.pid,), daemon=True) if args.kill_worker else None
-        if killer:
-            killer.start()
-        wait_until_settled(timeout=600)
-        report(args, produced)
+        print(machine_reference())
+        for kind in kinds:
+            started = time.perf_counter()
+            produce(conversations[kind])
+            produced = time.perf_counter() - started
+            killer = threading.Thread(target=kill_one_worker, args=(worker.pid,), daemon=True) if args.kill_worker else None
+            if killer:
+                killer.start()
+            wait_until_settled(BENCH_NUMBERS[kind], timeout=600)
+            if killer:
+                killer.join()
+            report(args, produced, kind)
     finally:
         for process in processes:
             process.send_signal(signal.SIGTERM)
@@ -109,26 +120,31 @@ def _flush_broker():
         client.delete(key)
 
 
-def prepare(count: int):
+BENCH_NUMBERS = {"whatsapp": "+919876508888", "rcs": "+919876508889"}
+CUSTOMER_PREFIX = {"whatsapp": "+9197", "rcs": "+9196"}
+
+
+def prepare(count: int, kind: str):
     from django.utils import timezone
 
     from contacts.models import Contact, ContactPhone
     from inbox.models import Channel, Conversation, Message
     from sandbox.models import SandboxMessage
 
-    Channel.objects.filter(phone_number="+919876508888").delete()
-    Contact.objects.filter(name__startswith="Outbound bench ").delete()
+    number, prefix = BENCH_NUMBERS[kind], CUSTOMER_PREFIX[kind]
+    Channel.objects.filter(phone_number=number).delete()
+    Contact.objects.filter(name__startswith=f"Outbound bench {kind} ").delete()
     channel = Channel.objects.create(
-        kind="whatsapp", phone_number="+919876508888", name="Outbound bench", access_token=TOKEN, partner_token="bench-partner",
+        kind=kind, phone_number=number, name=f"Outbound bench {kind}", access_token=f"{TOKEN}-{kind}", partner_token="bench-partner",
         api_base_url=f"http://{HOST}:{PORT}/sandbox/api/tata",
     )
     now = timezone.now()
-    contacts = Contact.objects.bulk_create([Contact(name=f"Outbound bench {i}") for i in range(count)])
-    ContactPhone.objects.bulk_create([ContactPhone(contact=c, number=f"+9197{i:08d}", is_primary=True) for i, c in enumerate(contacts)])
+    contacts = Contact.objects.bulk_create([Contact(name=f"Outbound bench {kind} {i}") for i in range(count)])
+    ContactPhone.objects.bulk_create([ContactPhone(contact=c, number=f"{prefix}{i:08d}", is_primary=True) for i, c in enumerate(contacts)])
     conversations = Conversation.objects.bulk_create([Conversation(channel=channel, contact=c, last_inbound_at=now) for c in contacts])
     # The sandbox refuses free-form text to customers who have not written: they all did, a minute ago.
     SandboxMessage.objects.bulk_create([
-        SandboxMessage(channel=channel, customer=f"+9197{i:08d}", direction="in", provider_message_id=f"wamid.BENCHIN{i}-{time.time_ns()}", type="text")
+        SandboxMessage(channel=channel, customer=f"{prefix}{i:08d}", direction="in", provider_message_id=f"wamid.BENCHIN{kind}{i}-{time.time_ns()}", type="text")
         for i in range(count)
     ])
     assert not Message.objects.filter(channel=channel).exists()
@@ -165,33 +181,38 @@ def kill_one_worker(parent_pid: int):
         print(f"killed worker process {children[0]}")
 
 
-def wait_until_settled(timeout: float):
+def wait_until_settled(number: str, timeout: float):
     from inbox.models import Message
 
     deadline = time.time() + timeout
-    pending = Message.objects.filter(channel__phone_number="+919876508888", status__in=["queued", "sending"])
+    pending = Message.objects.filter(channel__phone_number=number, status__in=["queued", "sending"])
     while pending.exists() and time.time() < deadline:
         time.sleep(0.2)
 
 
-def report(args, produced: float):
+def report(args, produced: float, kind: str):
     from inbox.models import Message, SendAttempt
     from sandbox.models import SandboxMessage
 
-    messages = Message.objects.filter(channel__phone_number="+919876508888")
+    number = BENCH_NUMBERS[kind]
+    messages = Message.objects.filter(channel__phone_number=number)
     created = dict(messages.values_list("pk", "created_at"))
     accepted = dict(
         SendAttempt.objects.filter(message__in=messages, outcome="accepted").values_list("message_id", "finished_at")
     )
     latencies = sorted((accepted[pk] - created[pk]).total_seconds() for pk in accepted)
     first, last = min(created.values()), max(accepted.values()) if accepted else None
+    def identity(payload):  # what makes one of our messages unique on the wire
+        if kind == "rcs":
+            return (payload.get("to"), (payload.get("content") or {}).get("plainText"))
+        return (payload.get("metaData") or {}).get("custom_callback_data")
+
     sends = collections.Counter(
-        (m.payload.get("metaData") or {}).get("custom_callback_data")
-        for m in SandboxMessage.objects.filter(channel__phone_number="+919876508888", direction="out").only("payload")
+        identity(m.payload) for m in SandboxMessage.objects.filter(channel__phone_number=number, direction="out").only("payload")
     )
     duplicates = sum(n - 1 for n in sends.values() if n > 1)
     statuses = collections.Counter(messages.values_list("status", flat=True))
-    print(machine_reference())
+    print(f"---- {kind}: {'POST /rcs/messages' if kind == 'rcs' else 'POST /whatsapp-cloud/messages'}")
     print(f"messages queued:        {len(created)} (producers took {produced:.1f} s)")
     print(f"accepted by Tata:       {len(accepted)}   final statuses: {dict(statuses)}")
     if last:

@@ -20,7 +20,7 @@ from inbox.models import Attachment, Channel, Conversation, Message, WebhookEven
 class ChannelForm(forms.ModelForm):
     class Meta:
         model = Channel
-        fields = ["name", "kind", "phone_number", "api_base_url", "access_token", "partner_token", "team", "is_active"]
+        fields = ["name", "kind", "phone_number", "api_base_url", "access_token", "auth_scheme", "partner_token", "team", "is_active"]
 
     def clean_phone_number(self):
         try:
@@ -36,10 +36,10 @@ class ChannelAdmin(KeepSecretsMixin, admin.ModelAdmin):
     list_filter = ["kind", "is_active", "team"]
     search_fields = ["name", "phone_number"]
     readonly_fields = ["webhook_setup"]
-    actions = ["rotate_webhook_url"]
+    actions = ["test_connection", "rotate_webhook_url"]
     fieldsets = [
         (None, {"fields": ["name", "kind", "phone_number", "team", "is_active"]}),
-        ("Tata omni", {"fields": ["api_base_url", "access_token", "partner_token"]}),
+        ("Tata omni", {"fields": ["api_base_url", "access_token", "auth_scheme", "partner_token"]}),
         ("Paste into Tata's portal", {"fields": ["webhook_setup"]}),
     ]
 
@@ -70,6 +70,12 @@ class ChannelAdmin(KeepSecretsMixin, admin.ModelAdmin):
             kind=channel.get_kind_display(),
             warning=warning,
         )
+
+    @admin.action(description="Test connection: which Authorization form Tata accepts")
+    def test_connection(self, request, queryset):
+        for channel in queryset:
+            ok, text = channel_services.test_connection(channel)
+            self.message_user(request, text, messages.SUCCESS if ok else messages.ERROR)
 
     @admin.action(description="Give the selected channels a new webhook URL (the old one stops working)")
     def rotate_webhook_url(self, request, queryset):

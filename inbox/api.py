@@ -28,7 +28,7 @@ class ChannelSerializer(serializers.ModelSerializer):
     class Meta:
         model = Channel
         fields = [
-            "id", "kind", "name", "phone_number", "api_base_url", "access_token", "partner_token", "has_access_token",
+            "id", "kind", "name", "phone_number", "api_base_url", "access_token", "auth_scheme", "partner_token", "has_access_token",
             "has_partner_token", "team", "is_active", "webhook_url", "created_at",
         ]
         read_only_fields = ["id", "created_at"]

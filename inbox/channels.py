@@ -7,8 +7,9 @@ from accounts.models import User
 from core import phones
 from core.errors import Conflict, NotAllowed
 from inbox.models import Channel
+from inbox.providers import tata_rcs, tata_whatsapp
 
-EDITABLE = ("kind", "name", "phone_number", "api_base_url", "access_token", "partner_token", "team", "is_active")
+EDITABLE = ("kind", "name", "phone_number", "api_base_url", "access_token", "auth_scheme", "partner_token", "team", "is_active")
 
 
 def _check_admin(by: User | None) -> None:
@@ -71,3 +72,25 @@ def rotate_webhook_token(channel: Channel, *, by: User | None) -> Channel:
     channel.webhook_token = new_public_token()
     channel.save(update_fields=["webhook_token"])
     return channel
+
+
+def test_connection(channel: Channel) -> tuple[bool, str]:
+    """Try the channel's token in its configured Authorization form, and in the other form when Tata
+    refuses it; say plainly which works. (ok, message); ok means the configured form works."""
+    if not channel.access_token:
+        return False, f"{channel.name}: no access token is set; paste the token from Tata's portal first."
+    check = tata_rcs.check_authorization if channel.kind == Channel.Kind.RCS else tata_whatsapp.check_authorization
+    schemes = dict(Channel.AuthScheme.choices)
+    configured = channel.auth_scheme
+    other = Channel.AuthScheme.BEARER if configured == Channel.AuthScheme.PLAIN else Channel.AuthScheme.PLAIN
+    try:
+        if check(channel.api_base_url, tata_whatsapp.authorization(channel.access_token, configured)):
+            return True, f"{channel.name}: Tata accepts the token sent as “{schemes[configured]}” ({channel.api_base_url})."
+        if check(channel.api_base_url, tata_whatsapp.authorization(channel.access_token, other)):
+            return False, (
+                f"{channel.name}: Tata refuses “{schemes[configured]}” but accepts “{schemes[other]}”. "
+                f"Change the channel's Authorization header to the second form."
+            )
+    except tata_whatsapp.TataError as exc:
+        return False, f"{channel.name}: could not tell — {exc.message} ({channel.api_base_url})."
+    return False, f"{channel.name}: Tata refuses the token in both forms: the token is wrong or expired; paste a fresh one."

@@ -98,7 +98,7 @@ def retry_attachment(attachment: Attachment) -> Attachment:
 def _download(attachment: Attachment) -> tuple[bytes, str]:
     channel = attachment.message.channel
     if attachment.provider_media_id:
-        link = tata_whatsapp.get_media_url(channel.api_base_url, channel.access_token, attachment.provider_media_id)
+        link = tata_whatsapp.get_media_url(channel.api_base_url, channel.authorization, attachment.provider_media_id)
         url = link["url"]
         if link.get("mime_type") and not attachment.mime_type:
             attachment.mime_type = str(link["mime_type"])[:100]
@@ -107,7 +107,7 @@ def _download(attachment: Attachment) -> tuple[bytes, str]:
     else:
         raise TataError("The provider sent neither a media id nor a link for this file.", retryable=False)
     return tata_whatsapp.download_media(
-        url, base_url=channel.api_base_url, access_token=channel.access_token, max_bytes=MAX_MEDIA_BYTES
+        url, base_url=channel.api_base_url, authorization=channel.authorization, max_bytes=MAX_MEDIA_BYTES
     )
 
 

@@ -8,8 +8,10 @@ from django.db.models import F, OrderBy, Q
 from django.urls import reverse
 
 from core.fields import EncryptedTextField
+from inbox.providers import tata_whatsapp
 
-TATA_OMNI_BASE_URL = "https://wb.omni.tatatelebusiness.com"
+TATA_OMNI_BASE_URL = "https://wb.omni.tatatelebusiness.com"  # the WhatsApp API host
+TATA_RCS_BASE_URL = "https://api.omni.tatatelebusiness.com"  # the RCS API host (the reference's RCS server)
 
 
 def new_public_token() -> str:
@@ -26,8 +28,16 @@ class Channel(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.WHATSAPP)
     name = models.CharField(max_length=100)
     phone_number = models.CharField(max_length=16, help_text="the business number, E.164")
-    api_base_url = models.URLField(default=TATA_OMNI_BASE_URL)
+    class AuthScheme(models.TextChoices):
+        PLAIN = "plain", "Authorization: <token> (as the omni reference shows)"
+        BEARER = "bearer", "Authorization: Bearer <token>"
+
+    api_base_url = models.URLField(default=TATA_OMNI_BASE_URL, help_text="left at a Tata default, follows the kind: WhatsApp and RCS have different API hosts")
     access_token = EncryptedTextField(blank=True, help_text="Tata omni API access token (JWT)")
+    auth_scheme = models.CharField(
+        "Authorization header", max_length=8, choices=AuthScheme.choices, default=AuthScheme.PLAIN,
+        help_text="how the token is sent; “Test connection” on the channel list says which form Tata accepts",
+    )
     partner_token = EncryptedTextField(blank=True, help_text="signs webhooks (x-hub-signature-256)")
     webhook_token = models.CharField(max_length=64, unique=True, default=new_public_token, editable=False)
     team = models.ForeignKey(
@@ -41,8 +51,24 @@ class Channel(models.Model):
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["kind", "phone_number"], name="channel_unique_number")]
 
+    DEFAULT_BASE_URLS = {Kind.WHATSAPP: TATA_OMNI_BASE_URL, Kind.RCS: TATA_RCS_BASE_URL}
+
     def __str__(self):
         return f"{self.name} ({self.get_kind_display()} {self.phone_number})"
+
+    def save(self, *args, **kwargs):
+        # A base URL left at one of Tata's hosts follows the kind (an RCS channel talks to the RCS host);
+        # any other URL (the sandbox, a proxy) is the admin's choice and kept.
+        if not self.api_base_url or self.api_base_url.rstrip("/") in self.DEFAULT_BASE_URLS.values():
+            self.api_base_url = self.DEFAULT_BASE_URLS.get(self.kind, TATA_OMNI_BASE_URL)
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "api_base_url"}
+        super().save(*args, **kwargs)
+
+    @property
+    def authorization(self) -> str:
+        """The Authorization header value the provider clients send for this channel."""
+        return tata_whatsapp.authorization(self.access_token, self.auth_scheme)
 
     @property
     def webhook_url(self) -> str:

@@ -77,7 +77,7 @@ def sync(channel_id: int, opt_in: bool, auto_optin_days: int | None, contact_ids
         numbers = list(ContactPhone.objects.filter(contact_id__in=batch).values_list("number", flat=True))
         rows = OptStatus.objects.filter(channel=channel, contact_id__in=batch, opted_out=not opt_in)
         try:
-            tata.set_opt_status(channel.api_base_url, channel.access_token, numbers, opt_in=opt_in, auto_optin_in_days=auto_optin_days)
+            tata.set_opt_status(channel.api_base_url, channel.authorization, numbers, opt_in=opt_in, auto_optin_in_days=auto_optin_days)
         except tata.TataError as exc:
             error = exc.message
             rows.update(sync_error=f"Tata did not confirm: {exc.message}")

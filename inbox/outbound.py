@@ -1,4 +1,4 @@
-"""Replying from the CRM: every outbound WhatsApp message is created and delivered through here.
+"""Replying from the CRM: every outbound WhatsApp and RCS message is created and delivered through here.
 
 A send service checks the rules (who may write, opt-out, the 24-hour window, media limits), stores the
 Message as `queued`, announces it (the thread shows it at once with a clock) and, after commit,
@@ -10,8 +10,11 @@ Exactly once, even when a worker dies mid-send
 
 1. **claim** — one transaction locks the message row (`select_for_update`). Only a `queued` message
    is claimed: it becomes `sending` and a `SendAttempt(pending)` row is written. Commit.
-2. **call** — POST /whatsapp-cloud/messages with `metaData.custom_callback_data = message.callback_data`.
+2. **call** — POST /whatsapp-cloud/messages with `metaData.custom_callback_data = message.callback_data`
+   (RCS: POST /rcs/messages, whose body has no field Tata echoes back).
 3. **record** — one transaction closes the attempt and moves the message to sent / failed / queued.
+   RCS: the id in the send answer is the id RCS callbacks carry, so it becomes the provider message
+   id here (see docs/rcs.md).
 
 If the worker dies between 2 and 3, Celery hands the task to another worker (acks_late +
 reject_on_worker_lost). That run finds the message `sending` with a pending attempt: Tata may or may
@@ -27,6 +30,11 @@ go back to `queued` and retry with exponential backoff. When the request may hav
 timeout, gateway timeout) the retry waits at least the grace period first, and the claim skips the
 message if a callback moved it on in the meantime. Permanent errors (400, 401, 424…) fail the
 message with Tata's own words; `retry()` puts a failed message back in the queue.
+
+RCS differs in one place: its callbacks carry only Tata's id from the send answer, so a callback can
+never settle a send whose answer we lost. Where WhatsApp waits for callbacks, an RCS message in doubt
+(worker died mid-send, read timeout, gateway timeout) fails at once with `unknown_outcome`, and the
+agent decides; it is never resent by a timer.
 """
 
 import dataclasses
@@ -49,6 +57,7 @@ from core.errors import ApplicationError, Conflict, NotAllowed
 from core.tasks import enqueue
 from inbox import events
 from inbox.models import Attachment, Channel, Conversation, Message, OptStatus, SendAttempt, Template
+from inbox.providers import tata_rcs
 from inbox.providers import tata_whatsapp as tata
 from inbox.selectors import can_see_conversation
 
@@ -158,8 +167,6 @@ def _check_can_send(conversation: Conversation, by: User | None, *, template: bo
         raise NotAllowed("You cannot reply in this conversation.")
     if not conversation.channel.is_active:
         raise ApplicationError(f"The number {conversation.channel.name} is switched off; nothing can be sent from it.")
-    if conversation.channel.kind != Channel.Kind.WHATSAPP:
-        raise ApplicationError("Replying is available on WhatsApp numbers; RCS sending is not supported yet.")
     opted_out = opt_out_of(conversation.contact_id, conversation.channel_id)
     if opted_out is not None:
         raise OptedOut(opt_out_explanation(opted_out), code="opted_out")
@@ -188,14 +195,34 @@ def conversation_for(contact: Contact, channel: Channel) -> Conversation:
 # ---------------------------------------------------------------- send services (what the composer calls)
 
 
+def _whatsapp_only(conversation: Conversation, what: str) -> None:
+    """RCS threads take text (cards and carousels come with the RCS composer); WhatsApp kinds are refused."""
+    if conversation.channel.kind != Channel.Kind.WHATSAPP:
+        raise ApplicationError(f"{what} are WhatsApp messages; on an RCS number you can send text.", code="whatsapp_only")
+
+
 def send_text(conversation: Conversation, *, by: User | None, body: str, preview_url: bool = False, reply_to: Message | None = None) -> Message:
     body = (body or "").strip()
     if not body:
         raise ApplicationError("Write a message first.")
+    if conversation.channel.kind == Channel.Kind.RCS:
+        return _send_rcs(conversation, by=by, message=tata_rcs.Text(body), type="text", body=body, reply_to=reply_to)
     if len(body) > TEXT_MAX:
         raise ApplicationError(f"WhatsApp messages are at most {TEXT_MAX} characters; this one has {len(body)}.")
     _check_can_send(conversation, by, template=False)
     return _queue(conversation, by=by, type="text", body=body, content=tata.text_content(body, preview_url=preview_url), reply_to=reply_to)
+
+
+def _send_rcs(conversation: Conversation, *, by: User | None, message: tata_rcs.RcsMessage, type: str, body: str, reply_to=None) -> Message:
+    """Queue an RCS message; its content is the reference's `content` object, limits checked."""
+    if reply_to is not None:
+        raise ApplicationError("RCS cannot quote a message; send the reply without the quote.")
+    try:
+        content = tata_rcs.content_json(message)
+    except tata_rcs.RcsContentError as exc:
+        raise ApplicationError(exc.message, code="rcs_content") from None
+    _check_can_send(conversation, by, template=False)
+    return _queue(conversation, by=by, type=type, body=body, content=content)
 
 
 def media_kind(file_name: str, content_type: str = "") -> tuple[str, str]:
@@ -226,6 +253,7 @@ def check_media(file_name: str, content_type: str, size: int) -> tuple[str, str]
 def send_media(conversation: Conversation, *, by: User | None, upload, caption: str = "", reply_to: Message | None = None) -> Message:
     """`upload`: a Django UploadedFile. Checked against WhatsApp's type and size limits *before* it is
     stored or uploaded to Tata; the task uploads it to Tata's media API and sends it by media id."""
+    _whatsapp_only(conversation, "Files sent from the composer")
     kind, mime = check_media(upload.name, getattr(upload, "content_type", ""), upload.size)
     caption = (caption or "").strip()
     if len(caption) > CAPTION_MAX:
@@ -240,6 +268,7 @@ def send_media(conversation: Conversation, *, by: User | None, upload, caption: 
 
 
 def send_location(conversation: Conversation, *, by: User | None, latitude, longitude, name: str = "", address: str = "") -> Message:
+    _whatsapp_only(conversation, "Location pins")
     try:
         latitude, longitude = float(latitude), float(longitude)
     except (TypeError, ValueError):
@@ -263,6 +292,7 @@ def _check_interactive_frame(body: str, header: str, footer: str) -> None:
 
 
 def send_buttons(conversation: Conversation, *, by: User | None, body: str, buttons: list[str], header: str = "", footer: str = "") -> Message:
+    _whatsapp_only(conversation, "Reply buttons")
     titles = [b.strip() for b in buttons if b and b.strip()]
     _check_interactive_frame(body, header, footer)
     if not titles:
@@ -283,6 +313,7 @@ def send_list(
     conversation: Conversation, *, by: User | None, body: str, button: str, rows: list[dict], section_title: str = "", header: str = "", footer: str = ""
 ) -> Message:
     """rows: [{"title", "description"}], at most 10, shown in one section."""
+    _whatsapp_only(conversation, "Lists")
     rows = [r for r in rows if (r.get("title") or "").strip()]
     _check_interactive_frame(body, header, footer)
     if not button.strip():
@@ -313,6 +344,7 @@ def send_template_message(
 ) -> Message:
     """Templates may be sent at any time (they are how a business opens a conversation).
     `components` come from inbox.templates_service.send_components (variables filled in)."""
+    _whatsapp_only(conversation, "Templates")
     if template.channel_id != conversation.channel_id:
         raise ApplicationError("That template belongs to another number.")
     if template.status.upper() != "APPROVED":
@@ -437,6 +469,8 @@ def deliver(message_id: int, *, retries: int = 0) -> Outcome:
     attempt = _claim(message)
     if attempt is None:
         return Outcome()
+    if channel.kind == Channel.Kind.RCS:
+        return _deliver_rcs(message, channel, attempt, retries=retries)
     payload = tata.message_payload(
         phones.to_e164(message.conversation.contact.primary_phone),
         message.content,
@@ -444,10 +478,23 @@ def deliver(message_id: int, *, retries: int = 0) -> Outcome:
         reply_to_provider_id=message.reply_to_provider_id,
     )
     try:
-        request_id = tata.send_message(channel.api_base_url, channel.access_token, payload)
+        request_id = tata.send_message(channel.api_base_url, channel.authorization, payload)
     except tata.TataError as exc:
         return _record_failure(message.pk, attempt, exc, retries=retries)
     _record_accepted(message, attempt, request_id)
+    return Outcome()
+
+
+def _deliver_rcs(message: Message, channel: Channel, attempt: SendAttempt, *, retries: int) -> Outcome:
+    to = phones.to_e164(message.conversation.contact.primary_phone)
+    try:
+        message_id = tata_rcs.send_content(channel.api_base_url, channel.authorization, to, message.content)
+    except tata.TataError as exc:
+        if tata_rcs.may_have_been_accepted(exc):
+            # No RCS callback can name this message (see the module docstring): a person decides.
+            return _fail_in_doubt(message.pk, attempt, exc)
+        return _record_failure(message.pk, attempt, exc, retries=retries)
+    _record_accepted(message, attempt, message_id, provider_message_id=message_id)
     return Outcome()
 
 
@@ -459,7 +506,7 @@ def _upload_media_if_needed(message: Message, channel: Channel) -> None:
         return
     with attachment.file.open("rb") as handle:
         content = handle.read()
-    media_id = tata.upload_media(channel.api_base_url, channel.access_token, file_name=attachment.file_name, content=content, mime_type=attachment.mime_type)
+    media_id = tata.upload_media(channel.api_base_url, channel.authorization, file_name=attachment.file_name, content=content, mime_type=attachment.mime_type)
     with transaction.atomic():
         attachment.provider_media_id = media_id
         attachment.save(update_fields=["provider_media_id"])
@@ -503,14 +550,19 @@ def _claim(message: Message) -> SendAttempt | None:
     return attempt
 
 
-def _record_accepted(message: Message, attempt: SendAttempt, request_id: str) -> None:
+def _record_accepted(message: Message, attempt: SendAttempt, request_id: str, *, provider_message_id: str = "") -> None:
     """Step 3 on success. A status callback may already have moved the message further: keep that
-    (the conditional UPDATE re-checks the status under the row lock)."""
+    (the conditional UPDATE re-checks the status under the row lock).
+
+    `provider_message_id` (RCS): the id callbacks will carry. A callback that came before this answer
+    was recorded made a placeholder under that id; it is folded into the message here."""
     now = timezone.now()
     with transaction.atomic():
         SendAttempt.objects.filter(pk=attempt.pk).update(
             outcome=SendAttempt.Outcome.ACCEPTED, finished_at=now, provider_request_id=request_id
         )
+        if provider_message_id:
+            _adopt_rcs_id(message, provider_message_id)
         not_yet_sent = Q(status__in=[Message.Status.QUEUED, Message.Status.SENDING]) | Q(
             status=Message.Status.FAILED, error_code=UNKNOWN_OUTCOME
         )
@@ -525,6 +577,26 @@ def _record_accepted(message: Message, attempt: SendAttempt, request_id: str) ->
             Message.objects.filter(pk=message.pk).update(provider_request_id=request_id)
         message.provider_request_id = request_id
         _campaign_progress(message)
+
+
+def _adopt_rcs_id(message: Message, provider_message_id: str) -> None:
+    from inbox.ingest import _adopt_provider_id
+
+    for last_try in (False, True):
+        try:
+            with transaction.atomic():  # a savepoint: the unique id may collide with a placeholder being written
+                locked = Message.objects.select_for_update().get(pk=message.pk)
+                if locked.provider_message_id != provider_message_id:
+                    _adopt_provider_id(locked, provider_message_id)  # also folds a placeholder's status in
+            break
+        except IntegrityError:
+            # A callback's placeholder for this id committed while we wrote: it is visible now, fold it.
+            if last_try:
+                raise
+    if locked.status != message.status:
+        events.message_updated(locked)
+    message.provider_message_id, message.status = locked.provider_message_id, locked.status
+    message.status_updated_at = locked.status_updated_at
 
 
 def _backoff(retries: int) -> float:
@@ -568,6 +640,28 @@ def _record_failure(message_id: int, attempt: SendAttempt | None, exc: tata.Tata
     return Outcome(done=False, retry_in=delay)
 
 
+IN_DOUBT_TEXT = (
+    "Sending was interrupted and Tata has not reported on this message. It may or may not have "
+    "reached the customer; check before you retry."
+)
+
+
+def _fail_in_doubt(message_id: int, attempt: SendAttempt, exc: tata.TataError) -> Outcome:
+    now = timezone.now()
+    with transaction.atomic():
+        message = Message.objects.select_for_update(of=("self",)).select_related("conversation").get(pk=message_id)
+        SendAttempt.objects.filter(pk=attempt.pk).update(
+            outcome=SendAttempt.Outcome.UNKNOWN, finished_at=now, error_code=(exc.code or "network")[:32], error_message=exc.message
+        )
+        if message.status not in (Message.Status.QUEUED, Message.Status.SENDING):
+            return Outcome()
+        message.status, message.error_code, message.error_message = Message.Status.FAILED, UNKNOWN_OUTCOME, IN_DOUBT_TEXT
+        message.status_updated_at = now
+        message.save(update_fields=["status", "error_code", "error_message", "status_updated_at"])
+        events.message_updated(message)
+    return Outcome()
+
+
 def reconcile(message_id: int, now: datetime.datetime | None = None) -> Outcome:
     """Settle a message left `sending` by a worker that died after asking Tata. Never resends.
 
@@ -601,16 +695,13 @@ def reconcile(message_id: int, now: datetime.datetime | None = None) -> Outcome:
             attempt.outcome = SendAttempt.Outcome.UNKNOWN
             attempt.error_message = "The worker stopped between asking Tata and recording the answer."
             attempt.save(update_fields=["outcome", "error_message"])
-        if age < grace:
+        if age < grace and message.channel.kind != Channel.Kind.RCS:  # RCS callbacks cannot name it: no wait
             return Outcome(done=False, reconcile_in=(grace - age).total_seconds())
         attempt.finished_at = now
         attempt.save(update_fields=["finished_at"])
         message.status = Message.Status.FAILED
         message.error_code = UNKNOWN_OUTCOME
-        message.error_message = (
-            "Sending was interrupted and Tata has not reported on this message. It may or may not have "
-            "reached the customer; check before you retry."
-        )
+        message.error_message = IN_DOUBT_TEXT
         message.status_updated_at = now
         message.save(update_fields=["status", "error_code", "error_message", "status_updated_at"])
         events.message_updated(message)

@@ -90,7 +90,7 @@ def thread_messages(conversation: Conversation, *, before_id: int | None = None,
     messages = (
         Message.objects.filter(conversation=conversation)
         .exclude(type="reaction")  # shown on the message they react to
-        .select_related("sender", "reply_to")
+        .select_related("sender", "reply_to", "channel")
         .order_by("-timestamp", "-id")
     )
     if before_id:

@@ -273,10 +273,10 @@ def create_template(channel: Channel, draft: TemplateDraft, *, by: User | None) 
 
             _, mime = check_media(draft.header_file.name, getattr(draft.header_file, "content_type", ""), draft.header_file.size)
             handle = tata.upload_media_handle(
-                channel.api_base_url, channel.access_token, file_name=draft.header_file.name, content=draft.header_file.read(), mime_type=mime
+                channel.api_base_url, channel.authorization, file_name=draft.header_file.name, content=draft.header_file.read(), mime_type=mime
             )
             definition = build_definition(draft, header_handle=handle)
-        template_id = tata.create_template(channel.api_base_url, channel.access_token, definition)
+        template_id = tata.create_template(channel.api_base_url, channel.authorization, definition)
     except tata.TataError as exc:
         raise ApplicationError(f"Tata refused the template: {exc.message}", code="provider_error") from exc
     return Template.objects.create(
@@ -292,7 +292,7 @@ def sync_templates(channel: Channel) -> dict:
     """Bring the number's templates in from Tata: new ones added, changed ones updated, ones Tata no
     longer lists marked DELETED (kept: sent messages still name them). Returns counts."""
     try:
-        remote = tata.list_templates(channel.api_base_url, channel.access_token)
+        remote = tata.list_templates(channel.api_base_url, channel.authorization)
     except tata.TataError as exc:
         raise ApplicationError(f"Could not fetch templates from Tata: {exc.message}", code="provider_error") from exc
     now = timezone.now()
@@ -486,7 +486,7 @@ def enable_insights(channel: Channel, *, by: User | None) -> TemplateInsightsOpt
     if existing:
         return existing
     try:
-        tata.enable_template_insights(channel.api_base_url, channel.access_token)
+        tata.enable_template_insights(channel.api_base_url, channel.authorization)
     except tata.TataError as exc:
         raise ApplicationError(f"Tata did not switch insights on: {exc.message}", code="provider_error") from exc
     optin, _ = TemplateInsightsOptIn.objects.get_or_create(channel=channel, defaults={"enabled_at": timezone.now(), "enabled_by": by})
@@ -510,9 +510,9 @@ def template_insights(template: Template, *, days: int = 30, today: datetime.dat
     start = today - datetime.timedelta(days=days - 1)
     try:
         if template.provider_template_id:
-            points = tata.template_insights(channel.api_base_url, channel.access_token, [template.provider_template_id], start, today)
+            points = tata.template_insights(channel.api_base_url, channel.authorization, [template.provider_template_id], start, today)
         else:
-            points = tata.template_insights_by_name(channel.api_base_url, channel.access_token, template.name, template.language, start, today)
+            points = tata.template_insights_by_name(channel.api_base_url, channel.authorization, template.name, template.language, start, today)
     except tata.TataError as exc:
         raise ApplicationError(f"Tata could not give insights: {exc.message}", code="provider_error") from exc
     by_day = {start + datetime.timedelta(days=i): Day(start + datetime.timedelta(days=i)) for i in range(days)}

@@ -225,12 +225,24 @@ def _rcs_body(channel: Channel, message: SandboxMessage, entity_type: str, event
 
 
 def accept_rcs_send(channel: Channel, payload, *, webhook_url: str) -> tuple[str, list[Callback]]:
-    """POST /rcs/messages {to, content, source} → {"id"}; then SEND_MESSAGE_SUCCESS, DELIVERED, READ."""
+    """POST /rcs/messages {to, content, source} → {"id"}; then SEND_MESSAGE_SUCCESS, DELIVERED, READ.
+
+    The content is read as the reference describes it (plain text, rich card or carousel, with
+    suggested replies and actions) and refused, as Tata refuses, with 400 {title, code}. When
+    settings.SANDBOX_RCS_BOT_CONVERSATION_LIMIT is set, a bot that has already written to that many
+    customers in 24 hours answers a new one with the reference's 403 "Bot conversation limit is exceeded".
+    """
     customer = phones.try_e164(str((payload or {}).get("to") or "")) if isinstance(payload, dict) else None
     if customer is None:
         raise SandboxError(400, {"title": "Invalid Phone number", "code": 400})
-    if not isinstance(payload.get("content"), dict) or not payload["content"]:
-        raise SandboxError(400, {"title": "content is required", "code": 400})
+    rcs_view(payload.get("content"))  # raises the 400 for a content Tata would refuse
+    limit = getattr(settings, "SANDBOX_RCS_BOT_CONVERSATION_LIMIT", None)
+    if limit is not None:
+        recent = SandboxMessage.objects.filter(
+            channel=channel, direction=SandboxMessage.Direction.TO_CUSTOMER, type="rcs", created_at__gte=timezone.now() - SESSION_WINDOW
+        )
+        if not recent.filter(customer=customer).exists() and recent.values("customer").distinct().count() >= limit:
+            raise SandboxError(403, {"message": "Bot conversation limit is exceeded", "error": "Forbidden", "statusCode": 403})
     message_id = str(uuid.uuid4())
     message = SandboxMessage.objects.create(
         channel=channel, customer=customer, direction=SandboxMessage.Direction.TO_CUSTOMER,
@@ -242,6 +254,112 @@ def accept_rcs_send(channel: Channel, payload, *, webhook_url: str) -> tuple[str
         Callback(delivered, _rcs_body(channel, message, "USER_EVENT", "MESSAGE_DELIVERED")),
         Callback(read, _rcs_body(channel, message, "USER_EVENT", "MESSAGE_READ")),
     ]
+
+
+# The reference's limits: a rich card up to 4 buttons; a carousel 2 to 10 cards of up to 4 buttons each.
+RCS_CARD_BUTTONS = 4
+RCS_CAROUSEL_CARDS = (2, 10)
+RCS_ACTIONS = {"openUrl": "🔗", "dialerAction": "📞", "showLocation": "📍", "shareLocation": "📌", "createCalendarEvent": "📅"}
+
+
+def _refuse(title: str) -> SandboxError:
+    return SandboxError(400, {"title": title, "code": 400})
+
+
+def rcs_view(content) -> dict:
+    """An RCS `content` as the customer's phone shows it: {text, chips, cards, carousel}; chips are
+    {kind: reply|action, action, icon, title, postback, detail}. Raises the 400 Tata would answer."""
+    if not isinstance(content, dict) or not content:
+        raise _refuse("content is required")
+    if "plainText" in content and "richCardDetails" in content:
+        raise _refuse("content must be plainText or richCardDetails, not both")
+    if "plainText" in content:
+        text = content["plainText"]
+        if not isinstance(text, str) or not text.strip():
+            raise _refuse("plainText must be a non-empty string")
+        return {"text": text, "chips": _rcs_chips(content.get("suggestions"), None), "cards": [], "carousel": False}
+    details = content.get("richCardDetails")
+    if not isinstance(details, dict) or len(details) != 1 or not ({"standalone", "carousel"} & set(details)):
+        raise _refuse("richCardDetails must hold standalone or carousel")
+    if "standalone" in details:
+        standalone = details["standalone"]
+        if not isinstance(standalone, dict) or standalone.get("cardOrientation", "VERTICAL") not in ("VERTICAL", "HORIZONTAL"):
+            raise _refuse("standalone.cardOrientation must be VERTICAL or HORIZONTAL")
+        return {"text": "", "chips": [], "cards": [_rcs_card(standalone.get("content"), "The rich card")], "carousel": False}
+    carousel = details["carousel"]
+    contents = carousel.get("contents") if isinstance(carousel, dict) else None
+    if not isinstance(contents, list) or not RCS_CAROUSEL_CARDS[0] <= len(contents) <= RCS_CAROUSEL_CARDS[1]:
+        raise _refuse("A carousel must include minimum 2 cards and maximum 10 cards")
+    return {"text": "", "chips": [], "cards": [_rcs_card(c, f"Card {i}") for i, c in enumerate(contents, 1)], "carousel": True}
+
+
+def _rcs_card(card, name: str) -> dict:
+    if not isinstance(card, dict):
+        raise _refuse(f"{name} must be an object")
+    media = card.get("cardMedia")
+    media_url = ""
+    if media is not None:
+        info = media.get("contentInfo") if isinstance(media, dict) else None
+        media_url = info.get("fileUrl") if isinstance(info, dict) else None
+        if not isinstance(media_url, str) or not media_url.startswith(("https://", "http://")):
+            raise _refuse(f"{name}: cardMedia.contentInfo.fileUrl must be an http(s) URL")
+    title, description = card.get("cardTitle") or "", card.get("cardDescription") or ""
+    if not isinstance(title, str) or not isinstance(description, str):
+        raise _refuse(f"{name}: cardTitle and cardDescription are strings")
+    if not (title or description or media_url):
+        raise _refuse(f"{name} needs a title, a description or media")
+    suggestions = card.get("suggestions")
+    if isinstance(suggestions, list) and len(suggestions) > RCS_CARD_BUTTONS:
+        raise _refuse(f"{name} can include up to {RCS_CARD_BUTTONS} buttons")
+    return {"title": title, "description": description, "media_url": media_url, "chips": _rcs_chips(suggestions, name)}
+
+
+def _rcs_chips(suggestions, name: str | None) -> list[dict]:
+    if suggestions is None:
+        return []
+    if not isinstance(suggestions, list):
+        raise _refuse("suggestions must be a list")
+    chips = []
+    for suggestion in suggestions:
+        kind = next((k for k in ("reply", "action") if isinstance(suggestion, dict) and isinstance(suggestion.get(k), dict)), None)
+        if kind is None:
+            raise _refuse("each suggestion is a reply or an action")
+        body = suggestion[kind]
+        title, postback = body.get("plainText"), (body.get("postBack") or {}).get("data") if isinstance(body.get("postBack"), dict) else None
+        if not isinstance(title, str) or not title.strip() or not isinstance(postback, str) or not postback:
+            raise _refuse("each suggestion needs plainText and postBack.data")
+        chip = {"kind": kind, "action": "", "icon": "", "title": title, "postback": postback, "detail": ""}
+        if kind == "action":
+            action = next((a for a in RCS_ACTIONS if isinstance(body.get(a), dict)), None)
+            if action is None:
+                raise _refuse(f"suggested action “{title}” has none of {', '.join(RCS_ACTIONS)}")
+            chip.update(action=action, icon=RCS_ACTIONS[action], detail=_rcs_action_detail(action, body[action], title))
+        chips.append(chip)
+    return chips
+
+
+def _rcs_action_detail(action: str, value: dict, title: str) -> str:
+    if action == "openUrl":
+        url = value.get("url")
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise _refuse(f"openUrl of “{title}” must be an http(s) URL")
+        return url
+    if action == "dialerAction":
+        number = phones.try_e164(str(value.get("phoneNumber") or ""))
+        if number is None:
+            raise _refuse("Invalid Phone number")
+        return number
+    if action == "showLocation":
+        coordinates = value.get("coordinates") if isinstance(value.get("coordinates"), dict) else {}
+        lat, lng = coordinates.get("latitude"), coordinates.get("longitude")
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lat, lng)) or not (-90 <= lat <= 90 and -180 <= lng <= 180):
+            raise _refuse(f"showLocation of “{title}” needs coordinates")
+        return f"{value.get('label') or ''} ({lat}, {lng})".strip()
+    if action == "createCalendarEvent":
+        if not all(isinstance(value.get(k), str) and value.get(k) for k in ("startTime", "endTime", "title")):
+            raise _refuse(f"createCalendarEvent of “{title}” needs startTime, endTime and title")
+        return f"{value['title']}: {value['startTime']} – {value['endTime']}"
+    return "asks for your location"
 
 
 # ---------------------------------------------------------------- media and templates
@@ -353,20 +471,24 @@ def customer_message(channel: Channel, customer: str, *, name: str = "", kind: s
 
 
 def customer_rcs_message(channel: Channel, customer: str, *, text: str = "", choice_id: str = "", choice_title: str = "",
-                         location: bool = False) -> tuple[SandboxMessage, bytes]:
+                         choice_type: str = "REPLY", location: bool = False, reply_to: SandboxMessage | None = None) -> tuple[SandboxMessage, bytes]:
+    """A user message; a tap on a suggestion of a business message names it in metaData.orgMsgId, as Tata does."""
     entity = {
         "messageId": "Mx" + secrets.token_urlsafe(16),
         "sendTime": timezone.now().isoformat().replace("+00:00", "Z"),
         "text": text or choice_title or "",
         "userFile": None,
         "location": {"latitude": 19.076, "longitude": 72.8777} if location else None,
-        "suggestionResponse": {"postBack": {"data": choice_id}, "plainText": choice_title, "type": "REPLY"} if choice_title else None,
+        "suggestionResponse": {"postBack": {"data": choice_id}, "plainText": choice_title, "type": "ACTION" if choice_type == "ACTION" else "REPLY"}
+        if choice_title else None,
     }
     stored = SandboxMessage.objects.create(
         channel=channel, customer=customer, direction=SandboxMessage.Direction.FROM_CUSTOMER,
         provider_message_id=entity["messageId"], type="rcs", payload=entity,
     )
     body = {"userPhoneNumber": customer, "botId": f"sandbox-bot-{channel.pk}", "entityType": "USER_MESSAGE", "entity": entity}
+    if reply_to is not None and reply_to.direction == SandboxMessage.Direction.TO_CUSTOMER:
+        body["metaData"] = {"orgMsgId": reply_to.provider_message_id, "orgMsgSendTime": reply_to.created_at.isoformat().replace("+00:00", "Z")}
     return stored, _dump(body)
 
 
@@ -400,11 +522,14 @@ def choices_of(message: SandboxMessage) -> list[dict]:
                 if isinstance(parameter, dict) and parameter.get("payload"):
                     titles.append({"kind": "quick_reply", "id": parameter["payload"], "title": parameter["payload"].replace("_", " ").capitalize()})
         return titles
-    if kind == "rcs":
-        content = payload.get("content") or {}
-        return [{"kind": "rcs", "id": (s.get("reply") or {}).get("postbackData", ""), "title": (s.get("reply") or {}).get("text", "")}
-                for s in content.get("suggestions") or [] if isinstance(s, dict) and s.get("reply")]
-    return []
+    return []  # RCS suggestions are drawn with their message or card (rcs_view)
+
+
+def rcs_view_or_none(message: SandboxMessage) -> dict | None:
+    try:
+        return rcs_view((message.payload or {}).get("content"))
+    except SandboxError:
+        return None
 
 
 def business_text(message: SandboxMessage) -> str:
@@ -426,6 +551,6 @@ def business_text(message: SandboxMessage) -> str:
     if kind == "reaction":
         return f"Reacted {obj.get('emoji', '')}"
     if kind == "rcs":
-        content = payload.get("content") or {}
-        return content.get("plainText") or (content.get("richCardDetails") and "Rich card") or "RCS message"
+        view = rcs_view_or_none(message) or {}
+        return view.get("text") or ("Carousel" if view.get("carousel") else "Rich card" if view.get("cards") else "RCS message")
     return kind or "message"

@@ -51,7 +51,8 @@ def _thread(channel, customer) -> list[dict]:
     items = []
     for message in reversed(rows):
         if message.direction == SandboxMessage.Direction.TO_CUSTOMER:
-            items.append({"message": message, "mine": False, "text": omni.business_text(message), "choices": omni.choices_of(message)})
+            rcs = omni.rcs_view_or_none(message) if message.type == "rcs" else None
+            items.append({"message": message, "mine": False, "text": omni.business_text(message), "choices": omni.choices_of(message), "rcs": rcs})
         else:
             items.append({"message": message, "mine": True, "text": _customer_text(message)})
     return items
@@ -123,7 +124,7 @@ def customer_send(request):
     if kind == "text" and upload is not None:
         kind = "media"
     error = ""
-    if kind == "text" and not text:
+    if kind == "text" and not text and not request.POST.get("choice_title"):  # a tapped RCS suggestion has no text
         error = "Type a message or attach a file."
     elif kind == "media" and upload is None:
         error = "Choose a file to send."
@@ -138,6 +139,7 @@ def customer_send(request):
         _, body = omni.customer_rcs_message(
             channel, customer, text=text, location=kind == "location",
             choice_id=request.POST.get("choice_id", ""), choice_title=request.POST.get("choice_title", ""),
+            choice_type=request.POST.get("choice_type", "REPLY"), reply_to=reply_to if request.POST.get("choice_title") else None,
         )
     else:
         media = omni.store_media(channel, upload, by_business=False) if kind == "media" else None

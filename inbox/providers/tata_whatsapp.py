@@ -1,6 +1,8 @@
 """Tata omni WhatsApp API client (https://wb.omni.tatatelebusiness.com).
 
 HTTP and Tata's JSON only: no database access, no Django models. Every request has a timeout.
+Functions take `authorization`, the whole Authorization header value (`authorization()` builds it from
+the token in the channel's chosen form; `Channel.authorization` is that value for a channel).
 Failures raise TataError; `retryable` tells a task whether trying again later can help
 (timeouts, connection errors, 429 and 5xx) or not (400, 401, 404, 424 — the request itself is wrong).
 """
@@ -31,20 +33,31 @@ class TataError(Exception):
         self.code = code
 
 
-def auth_header(access_token: str) -> str:
-    """Tata's portal hands out a JWT; it travels as a bearer token (a value already prefixed is kept)."""
+AUTH_PLAIN = "plain"  # `Authorization: <token>`, as the omni reference shows it
+AUTH_BEARER = "bearer"  # `Authorization: Bearer <token>`, as public integrations send it
+
+
+def authorization(access_token: str, scheme: str = AUTH_PLAIN) -> str:
+    """The Authorization header value for Tata's JWT in the channel's chosen form (a token pasted with
+    its `Bearer ` prefix is not prefixed twice, nor sent with it in the plain form)."""
     token = (access_token or "").strip()
-    return token if token.lower().startswith("bearer ") else f"Bearer {token}"
+    if token.lower().startswith("bearer "):
+        token = token[7:].strip()
+    return f"Bearer {token}" if scheme == AUTH_BEARER else token
+
+
+def error_body(response: requests.Response) -> dict:
+    """An error answer's JSON object, or {} when it is not one."""
+    try:
+        data = response.json()
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def error_from_response(response: requests.Response) -> TataError:
     """Tata answers errors as {error, message, meta: {message, code}} or {status, error_code, description}."""
-    try:
-        data = response.json()
-    except ValueError:
-        data = {}
-    if not isinstance(data, dict):
-        data = {}
+    data = error_body(response)
     meta = data.get("meta") if isinstance(data.get("meta"), dict) else {}
     parts = [p for p in (data.get("message") or data.get("description"), meta.get("message")) if p]
     message = " — ".join(str(p) for p in parts) or f"HTTP {response.status_code} from Tata"
@@ -73,7 +86,8 @@ def _session() -> requests.Session:
     return session
 
 
-def _request(method: str, url: str, *, timeout=DEFAULT_TIMEOUT, **kwargs) -> requests.Response:
+def _request(method: str, url: str, *, timeout=DEFAULT_TIMEOUT, errors=None, **kwargs) -> requests.Response:
+    """Every call to Tata: a timeout, typed errors (`errors` reads an error answer; WhatsApp's by default)."""
     try:
         response = _session().request(method, url, timeout=timeout, **kwargs)
     except requests.Timeout as exc:
@@ -81,19 +95,19 @@ def _request(method: str, url: str, *, timeout=DEFAULT_TIMEOUT, **kwargs) -> req
     except requests.RequestException as exc:
         raise TataError(f"Could not reach Tata: {exc.__class__.__name__}", retryable=True) from exc
     if response.status_code >= 400:
-        raise error_from_response(response)
+        raise (errors or error_from_response)(response)
     return response
 
 
 # ---------------------------------------------------------------- media download (inbound media)
 
 
-def get_media_url(base_url: str, access_token: str, media_id: str) -> dict:
+def get_media_url(base_url: str, authorization: str, media_id: str) -> dict:
     """GET /whatsapp-cloud/media/download/{mediaId} → {"url": <short-lived link>, "mime_type": ...}."""
     response = _request(
         "GET",
         f"{base_url.rstrip('/')}/whatsapp-cloud/media/download/{requests.utils.quote(str(media_id), safe='')}",
-        headers={"Authorization": auth_header(access_token), "Accept": "application/json"},
+        headers={"Authorization": authorization, "Accept": "application/json"},
     )
     try:
         data = response.json()
@@ -104,7 +118,21 @@ def get_media_url(base_url: str, access_token: str, media_id: str) -> dict:
     return data
 
 
-def download_media(url: str, *, base_url: str, access_token: str, max_bytes: int) -> tuple[bytes, str]:
+def check_authorization(base_url: str, authorization: str) -> bool:
+    """Does Tata accept this Authorization value? A read-only call from the reference (the media link
+    of an id that does not exist): 401 means refused; 424/404 (no such media) means authenticated.
+    Network trouble and 5xx raise TataError (nothing can be concluded)."""
+    try:
+        get_media_url(base_url, authorization, "0")
+    except TataError as exc:
+        if exc.status_code == 401:
+            return False
+        if exc.retryable or exc.status_code is None:
+            raise
+    return True
+
+
+def download_media(url: str, *, base_url: str, authorization: str, max_bytes: int) -> tuple[bytes, str]:
     """Fetch the file behind a media link → (content, content_type).
 
     The link Tata returns is a pre-signed S3 URL: it must be fetched *without* our Authorization header
@@ -112,7 +140,7 @@ def download_media(url: str, *, base_url: str, access_token: str, max_bytes: int
     """
     headers = {}
     if _same_host(url, base_url):
-        headers["Authorization"] = auth_header(access_token)
+        headers["Authorization"] = authorization
     response = _request("GET", url, timeout=MEDIA_TIMEOUT, headers=headers, stream=True)
     chunks, total = [], 0
     try:
@@ -227,17 +255,17 @@ def _json(response: requests.Response, what: str) -> dict:
     return data
 
 
-def _headers(access_token: str) -> dict:
-    return {"Authorization": auth_header(access_token), "Accept": "application/json"}
+def _headers(authorization: str) -> dict:
+    return {"Authorization": authorization, "Accept": "application/json"}
 
 
 def _url(base_url: str, path: str) -> str:
     return f"{base_url.rstrip('/')}{path}"
 
 
-def send_message(base_url: str, access_token: str, payload: dict) -> str:
+def send_message(base_url: str, authorization: str, payload: dict) -> str:
     """POST /whatsapp-cloud/messages → Tata's id for the request (not the wamid; that comes in callbacks)."""
-    response = _request("POST", _url(base_url, "/whatsapp-cloud/messages"), headers=_headers(access_token), json=payload)
+    response = _request("POST", _url(base_url, "/whatsapp-cloud/messages"), headers=_headers(authorization), json=payload)
     data = _json(response, "the send")
     if not isinstance(data, dict) or not data.get("id"):
         raise TataError("Tata accepted the send but returned no id", retryable=False, status_code=response.status_code)
@@ -247,22 +275,22 @@ def send_message(base_url: str, access_token: str, payload: dict) -> str:
 # ---------------------------------------------------------------- media upload (outbound media)
 
 
-def upload_media(base_url: str, access_token: str, *, file_name: str, content: bytes, mime_type: str) -> str:
+def upload_media(base_url: str, authorization: str, *, file_name: str, content: bytes, mime_type: str) -> str:
     """POST /whatsapp-cloud/media (multipart `file`) → a media id to send by (kept by Tata for 30 days)."""
-    return _upload(base_url, access_token, "/whatsapp-cloud/media", file_name, content, mime_type)
+    return _upload(base_url, authorization, "/whatsapp-cloud/media", file_name, content, mime_type)
 
 
-def upload_media_handle(base_url: str, access_token: str, *, file_name: str, content: bytes, mime_type: str) -> str:
+def upload_media_handle(base_url: str, authorization: str, *, file_name: str, content: bytes, mime_type: str) -> str:
     """POST /whatsapp-cloud/media/handle → a media handle, the example a media template is created with."""
-    return _upload(base_url, access_token, "/whatsapp-cloud/media/handle", file_name, content, mime_type)
+    return _upload(base_url, authorization, "/whatsapp-cloud/media/handle", file_name, content, mime_type)
 
 
-def _upload(base_url, access_token, path, file_name, content, mime_type) -> str:
+def _upload(base_url, authorization, path, file_name, content, mime_type) -> str:
     response = _request(
         "POST",
         _url(base_url, path),
         timeout=MEDIA_TIMEOUT,
-        headers=_headers(access_token),
+        headers=_headers(authorization),
         files={"file": (file_name, content, mime_type)},
     )
     data = _json(response, "the media upload")
@@ -271,28 +299,28 @@ def _upload(base_url, access_token, path, file_name, content, mime_type) -> str:
     return str(data["id"])
 
 
-def delete_media(base_url: str, access_token: str, media_id: str) -> None:
+def delete_media(base_url: str, authorization: str, media_id: str) -> None:
     """DELETE /whatsapp-cloud/media/{mediaId}."""
     _request(
         "DELETE",
         _url(base_url, f"/whatsapp-cloud/media/{requests.utils.quote(str(media_id), safe='')}"),
-        headers=_headers(access_token),
+        headers=_headers(authorization),
     )
 
 
 # ---------------------------------------------------------------- templates
 
 
-def create_template(base_url: str, access_token: str, definition: dict) -> str:
+def create_template(base_url: str, authorization: str, definition: dict) -> str:
     """POST /templates {name, language, category, components[, message_send_ttl_seconds]} → template id."""
-    response = _request("POST", _url(base_url, "/templates"), headers=_headers(access_token), json=definition)
+    response = _request("POST", _url(base_url, "/templates"), headers=_headers(authorization), json=definition)
     data = _json(response, "the template creation")
     if not isinstance(data, dict) or not data.get("id"):
         raise TataError("Tata accepted the template but returned no id", retryable=False, status_code=response.status_code)
     return str(data["id"])
 
 
-def list_templates(base_url: str, access_token: str) -> list[dict]:
+def list_templates(base_url: str, authorization: str) -> list[dict]:
     """GET /templates → the business's templates, following `paging.cursors.after`.
 
     The Tata reference documents creating templates but not listing them; this is the same path read
@@ -301,7 +329,7 @@ def list_templates(base_url: str, access_token: str) -> list[dict]:
     templates, after, pages = [], None, 0
     while True:
         params = {"after": after} if after else None
-        response = _request("GET", _url(base_url, "/templates"), headers=_headers(access_token), params=params)
+        response = _request("GET", _url(base_url, "/templates"), headers=_headers(authorization), params=params)
         data = _json(response, "the template list")
         items = data if isinstance(data, list) else data.get("data") or data.get("templates") or []
         templates += [item for item in items if isinstance(item, dict)]
@@ -312,7 +340,7 @@ def list_templates(base_url: str, access_token: str) -> list[dict]:
             return templates
 
 
-def template_insights(base_url: str, access_token: str, template_ids: list[str], start, end, *, granularity="DAILY") -> list[dict]:
+def template_insights(base_url: str, authorization: str, template_ids: list[str], start, end, *, granularity="DAILY") -> list[dict]:
     """GET /templates/insights → data points [{template_id, start, end, sent, delivered, read}].
 
     `start`/`end` are dates (sent as YYYY-MM-DD). Tata's two examples nest the points differently
@@ -321,7 +349,7 @@ def template_insights(base_url: str, access_token: str, template_ids: list[str],
     response = _request(
         "GET",
         _url(base_url, "/templates/insights"),
-        headers=_headers(access_token),
+        headers=_headers(authorization),
         params={
             "startDate": start.isoformat(),
             "endDate": end.isoformat(),
@@ -332,12 +360,12 @@ def template_insights(base_url: str, access_token: str, template_ids: list[str],
     return _data_points(_json(response, "the template insights"))
 
 
-def template_insights_by_name(base_url: str, access_token: str, name: str, language: str, start, end) -> list[dict]:
+def template_insights_by_name(base_url: str, authorization: str, name: str, language: str, start, end) -> list[dict]:
     """GET /templates/insights-by-name?name&language&startDate&endDate&granularity=DAILY."""
     response = _request(
         "GET",
         _url(base_url, "/templates/insights-by-name"),
-        headers=_headers(access_token),
+        headers=_headers(authorization),
         params={"name": name, "language": language, "startDate": start.isoformat(), "endDate": end.isoformat(), "granularity": "DAILY"},
     )
     return _data_points(_json(response, "the template insights"))
@@ -354,15 +382,15 @@ def _data_points(data) -> list[dict]:
     return points
 
 
-def enable_template_insights(base_url: str, access_token: str) -> None:
+def enable_template_insights(base_url: str, authorization: str) -> None:
     """POST /templates/insights/optin: switches template insights on for the business (once)."""
-    _request("POST", _url(base_url, "/templates/insights/optin"), headers=_headers(access_token))
+    _request("POST", _url(base_url, "/templates/insights/optin"), headers=_headers(authorization))
 
 
 # ---------------------------------------------------------------- opt-in / opt-out
 
 
-def set_opt_status(base_url: str, access_token: str, numbers: list[str], *, opt_in: bool, auto_optin_in_days: int | None = None) -> None:
+def set_opt_status(base_url: str, authorization: str, numbers: list[str], *, opt_in: bool, auto_optin_in_days: int | None = None) -> None:
     """POST /business/optin_optout {recipient_numbers, type: optin|optout[, auto_optin_in_days]}.
 
     An opt-out with auto_optin_in_days lapses by itself after that many days.
@@ -370,7 +398,7 @@ def set_opt_status(base_url: str, access_token: str, numbers: list[str], *, opt_
     body = {"recipient_numbers": list(numbers), "type": "optin" if opt_in else "optout"}
     if not opt_in and auto_optin_in_days:
         body["auto_optin_in_days"] = int(auto_optin_in_days)
-    _request("POST", _url(base_url, "/business/optin_optout"), headers=_headers(access_token), json=body)
+    _request("POST", _url(base_url, "/business/optin_optout"), headers=_headers(authorization), json=body)
 
 
 # ---------------------------------------------------------------- webhook signatures

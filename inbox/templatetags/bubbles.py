@@ -17,7 +17,7 @@ from django.utils.html import format_html, format_html_join, urlize
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator, capfirst
 
-from inbox.models import Message
+from inbox.models import Channel, Message
 from inbox.templatetags.inbox_ui import pk_url
 
 register = template.Library()
@@ -116,7 +116,8 @@ def _actions(message: Message) -> str:
             pk_url(message.pk, "outbound:retry"),
         )
     reply = ""
-    if message.direction != Message.Direction.NOTE and message.provider_message_id:
+    # RCS has no quoting: no Reply action on RCS threads.
+    if message.direction != Message.Direction.NOTE and message.provider_message_id and message.channel.kind != Channel.Kind.RCS:
         reply = format_html(
             '<button type="button" class="link-button reply-action" data-reply-to="{}" data-reply-text="{}" '
             'aria-label="Quote this message in the reply">↩ Reply</button>',

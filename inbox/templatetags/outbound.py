@@ -5,6 +5,8 @@ import dataclasses
 from django import template
 
 from inbox import outbound, templates_service
+from inbox.models import Channel
+from inbox.providers import tata_rcs
 
 register = template.Library()
 
@@ -15,16 +17,21 @@ class ComposerState:
     opted_out: str  # the explanation, or ""
     templates: list
     free_form: bool
+    whatsapp: bool  # WhatsApp-only controls (files, location, buttons, lists, templates, link preview)
+    text_max: int
 
 
 def composer_state_for(conversation) -> ComposerState:
     window = outbound.window_state(conversation)
     status = outbound.opt_out_of(conversation.contact_id, conversation.channel_id)
+    whatsapp = conversation.channel.kind == Channel.Kind.WHATSAPP
     return ComposerState(
         window=window,
         opted_out=outbound.opt_out_explanation(status) if status else "",
-        templates=list(templates_service.sendable_templates(conversation.channel)),
+        templates=list(templates_service.sendable_templates(conversation.channel)) if whatsapp else [],
         free_form=window.open and not status,
+        whatsapp=whatsapp,
+        text_max=outbound.TEXT_MAX if whatsapp else tata_rcs.MAX_TEXT,
     )
 
 
@@ -36,7 +43,7 @@ def composer_state(conversation) -> ComposerState:
 @register.inclusion_tag("inbox/outbound/_contact_actions.html", takes_context=True)
 def contact_outbound_actions(context, contact):
     """Opt-in/out per number and "start a conversation" on the contact page."""
-    from inbox.models import Channel, OptStatus
+    from inbox.models import OptStatus
 
     channels = list(Channel.objects.filter(kind=Channel.Kind.WHATSAPP))
     statuses = {o.channel_id: o for o in OptStatus.objects.filter(contact=contact)}

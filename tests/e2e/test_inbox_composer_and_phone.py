@@ -124,7 +124,7 @@ def test_a_server_failure_or_lost_connection_is_said_too(open_page, asgi_live_se
     expect(page.get_by_role("button", name="Send", exact=True)).to_be_enabled()
 
 
-def test_template_left_on_choose_and_rcs_refusal_are_said(open_page, asgi_live_server, open_conversation, sales_team, agent):
+def test_template_left_on_choose_and_an_rcs_refusal_are_said(open_page, asgi_live_server, open_conversation, sales_team, agent):
     Conversation.objects.filter(pk=open_conversation.pk).update(last_inbound_at=timezone.now() - datetime.timedelta(hours=30))
     Template.objects.create(
         channel=open_conversation.channel, name="order_update", language="en", category="UTILITY", status="APPROVED",
@@ -147,10 +147,12 @@ def test_template_left_on_choose_and_rcs_refusal_are_said(open_page, asgi_live_s
     message_in(on_rcs, "Hi from RCS")
     goto(page, asgi_live_server, f"/inbox/{on_rcs.pk}/")
     expect(page.locator("#thread-head h1")).to_have_text("Kabir Rao")
-    page.get_by_role("textbox", name="Message", exact=True).fill("Hello Kabir")
+    expect(page.get_by_label("Approved template")).to_have_count(0)   # nothing WhatsApp-only on RCS
+    expect(page.get_by_label("Attach a file")).to_have_count(0)
+    page.get_by_role("textbox", name="Message", exact=True).fill("   ")
     page.get_by_role("button", name="Send", exact=True).click()
-    expect(page.locator("#composer-error")).to_contain_text("RCS sending is not supported")
-    expect(page.get_by_role("textbox", name="Message", exact=True)).to_have_value("Hello Kabir")
+    expect(page.locator("#composer-error")).to_have_text("Write a message first.")
+    expect(page.get_by_role("textbox", name="Message", exact=True)).to_have_value("   ")
 
 
 def test_a_direct_link_shows_the_thread_and_composer_without_banners(open_page, asgi_live_server, open_conversation, agent):

@@ -45,7 +45,7 @@ def test_image_is_fetched_by_id_then_from_the_signed_link_without_our_token(deli
     assert attachment.file.name.endswith(".jpg") and attachment.mime_type == "image/jpeg"
     assert attachment.kind == "image" and attachment.provider_media_id == IMAGE_ID
     api_call, file_call = responses.calls
-    assert api_call.request.headers["Authorization"] == "Bearer test-access-token"
+    assert api_call.request.headers["Authorization"] == "test-access-token"  # the reference's form, the default
     assert "Authorization" not in file_call.request.headers  # S3 refuses a second kind of auth
 
 
@@ -55,7 +55,7 @@ def test_a_link_on_tatas_own_host_gets_the_token(deliver):
     responses.get(MEDIA_API, json={"url": own_link})
     responses.get(own_link, body=b"data", content_type="image/jpeg")
     deliver("wa_in_image.json")
-    assert responses.calls[1].request.headers["Authorization"] == "Bearer test-access-token"
+    assert responses.calls[1].request.headers["Authorization"] == "test-access-token"  # the reference's form, the default
     assert Attachment.objects.get().status == "ready"
 
 

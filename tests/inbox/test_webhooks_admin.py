@@ -29,7 +29,7 @@ def test_saving_a_channel_with_empty_secret_boxes_keeps_them(admin_client):
     response = admin_client.post(
         reverse("admin:inbox_channel_change", args=[channel.pk]),
         {"name": "Renamed", "kind": "whatsapp", "phone_number": "09876500001", "api_base_url": "https://tata.test",
-         "access_token": "", "partner_token": "", "team": "", "is_active": "on"},
+         "access_token": "", "auth_scheme": "plain", "partner_token": "", "team": "", "is_active": "on"},
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     channel.refresh_from_db()
@@ -41,7 +41,7 @@ def test_adding_a_channel_warns_until_it_has_a_partner_token(admin_client):
     response = admin_client.post(
         reverse("admin:inbox_channel_add"),
         {"name": "New", "kind": "whatsapp", "phone_number": "+919876500003", "api_base_url": "https://wb.omni.tatatelebusiness.com",
-         "access_token": "", "partner_token": "", "team": "", "is_active": "on"},
+         "access_token": "", "auth_scheme": "plain", "partner_token": "", "team": "", "is_active": "on"},
     )
     assert response.status_code == 302
     channel = Channel.objects.get(name="New")

@@ -11,7 +11,7 @@ from responses import matchers
 from inbox.providers import tata_whatsapp as tata
 
 BASE = "https://tata.test"
-TOKEN = "jwt-abc"
+TOKEN = "Bearer jwt-abc"  # functions take the whole Authorization value (Channel.authorization)
 AUTH = matchers.header_matcher({"Authorization": "Bearer jwt-abc"})
 
 
@@ -242,3 +242,11 @@ def test_every_request_has_a_timeout(monkeypatch):
         with pytest.raises(tata.TataError):
             call()
     assert all(seen) and len(seen) == len(calls)
+
+
+def test_authorization_forms():
+    assert tata.authorization("jwt-abc") == "jwt-abc"  # the reference's form is the default
+    assert tata.authorization("jwt-abc", tata.AUTH_BEARER) == "Bearer jwt-abc"
+    # A token pasted with its prefix is neither prefixed twice nor sent with it in the plain form.
+    assert tata.authorization(" Bearer jwt-abc ", tata.AUTH_BEARER) == "Bearer jwt-abc"
+    assert tata.authorization("bearer jwt-abc", tata.AUTH_PLAIN) == "jwt-abc"

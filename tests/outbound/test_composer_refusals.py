@@ -57,11 +57,12 @@ def test_unknown_kind_is_refused(logged_in, agent, conversation):
     assert_refused(send(logged_in(agent), conversation, {"kind": "fax", "body": "hi"}, **HTMX), "Unknown kind of message")
 
 
-def test_rcs_send_refusal_is_said(logged_in, agent, customer, sales_team):
+def test_whatsapp_only_kind_on_rcs_is_refused_in_words(logged_in, agent, customer, sales_team):
     rcs = Channel.objects.create(kind=Channel.Kind.RCS, name="RCS", phone_number="+918000000002", api_base_url="https://x.test",
                                  access_token="t", team=sales_team)
     conversation = Conversation.objects.create(channel=rcs, contact=customer, team=sales_team)
-    assert_refused(send(logged_in(agent), conversation, {"kind": "text", "body": "hi"}, **HTMX), "RCS sending is not supported")
+    answer = send(logged_in(agent), conversation, {"kind": "location", "latitude": "19.07", "longitude": "72.87"}, **HTMX)
+    assert_refused(answer, "are WhatsApp messages; on an RCS number you can send text.")
 
 
 def test_without_htmx_the_whole_composer_comes_back_with_the_text(logged_in, agent, conversation):
