@@ -41,6 +41,7 @@ from contacts.services import find_or_create_by_phone
 from core import phones
 from core.events import publish
 from core.tasks import enqueue
+from core.untrusted import NotJSON, clean_text, loads_json
 from inbox import events
 from inbox.models import Attachment, Channel, Conversation, Message, WebhookEvent
 
@@ -75,14 +76,19 @@ def process_event(event: WebhookEvent, *, force: bool = False) -> WebhookEvent:
     Locks the event row so a replay and a worker never apply it side by side. Already-settled events
     (processed, ignored) are left alone unless `force`; rejected ones (bad signature) never run.
     """
-    with transaction.atomic():
-        _skip_commit_wait()
-        event = WebhookEvent.objects.select_for_update(of=("self",)).select_related("channel").get(pk=event.pk)
-        if event.status == WebhookEvent.Status.REJECTED:
-            return event
-        if not force and event.status in (WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED):
-            return event
-        _apply_batch([event])
+    try:
+        with transaction.atomic():
+            _skip_commit_wait()
+            event = WebhookEvent.objects.select_for_update(of=("self",)).select_related("channel").get(pk=event.pk)
+            if event.status == WebhookEvent.Status.REJECTED:
+                return event
+            if not force and event.status in (WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED):
+                return event
+            _apply_batch([event])
+    except WebhookEvent.DoesNotExist:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever it was, it was this event's: set it aside (see _set_aside)
+        return _set_aside(event.pk, exc)
     return event
 
 
@@ -126,17 +132,74 @@ def drain_received(*, batch_size: int = DRAIN_BATCH) -> int:
 
 
 def _drain_batch(batch_size: int) -> int:
-    with transaction.atomic():
-        batch = list(
-            WebhookEvent.objects.select_for_update(of=("self",), skip_locked=True)
-            .select_related("channel")
-            .filter(status=WebhookEvent.Status.RECEIVED)
-            .order_by("pk")[:batch_size]
-        )
-        if batch:
-            _skip_commit_wait()
-            _apply_batch(batch)
+    batch = []
+    try:
+        with transaction.atomic():
+            batch = list(
+                WebhookEvent.objects.select_for_update(of=("self",), skip_locked=True)
+                .select_related("channel")
+                .filter(status=WebhookEvent.Status.RECEIVED)
+                .order_by("pk")[:batch_size]
+            )
+            if batch:
+                _skip_commit_wait()
+                _apply_batch(batch)
+        return len(batch)
+    except Exception:
+        if not batch:
+            raise  # claiming the batch failed: the database, not an event
+        # Something outside the per-event savepoints failed (the read-ahead, linking, saving the
+        # outcomes): the batch was rolled back. Apply its events one by one, so that only the event at
+        # fault is set aside and the drain goes on; the next batch never meets it again.
+        logger.exception("a batch of %s webhook events failed as a whole; applying them one by one", len(batch))
+    for event in batch:
+        _apply_alone(event.pk)
     return len(batch)
+
+
+def _apply_alone(event_pk: int) -> None:
+    try:
+        with transaction.atomic():
+            event = (
+                WebhookEvent.objects.select_for_update(of=("self",), skip_locked=True)
+                .select_related("channel")
+                .filter(pk=event_pk, status=WebhookEvent.Status.RECEIVED)
+                .first()
+            )
+            if event is not None:  # else settled or taken by another drain meanwhile
+                _apply_batch([event])
+    except Exception as exc:  # noqa: BLE001 - a batch of one: the fault is this event's
+        _set_aside(event_pk, exc)
+
+
+SET_ASIDE_PREFIX = "Set aside: processing failed outside the event's own transaction"
+
+
+def _set_aside(event_pk: int, exc: Exception) -> WebhookEvent:
+    """Record an event whose processing failed even on its own as `unprocessable`, with the reason, so
+    that no drain picks it up again (a replay can, after a fix). A transient database error (deadlock,
+    lock timeout) leaves it `received` for TRANSIENT_ATTEMPTS attempts; if even this write fails the
+    database itself is failing, and that error propagates."""
+    logger.error("webhook event %s set aside: %s", event_pk, exc.__class__.__name__, exc_info=exc)
+    with transaction.atomic():
+        event = WebhookEvent.objects.select_for_update(of=("self",)).get(pk=event_pk)
+        if event.status == WebhookEvent.Status.REJECTED:
+            return event
+        event.attempts += 1
+        transient = isinstance(exc, OperationalError) and event.attempts < TRANSIENT_ATTEMPTS
+        event.status = WebhookEvent.Status.RECEIVED if transient else WebhookEvent.Status.UNPROCESSABLE
+        event.error = error_text(f"{SET_ASIDE_PREFIX}: {exc.__class__.__name__}: {exc}")
+        event.processed_at = None if transient else timezone.now()
+        event.save(update_fields=["status", "error", "attempts", "processed_at"])
+    return event
+
+
+ERROR_LENGTH = 2000
+
+
+def error_text(text: str) -> str:
+    """An outcome's reason as stored: storable anywhere, and short (it may quote the payload)."""
+    return clean_text(text)[:ERROR_LENGTH]
 
 
 def _apply_batch(batch: list[WebhookEvent]) -> None:
@@ -165,6 +228,7 @@ def _save_outcomes(batch: list[WebhookEvent]) -> None:
     settled_at = timezone.now()
     for event in batch:
         event.processed_at = None if event.status == WebhookEvent.Status.RECEIVED else settled_at
+        event.error = error_text(event.error)
         outcomes[(event.status, event.error, event.attempts)].append(event)
     for (status, error, attempts), settled in outcomes.items():
         WebhookEvent.objects.filter(pk__in=[event.pk for event in settled]).update(
@@ -350,10 +414,11 @@ def _apply(event: WebhookEvent) -> str | None:
 
 
 def parse_body(body: bytes) -> dict:
+    """The stored body as a dict whose strings are all storable (core.untrusted)."""
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Unprocessable(f"The body is not JSON: {exc}") from exc
+        payload = loads_json(body)
+    except NotJSON as exc:
+        raise Unprocessable(f"The body is not JSON: {exc}") from None
     if not isinstance(payload, dict):
         raise Unprocessable(f"The body is JSON but not an object ({type(payload).__name__}).")
     return payload
