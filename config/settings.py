@@ -199,6 +199,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     # Webhook events a crashed worker left `received` are applied (the webhook queues drains itself).
     "drain-webhook-events": {"task": "inbox.drain_webhook_events", "schedule": 60.0},
+    # Replies whose delivery task was lost (queued while Redis was down) are queued again.
+    "requeue-stalled-messages": {"task": "inbox.requeue_stalled_messages", "schedule": 60.0},
     # Snoozed conversations reopen when their time comes.
     "wake-snoozed-conversations": {"task": "inbox.wake_snoozed_conversations", "schedule": 60.0},
     # Dialplan request logs older than DIALPLAN_LOG_RETENTION_DAYS are deleted nightly.
@@ -237,6 +239,9 @@ OUTBOUND_RETRY_BASE_SECONDS = env.float("OUTBOUND_RETRY_BASE_SECONDS", default=2
 OUTBOUND_RETRY_MAX_SECONDS = env.float("OUTBOUND_RETRY_MAX_SECONDS", default=300)
 OUTBOUND_STALE_AFTER = env.int("OUTBOUND_STALE_AFTER", default=60)
 OUTBOUND_IN_DOUBT_GRACE = env.int("OUTBOUND_IN_DOUBT_GRACE", default=180)
+# A message still `queued` this long after it was queued (never attempted) has lost its task: the
+# periodic sweeper queues it again (inbox.outbound.requeue_stalled; retried ones wait out any backoff).
+OUTBOUND_REQUEUE_AFTER = env.int("OUTBOUND_REQUEUE_AFTER", default=120)
 
 # Dialplan: the answer when a dialplan is off or even its failover fails (checked at start-up; the
 # empty list lets the Failover Destination set in the Smartflo portal take the call), request bodies

@@ -100,10 +100,18 @@ def schedule_drain() -> None:
     skip queueing Celery tasks nobody needs. The flag expires after DRAIN_FLAG_SECONDS: a drain
     that runs longer gets company (drains share the work), and a queued drain that never ran is
     replaced by the next webhook's or the periodic one.
+
+    Never raises: the event is stored, so when Redis is down the webhook still answers 200 and the
+    periodic drain (CELERY_BEAT_SCHEDULE) applies it once the broker is back.
     """
     from inbox.tasks import drain_webhook_events
 
-    if cache.add(DRAIN_FLAG, 1, timeout=DRAIN_FLAG_SECONDS):
+    try:
+        gate_opened = cache.add(DRAIN_FLAG, 1, timeout=DRAIN_FLAG_SECONDS)
+    except Exception as exc:  # noqa: BLE001 - the cache is Redis; the broker is the same Redis
+        logger.warning("could not queue a drain (%s: %s); the periodic drain will apply the stored event", exc.__class__.__name__, exc)
+        return
+    if gate_opened:
         enqueue(drain_webhook_events)
 
 
@@ -124,11 +132,18 @@ def drain_received(*, batch_size: int = DRAIN_BATCH) -> int:
         applied = _drain_batch(batch_size)
         done += applied
         if applied < batch_size:
-            cache.delete(DRAIN_FLAG)
+            _open_gate()
             applied = _drain_batch(batch_size)
             done += applied
             if not applied:
                 return done
+
+
+def _open_gate() -> None:
+    try:
+        cache.delete(DRAIN_FLAG)
+    except Exception as exc:  # noqa: BLE001 - Redis is down: the flag lapses by itself after DRAIN_FLAG_SECONDS
+        logger.warning("could not reopen the drain gate (%s: %s)", exc.__class__.__name__, exc)
 
 
 def _drain_batch(batch_size: int) -> int:
