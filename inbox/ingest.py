@@ -354,20 +354,20 @@ def _senders_and_ids(event: WebhookEvent):
         if isinstance(payload.get("entity"), dict):
             entity = payload["entity"]
             customer = _rcs_user(payload, entity)
-            if entity.get("messageId") and payload.get("entityType") == "USER_MESSAGE":
+            if _provider_id(entity.get("messageId")) and payload.get("entityType") == "USER_MESSAGE":
                 parsed = parse_rcs_message(payload)
                 yield customer, [parsed.provider_id, parsed.reply_to_provider_id]
             else:
-                yield customer, [str(entity.get("messageId") or "")]
+                yield customer, [_provider_id(entity.get("messageId"))]
             return
         for value in _whatsapp_values(payload):
             for item in _as_list(value.get("messages")):
-                if isinstance(item, dict) and item.get("id"):
+                if isinstance(item, dict) and _provider_id(item.get("id")):
                     parsed = parse_wa_message(item)
-                    yield phones.try_e164(str(item.get("from") or "")), [parsed.provider_id, parsed.reply_to_provider_id]
+                    yield phones.try_e164(_text(item.get("from"))), [parsed.provider_id, parsed.reply_to_provider_id]
             for item in _as_list(value.get("statuses")):
                 if isinstance(item, dict):
-                    yield phones.try_e164(str(item.get("recipient_id") or "")), [str(item.get("id") or "")]
+                    yield phones.try_e164(_text(item.get("recipient_id"))), [_provider_id(item.get("id"))]
     except Exception:  # noqa: BLE001 - reading ahead is only an optimisation; applying the event tells what is wrong
         return
 
@@ -444,7 +444,7 @@ def _whatsapp_values(payload: dict) -> list[dict]:
     if isinstance(payload.get("entry"), list):
         values = []
         for entry in payload["entry"]:
-            for change in (entry or {}).get("changes") or []:
+            for change in _as_list(_dict(entry).get("changes")):
                 if isinstance(change, dict) and isinstance(change.get("value"), dict):
                     values.append(change["value"])
         return values
@@ -457,6 +457,43 @@ def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
+# Typed reads of the payload: a field of the wrong type reads as absent, so the parse functions below
+# never trip over a string where an object belongs (or a list where a string does); what is then
+# missing is reported as Unprocessable in words, like any other payload we cannot use.
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value) -> str:
+    """A provider's text field: strings as they are, numbers as written; objects, lists, booleans and
+    null are not text."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+PROVIDER_ID_LENGTH = 255  # Message.provider_message_id
+
+
+def _provider_id(value, what: str = "id") -> str:
+    """A provider's message id (text or a number; "" when absent or of another type)."""
+    provider_id = _text(value).strip()
+    if len(provider_id) > PROVIDER_ID_LENGTH:
+        raise Unprocessable(f"The {what} is longer than {PROVIDER_ID_LENGTH} characters.")
+    return provider_id
+
+
+def _int(value) -> int:
+    try:
+        return int(_text(value) or 0)
+    except ValueError:
+        return 0
+
+
 # ================================================================ WhatsApp
 
 
@@ -465,8 +502,8 @@ def _apply_whatsapp(channel: Channel, value: dict) -> list[str | None]:
     outcomes: list[str | None] = []
     names = {}
     for contact in _as_list(value.get("contacts")):
-        if isinstance(contact, dict) and contact.get("wa_id"):
-            names[str(contact["wa_id"])] = ((contact.get("profile") or {}).get("name") or "").strip()
+        if isinstance(contact, dict) and _text(contact.get("wa_id")):
+            names[_text(contact["wa_id"])] = _text(_dict(contact.get("profile")).get("name")).strip()
     top_errors = _as_list(value.get("errors"))
     for message in _as_list(value.get("messages")):
         outcomes.append(_ingest_wa_message(channel, message, names, top_errors))
@@ -479,15 +516,15 @@ def _apply_whatsapp(channel: Channel, value: dict) -> list[str | None]:
 
 
 def _ingest_wa_message(channel: Channel, data, names: dict, top_errors: list) -> None:
-    if not isinstance(data, dict) or not data.get("id") or not data.get("from"):
+    if not isinstance(data, dict) or not _provider_id(data.get("id"), "message id") or not _text(data.get("from")):
         raise Unprocessable("A WhatsApp message without an id or a sender.")
-    sender = phones.try_e164(str(data["from"]))
+    sender = phones.try_e164(_text(data["from"]))
     if sender is None:
-        raise Unprocessable(f"The sender “{data['from']}” is not a phone number.")
+        raise Unprocessable(f"The sender “{_text(data['from'])[:40]}” is not a phone number.")
     parsed = parse_wa_message(data, top_errors=top_errors)
-    message = record_inbound(channel, sender, names.get(str(data["from"]), ""), parsed)
+    message = record_inbound(channel, sender, names.get(_text(data["from"]), ""), parsed)
     if message is not None and parsed.type == "system":
-        _apply_system_change(message.conversation.contact, data.get("system") or {})
+        _apply_system_change(message.conversation.contact, _dict(data.get("system")))
 
 
 @dataclass
@@ -522,59 +559,60 @@ class ParsedMessage:
 
 def parse_wa_message(data: dict, *, top_errors: list | None = None) -> ParsedMessage:
     """Meta's message object → ParsedMessage. Unknown types are kept with a readable placeholder."""
-    kind = str(data.get("type") or "unknown")
-    obj = data.get(kind) if isinstance(data.get(kind), dict) else {}
-    context = data.get("context") if isinstance(data.get("context"), dict) else {}
+    kind = _text(data.get("type")).strip() or "unknown"
+    obj = _dict(data.get(kind))
     parsed = ParsedMessage(
-        provider_id=str(data["id"]),
+        provider_id=_provider_id(data.get("id"), "message id"),
         type=kind,
         body="",
         content=data,
         timestamp=_from_unix(data.get("timestamp")),
-        reply_to_provider_id=str(context.get("id") or "") if context.get("id") else "",
+        reply_to_provider_id=_provider_id(_dict(data.get("context")).get("id"), "quoted message id"),
     )
     errors = _as_list(data.get("errors")) or _as_list(top_errors)
     if errors:
-        parsed.error_code = str((errors[0] or {}).get("code") or "")[:32]
+        parsed.error_code = _text(_dict(errors[0]).get("code"))[:32]
         parsed.error_message = _error_text(errors[0])
 
     if kind == "text":
-        parsed.body = str(obj.get("body") or "")
+        parsed.body = _text(obj.get("body"))
     elif kind in Message.MEDIA_TYPES:
-        parsed.body = (obj.get("caption") or "").strip() or _media_label(kind, obj)
-        parsed.preview = _media_label(kind, obj) + (f" {obj['caption'].strip()}" if (obj.get("caption") or "").strip() else "")
+        caption = _text(obj.get("caption")).strip()
+        parsed.body = caption or _media_label(kind, obj)
+        parsed.preview = _media_label(kind, obj) + (f" {caption}" if caption else "")
+        media_id = _text(obj.get("id"))
         parsed.attachment = AttachmentSpec(
             kind=kind,
-            provider_media_id=str(obj.get("id") or ""),
-            source_url=str(obj.get("url") or "") if not obj.get("id") else "",
-            mime_type=str(obj.get("mime_type") or ""),
-            sha256=str(obj.get("sha256") or ""),
-            file_name=str(obj.get("filename") or ""),
+            provider_media_id=media_id,
+            source_url=_text(obj.get("url")) if not media_id else "",
+            mime_type=_text(obj.get("mime_type")),
+            sha256=_text(obj.get("sha256")),
+            file_name=_text(obj.get("filename")),
         )
     elif kind == "location":
         parsed.body = location_text(obj.get("latitude"), obj.get("longitude"), obj.get("name"), obj.get("address"))
     elif kind == "contacts":
-        people = [c for c in _as_list(data.get("contacts")) if isinstance(c, dict)]
-        names = [((c.get("name") or {}).get("formatted_name") or (c.get("name") or {}).get("first_name") or "").strip() for c in people]
+        people = [_dict(_dict(c).get("name")) for c in _as_list(data.get("contacts"))]
+        names = [(_text(name.get("formatted_name")) or _text(name.get("first_name"))).strip() for name in people]
         parsed.body = "👤 " + (", ".join(n for n in names if n) or "Shared contact")
     elif kind == "interactive":
         parsed.body = _interactive_text(obj)
     elif kind == "button":
-        parsed.body = str(obj.get("text") or obj.get("payload") or "")
+        parsed.body = _text(obj.get("text")) or _text(obj.get("payload"))
     elif kind == "reaction":
-        emoji = str(obj.get("emoji") or "")
+        emoji = _text(obj.get("emoji"))
         parsed.reaction_emoji = emoji
-        parsed.reply_to_provider_id = str(obj.get("message_id") or "")
+        parsed.reply_to_provider_id = _provider_id(obj.get("message_id"), "reacted-to message id")
         parsed.body = emoji or "Removed a reaction"
         parsed.preview = f"Reacted {emoji}" if emoji else ""
         parsed.counts_as_unread = bool(emoji)
     elif kind == "order":
         parsed.body = order_text(obj)
     elif kind == "system":
-        parsed.body = str(obj.get("body") or "The customer's WhatsApp account changed.")
+        parsed.body = _text(obj.get("body")) or "The customer's WhatsApp account changed."
         parsed.counts_as_unread = False
     elif kind == "unsupported":
-        what = obj.get("type") or "this kind of message"
+        what = _text(obj.get("type")) or "this kind of message"
         detail = parsed.error_message or "WhatsApp does not pass it on to businesses."
         parsed.body = f"Unsupported message ({what}). {detail} Ask the customer to send it another way."
     else:
@@ -591,29 +629,29 @@ def _media_label(kind: str, obj: dict) -> str:
         return "🎤 Voice message" if obj.get("voice") else "🎵 Audio"
     if kind == "sticker":
         return "Sticker"
-    return f"📄 {obj.get('filename') or 'Document'}"
+    return f"📄 {_text(obj.get('filename')) or 'Document'}"
 
 
 def location_text(latitude, longitude, name=None, address=None) -> str:
-    place = " — ".join(str(p).strip() for p in (name, address) if p and str(p).strip())
-    return f"📍 {place}" if place else f"📍 {latitude}, {longitude}"
+    place = " — ".join(_text(p).strip() for p in (name, address) if _text(p).strip())
+    return f"📍 {place}" if place else f"📍 {_text(latitude)}, {_text(longitude)}"
 
 
 def _interactive_text(obj: dict) -> str:
-    kind = obj.get("type")
-    reply = obj.get(kind) if isinstance(obj.get(kind), dict) else {}
+    kind = _text(obj.get("type"))
+    reply = _dict(obj.get(kind))
     if kind in ("button_reply", "list_reply"):
-        return str(reply.get("title") or reply.get("id") or "")
+        return _text(reply.get("title")) or _text(reply.get("id"))
     if kind == "nfm_reply":
         try:
-            answers = json.loads(reply.get("response_json") or "{}")
-        except ValueError:
+            answers = loads_json(_text(reply.get("response_json")) or "{}")
+        except NotJSON:
             answers = {}
         shown = [f"{k.replace('_', ' ')}: {v}" for k, v in answers.items() if k != "flow_token"] if isinstance(answers, dict) else []
         return "📝 Form submitted" + (" — " + "; ".join(shown) if shown else "")
     if kind == "call_permission_reply":
         if reply.get("response") == "accept":
-            until = reply.get("expiration_timestamp")
+            until = _int(reply.get("expiration_timestamp"))
             when = f" until {timezone.localtime(_from_unix(until)):%d %b %Y, %H:%M}" if until else ""
             return f"✅ Allowed WhatsApp calls{when}"
         return "🚫 Declined WhatsApp calls"
@@ -622,27 +660,27 @@ def _interactive_text(obj: dict) -> str:
 
 def order_text(obj: dict) -> str:
     items = [i for i in _as_list(obj.get("product_items")) if isinstance(i, dict)]
-    count = sum(int(i.get("quantity") or 0) for i in items)
-    total, currencies = Decimal(0), {i.get("currency") for i in items if i.get("currency")}
+    count = sum(_int(i.get("quantity")) for i in items)
+    currencies = {_text(i.get("currency")) for i in items if _text(i.get("currency"))}
     try:
-        for item in items:
-            total += Decimal(str(item.get("item_price") or 0)) * int(item.get("quantity") or 0)
+        total = sum((Decimal(_text(item.get("item_price")) or 0) * _int(item.get("quantity")) for item in items), Decimal(0))
+        total = total.quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError):
         total = None
     amount = ""
-    if total is not None and len(currencies) <= 1:
+    if total is not None and total.is_finite() and len(currencies) <= 1:
         currency = next(iter(currencies), "")
         symbol = "₹" if currency == "INR" else (f"{currency} " if currency else "")
-        amount = f", {symbol}{total.quantize(Decimal('0.01')):,}"
-    note = f" — {obj['text']}" if obj.get("text") else ""
+        amount = f", {symbol}{total:,}"
+    note = f" — {_text(obj.get('text'))}" if _text(obj.get("text")) else ""
     return f"🛒 Order: {count} item{'s' if count != 1 else ''}{amount}{note}"
 
 
 def _error_text(error) -> str:
     if not isinstance(error, dict):
-        return str(error)
-    details = (error.get("error_data") or {}).get("details") if isinstance(error.get("error_data"), dict) else None
-    return str(details or error.get("message") or error.get("title") or error.get("code") or "Unknown error")
+        return _text(error) or "Unknown error"
+    details = _text(_dict(error.get("error_data")).get("details"))
+    return details or _text(error.get("message")) or _text(error.get("title")) or _text(error.get("code")) or "Unknown error"
 
 
 def _from_unix(value) -> datetime.datetime:
@@ -654,17 +692,18 @@ def _from_unix(value) -> datetime.datetime:
 
 def _from_iso(value) -> datetime.datetime:
     try:
-        parsed = datetime.datetime.fromisoformat(str(value))
-    except (TypeError, ValueError):
+        parsed = datetime.datetime.fromisoformat(_text(value))
+        # In UTC now: a time near year 1 or 9999 with an offset cannot be stored.
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)).astimezone(datetime.timezone.utc)
+    except (ValueError, OverflowError):
         return timezone.now()
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
 
 
 def _apply_system_change(contact: Contact, system: dict) -> None:
     """`user_changed_number`: the customer's new number joins their contact (and becomes primary)."""
     if system.get("type") != "user_changed_number":
         return
-    new_number = phones.try_e164(str(system.get("wa_id") or system.get("new_wa_id") or ""))
+    new_number = phones.try_e164(_text(system.get("wa_id")) or _text(system.get("new_wa_id")))
     if not new_number or ContactPhone.objects.filter(number=new_number).exists():
         return
     contact.phones.update(is_primary=False)
@@ -672,23 +711,24 @@ def _apply_system_change(contact: Contact, system: dict) -> None:
 
 
 def _apply_wa_status(channel: Channel, data) -> str | None:
-    if not isinstance(data, dict) or not data.get("id") or not data.get("status"):
+    if not isinstance(data, dict) or not _provider_id(data.get("id"), "status's message id") or not _text(data.get("status")):
         raise Unprocessable("A status without an id or a status.")
-    if data.get("type") == "call" or str(data["id"]).startswith("wacid."):
+    provider_id = _provider_id(data["id"])
+    if data.get("type") == "call" or provider_id.startswith("wacid."):
         return "WhatsApp call statuses are kept but not handled yet"
-    status = {"played": "read"}.get(str(data["status"]).lower(), str(data["status"]).lower())
+    status = {"played": "read"}.get(_text(data["status"]).lower(), _text(data["status"]).lower())
     if status not in ("sent", "delivered", "read", "failed"):
-        return f"Status “{data['status']}” has no meaning for a message's ticks"
+        return f"Status “{_text(data['status'])[:40]}” has no meaning for a message's ticks"
     errors = _as_list(data.get("errors"))
     apply_status(
         channel,
-        provider_id=str(data["id"]),
-        callback_data=str(data.get("custom_callback_data") or data.get("biz_opaque_callback_data") or ""),
+        provider_id=provider_id,
+        callback_data=_text(data.get("custom_callback_data")) or _text(data.get("biz_opaque_callback_data")),
         status=status,
         at=_from_unix(data.get("timestamp")),
-        error_code=str((errors[0] or {}).get("code") or "") if errors and isinstance(errors[0], dict) else "",
+        error_code=_text(_dict(errors[0]).get("code"))[:32] if errors else "",
         error_message=_error_text(errors[0]) if errors else "",
-        recipient=str(data.get("recipient_id") or ""),
+        recipient=_text(data.get("recipient_id")),
         details={k: data[k] for k in ("conversation", "pricing") if k in data},
     )
     return None
@@ -710,21 +750,22 @@ RCS_TYPING = {"TYPING", "IS_TYPING"}
 
 def _rcs_user(payload: dict, entity: dict) -> str | None:
     """The customer's number of an RCS event, in E.164 (None when it has none we can read)."""
-    return phones.try_e164(str(payload.get("userPhoneNumber") or entity.get("senderPhoneNumber") or ""))
+    return phones.try_e164(_text(payload.get("userPhoneNumber")) or _text(entity.get("senderPhoneNumber")))
 
 
 def _apply_rcs(channel: Channel, payload: dict) -> str | None:
     entity = payload.get("entity") if isinstance(payload.get("entity"), dict) else None
-    entity_type = str(payload.get("entityType") or "")
+    entity_type = _text(payload.get("entityType"))
     if entity is None:
         raise Unprocessable("An RCS payload without an entity.")
     user = _rcs_user(payload, entity)
+    message_id = _provider_id(entity.get("messageId"), "messageId")
     if entity_type == "USER_MESSAGE":
-        if user is None or not entity.get("messageId"):
+        if user is None or not message_id:
             raise Unprocessable("An RCS user message without a valid userPhoneNumber or messageId.")
         record_inbound(channel, user, "", parse_rcs_message(payload))
         return None
-    event_type = str(entity.get("eventType") or "").upper()
+    event_type = _text(entity.get("eventType")).upper()
     if event_type in RCS_TYPING:
         if user:
             _publish_typing(channel, user)
@@ -733,20 +774,20 @@ def _apply_rcs(channel: Channel, payload: dict) -> str | None:
     if status is None:
         if entity_type in ("USER_EVENT", "STATUS_EVENT", "SERVER_EVENT"):
             raise Ignored(f"RCS event {event_type or '(no eventType)'} has nothing to apply")
-        raise Unprocessable(f"Unknown RCS entityType “{entity_type}”.")
-    if not entity.get("messageId"):
+        raise Unprocessable(f"Unknown RCS entityType “{entity_type[:40]}”.")
+    if not message_id:
         raise Unprocessable(f"RCS {event_type} without a messageId.")
-    error = entity.get("error") if isinstance(entity.get("error"), dict) else {}
-    message_text = str(error.get("message") or "")
+    error = _dict(entity.get("error"))
+    message_text = _text(error.get("message"))
     if event_type == "TTL_EXPIRATION_REVOKED":
         message_text = "Not delivered before it expired; the message was revoked."
     apply_status(
         channel,
-        provider_id=str(entity["messageId"]),
-        callback_data=str(entity["messageId"]),
+        provider_id=message_id,
+        callback_data=message_id,
         status=status,
         at=_from_iso(entity.get("sendTime")),
-        error_code=str(error.get("errCode") or error.get("code") or ("TTL" if event_type.startswith("TTL") else ""))[:32],
+        error_code=(_text(error.get("errCode")) or _text(error.get("code")) or ("TTL" if event_type.startswith("TTL") else ""))[:32],
         error_message=message_text,
         recipient=user or "",
     )
@@ -755,44 +796,46 @@ def _apply_rcs(channel: Channel, payload: dict) -> str | None:
 
 def parse_rcs_message(payload: dict) -> ParsedMessage:
     """A Tata/Jio (or Google RBM) RCS user message → ParsedMessage. Unused keys arrive as null."""
-    entity = payload["entity"]
-    meta = payload.get("metaData") if isinstance(payload.get("metaData"), dict) else {}
+    entity = _dict(payload.get("entity"))
+    text = _text(entity.get("text"))
     parsed = ParsedMessage(
-        provider_id=str(entity["messageId"]),
+        provider_id=_provider_id(entity.get("messageId"), "messageId"),
         type="text",
         body="",
         content=payload,
         timestamp=_from_iso(entity.get("sendTime")),
-        reply_to_provider_id=str(meta.get("orgMsgId") or ""),
+        reply_to_provider_id=_provider_id(_dict(payload.get("metaData")).get("orgMsgId"), "quoted message id"),
     )
-    suggestion = entity.get("suggestionResponse") if isinstance(entity.get("suggestionResponse"), dict) else None
-    user_file = entity.get("userFile") if isinstance(entity.get("userFile"), dict) else None
-    location = entity.get("location") if isinstance(entity.get("location"), dict) else None
+    suggestion = _dict(entity.get("suggestionResponse"))
+    file = _dict(_dict(entity.get("userFile")).get("payload"))
+    location = _dict(entity.get("location"))
     if suggestion:
         # When both text and a suggestion are filled, the suggestion is the machine-readable intent.
-        postback = suggestion.get("postBack") if isinstance(suggestion.get("postBack"), dict) else {}
         parsed.type = "suggestion"
-        parsed.body = str(suggestion.get("plainText") or suggestion.get("text") or entity.get("text") or postback.get("data") or suggestion.get("postbackData") or "")
+        parsed.body = (
+            _text(suggestion.get("plainText")) or _text(suggestion.get("text")) or text
+            or _text(_dict(suggestion.get("postBack")).get("data")) or _text(suggestion.get("postbackData"))
+        )
     elif location:
         parsed.type = "location"
         parsed.body = location_text(location.get("latitude"), location.get("longitude"))
-    elif user_file and isinstance(user_file.get("payload"), dict):
-        file = user_file["payload"]
-        mime = str(file.get("mimeType") or "")
+    elif file:
+        mime = _text(file.get("mimeType"))
         kind = mime.split("/")[0] if mime.split("/")[0] in ("image", "video", "audio") else "document"
         parsed.type = kind
         label = _media_label(kind, {"filename": file.get("fileName")})
-        parsed.body = (entity.get("text") or "").strip() or label
+        parsed.body = text.strip() or label
         parsed.preview = label
+        size = file.get("fileSizeBytes")
         parsed.attachment = AttachmentSpec(
             kind=kind,
-            source_url=str(file.get("fileUri") or ""),
+            source_url=_text(file.get("fileUri")),
             mime_type=mime,
-            file_name=str(file.get("fileName") or ""),
-            size=file.get("fileSizeBytes") if isinstance(file.get("fileSizeBytes"), int) else None,
+            file_name=_text(file.get("fileName")),
+            size=size if isinstance(size, int) and not isinstance(size, bool) and 0 <= size < 2**63 else None,
         )
-    elif entity.get("text"):
-        parsed.body = str(entity["text"])
+    elif text:
+        parsed.body = text
     else:
         parsed.type = "unsupported"
         parsed.body = "An RCS message Sampark cannot show (kept as received)."
@@ -927,7 +970,8 @@ def _apply_reaction(target: Message, reaction: Message) -> None:
     at = reaction.timestamp.isoformat()
     if current.get("at") and current["at"] > at:
         return  # an older reaction arriving late (retry burst) does not undo a newer one
-    emoji = (reaction.content.get("reaction") or {}).get("emoji", reaction.body) if reaction.type == "reaction" else reaction.body
+    reacted = _dict(reaction.content.get("reaction")) if reaction.type == "reaction" else {}
+    emoji = _text(reacted["emoji"]) if "emoji" in reacted else reaction.body
     target.reactions = {**target.reactions, side: {"emoji": emoji or "", "at": at}}
     target.save(update_fields=["reactions"])
     events.message_updated(target)
