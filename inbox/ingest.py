@@ -267,7 +267,8 @@ class BatchRows:
         self.contacts: dict[str, Contact | None] = contacts  # E.164 → contact (None: nobody had the number)
         self.new_contact_ids: set[int] = set()  # created by this batch, so they have no conversation yet
         self.conversations: dict[tuple[int, int], Conversation] = conversations  # (channel, contact) → locked row
-        self.message_pks: dict[tuple[int, str], int | None] = message_pks  # (channel, provider id) → stored message
+        # (channel, provider id) → the stored message's (pk, conversation), None when not stored
+        self.message_pks: dict[tuple[int, str], tuple[int, int] | None] = message_pks
         self.named = named  # the (channel, provider id) pairs whose absence from message_pks means "not stored"
         self.inserted: list[Message] = []
 
@@ -291,28 +292,39 @@ class BatchRows:
             .order_by("pk")
         } if known_contact_ids and channel_ids else {}
         message_pks = {
-            (channel_id, provider_id): pk
-            for pk, channel_id, provider_id in Message.objects.filter(
+            (channel_id, provider_id): (pk, conversation_id)
+            for pk, conversation_id, channel_id, provider_id in Message.objects.filter(
                 channel_id__in=channel_ids, provider_message_id__in={provider_id for _, provider_id in named}
-            ).values_list("pk", "channel_id", "provider_message_id")
+            ).values_list("pk", "conversation_id", "channel_id", "provider_message_id")
             if (channel_id, provider_id) in named
         } if named else {}
         return cls(contacts, conversations, message_pks, named)
 
-    def stored_pk(self, channel_id: int, provider_id: str) -> int | None:
+    def _stored(self, channel_id: int, provider_id: str) -> tuple[int, int] | None:
         if not provider_id:
             return None
         key = (channel_id, provider_id)
         if key not in self.message_pks and key not in self.named:  # a payload shape the read-ahead missed
             self.message_pks[key] = (
-                Message.objects.filter(channel_id=channel_id, provider_message_id=provider_id).values_list("pk", flat=True).first()
+                Message.objects.filter(channel_id=channel_id, provider_message_id=provider_id).values_list("pk", "conversation_id").first()
             )
         return self.message_pks.get(key)
+
+    def stored_pk(self, channel_id: int, provider_id: str) -> int | None:
+        """The message stored under this provider id on the channel (ids are unique per channel)."""
+        stored = self._stored(channel_id, provider_id)
+        return stored[0] if stored else None
+
+    def quoted_pk(self, conversation: Conversation, provider_id: str) -> int | None:
+        """The message a reply or reaction points at — only within its own conversation: an id from
+        another conversation (another audience) is treated as a message not in Sampark."""
+        stored = self._stored(conversation.channel_id, provider_id)
+        return stored[0] if stored and stored[1] == conversation.pk else None
 
     def add(self, message: Message) -> None:
         self.inserted.append(message)
         if message.provider_message_id:
-            self.message_pks[(message.channel_id, message.provider_message_id)] = message.pk
+            self.message_pks[(message.channel_id, message.provider_message_id)] = (message.pk, message.conversation_id)
 
     def forget(self, *, inserted_since: int) -> None:
         """An event was rolled back: what it created or changed in memory may not exist. Read again."""
@@ -335,7 +347,7 @@ class BatchRows:
             reply_to_provider_id__in={provider_id for _, provider_id in targets},
         ):
             target = targets.get((reply.channel_id, reply.reply_to_provider_id))
-            if target is not None and target.pk != reply.pk:
+            if target is not None and target.pk != reply.pk and target.conversation_id == reply.conversation_id:
                 waiting[target].append(reply)
         for target, replies in waiting.items():
             Message.objects.filter(pk__in=[reply.pk for reply in replies]).update(reply_to=target)
@@ -864,7 +876,7 @@ def record_inbound(channel: Channel, phone: str, name: str, parsed: ParsedMessag
         return None  # the provider delivered it again: already stored
     contact = _contact(phone, name)
     conversation, opened = _locked_conversation(channel, contact)
-    reply_to_id = rows.stored_pk(channel.pk, parsed.reply_to_provider_id)
+    reply_to_id = rows.quoted_pk(conversation, parsed.reply_to_provider_id)
     message = Message(
         channel=channel,
         conversation=conversation,
@@ -1064,10 +1076,14 @@ def _adopt_provider_id(message: Message, provider_id: str) -> None:
         channel_id=message.channel_id, provider_message_id=provider_id, source=Message.Source.CAMPAIGN
     ).exclude(pk=message.pk).first()
     if placeholder is not None:
-        Message.objects.filter(reply_to=placeholder).update(reply_to=message)
+        # Only what was said in the message's own conversation follows it (the placeholder was made
+        # for whichever recipient the status named).
+        same_audience = placeholder.conversation_id == message.conversation_id
+        if same_audience:
+            Message.objects.filter(reply_to=placeholder, conversation_id=message.conversation_id).update(reply_to=message)
+            message.reactions = {**placeholder.reactions, **message.reactions}
         advance_status(message, placeholder.status, placeholder.status_updated_at or placeholder.timestamp,
                        error_code=placeholder.error_code, error_message=placeholder.error_message)
-        message.reactions = {**placeholder.reactions, **message.reactions}
         placeholder.delete()
     message.provider_message_id = provider_id
     message.save(update_fields=["provider_message_id", "status", "status_updated_at", "error_code", "error_message", "reactions"])
