@@ -106,6 +106,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif env.bool("DATABASE_POOL", default=False):
     # Under daphne every request runs on a fresh thread, so CONN_MAX_AGE cannot keep connections:
     # without a pool each webhook pays a PostgreSQL connect. psycopg's pool (Django ≥ 5.1) keeps them.
+    # The backend is Django's, failing at once while the database is unreachable instead of making
+    # every request wait the pool's timeout (core/db_backend).
+    DATABASES["default"]["ENGINE"] = "core.db_backend"
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env.int("DATABASE_POOL_MIN", default=2),
