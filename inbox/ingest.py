@@ -24,7 +24,6 @@ conversation is opened, reopened or changes its last message through an outbound
 """
 
 import datetime
-import json
 import logging
 import uuid
 from collections import defaultdict

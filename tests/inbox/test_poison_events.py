@@ -158,3 +158,15 @@ def _text(message_id: str, sender: str) -> dict:
     payload["messages"]["id"], payload["messages"]["from"] = message_id, sender
     payload["contacts"][0]["wa_id"] = sender
     return payload
+
+
+@pytest.mark.parametrize(
+    "body", [b'{"a": ' + b"[" * 5000 + b"]" * 5000 + b"}", b'{"messages": {"id": "\\u0000\\ud800"}}', b"\x00\xff not json \xed\xa0\x80"]
+)
+def test_admin_shows_any_stored_body(client, admin_user, body):
+    from django.urls import reverse
+
+    event = _store(make_channel(), body)
+    client.force_login(admin_user)
+    response = client.get(reverse("admin:inbox_webhookevent_change", args=[event.pk]))
+    assert response.status_code == 200
