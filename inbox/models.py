@@ -180,7 +180,7 @@ class Message(models.Model):
                 name="msg_unlinked_reply",
             ),
             # The sweeper's look for messages whose delivery task was lost (inbox.outbound.requeue_stalled).
-            models.Index(fields=["status_updated_at"], condition=Q(status="queued"), name="msg_queued"),
+            models.Index(fields=["status_updated_at"], condition=Q(status__in=["queued", "sending"]), name="msg_unsettled_outbound"),
         ]
 
     @property

@@ -620,7 +620,8 @@ def reconcile(message_id: int, now: datetime.datetime | None = None) -> Outcome:
 
 def requeue_stalled(now: datetime.datetime | None = None) -> int:
     """Queue delivery again for messages left `queued` whose task was lost (the broker was down when
-    they were queued, or a countdown retry vanished with its worker); returns how many.
+    they were queued, or a countdown retry vanished with its worker), and reconciliation for messages
+    left `sending`; returns how many.
 
     Exactly once still holds: a delivery only sends after its claim (a conditional UPDATE from
     `queued`), so a task queued twice claims once. What the sweeper must not do is start a retry early:
@@ -642,9 +643,24 @@ def requeue_stalled(now: datetime.datetime | None = None) -> int:
             if touched:
                 _enqueue_delivery(message_id)
                 requeued += touched
+    # Left `sending` past any wait for Tata's callback: the reconcile task that settles it was lost.
+    # reconcile() never sends; it settles the message (or asks a person), so it is not found again.
+    in_doubt = Message.objects.filter(
+        direction=Message.Direction.OUTBOUND, status=Message.Status.SENDING,
+        status_updated_at__lt=now - _requeue_after(attempted=True),
+    ).values_list("pk", flat=True)[:1000]
+    for message_id in in_doubt:
+        _enqueue_reconcile(message_id)
+        requeued += 1
     if requeued:
-        logger.warning("re-queued delivery of %s message(s) left queued without a task", requeued)
+        logger.warning("re-queued %s message(s) left queued or sending without a task", requeued)
     return requeued
+
+
+def _enqueue_reconcile(message_id: int) -> None:
+    from inbox.tasks import reconcile_message
+
+    enqueue(reconcile_message, message_id)
 
 
 def _requeue_after(*, attempted: bool) -> datetime.timedelta:

@@ -18,7 +18,9 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name="message",
-            index=models.Index(condition=models.Q(("status", "queued")), fields=["status_updated_at"], name="msg_queued"),
+            index=models.Index(
+                condition=models.Q(("status__in", ["queued", "sending"])), fields=["status_updated_at"], name="msg_unsettled_outbound"
+            ),
         ),
         migrations.RunPython(unlink_cross_conversation_replies, migrations.RunPython.noop),
     ]

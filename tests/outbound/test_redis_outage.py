@@ -106,3 +106,19 @@ def test_the_sweeper_runs_on_the_beat_schedule():
     schedule = {entry["task"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}
     assert {"inbox.requeue_stalled_messages", "inbox.drain_webhook_events"} <= schedule
     assert requeue_stalled_messages.apply().get() == 0
+
+
+def test_a_message_left_sending_whose_reconcile_task_was_lost_is_settled_without_resending(
+    conversation, agent, lost_tasks, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    message = outbound.send_text(conversation, by=agent, body="worker died, then Redis")
+    long_ago = timezone.now() - datetime.timedelta(hours=1)
+    SendAttempt.objects.create(message=message, number=1, started_at=long_ago)
+    Message.objects.filter(pk=message.pk).update(status="sending", status_updated_at=long_ago)
+    monkeypatch.undo()
+    with responses.RequestsMock() as nothing_sent, django_capture_on_commit_callbacks(execute=True):
+        assert outbound.requeue_stalled() == 1
+        assert not nothing_sent.calls
+    message.refresh_from_db()
+    assert message.status == "failed" and message.error_code == outbound.UNKNOWN_OUTCOME  # a person decides
+    assert outbound.requeue_stalled() == 0
