@@ -174,12 +174,16 @@ else:
 
 # One cache for every process (the webhook's drain flag): Redis in production. (Rate-limit buckets keep
 # their own Redis client: they run a Lua script, which Django's cache does not offer.)
+# A Redis that stops answering fails the flag in a second (the webhook then answers 200 all the same:
+# the event is stored) instead of holding the request for the kernel's TCP timeout.
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "core.cache.SharedPoolRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CHANNELS_PREFIX", default="sampark"),
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
 else:

@@ -122,3 +122,22 @@ def test_a_message_left_sending_whose_reconcile_task_was_lost_is_settled_without
     message.refresh_from_db()
     assert message.status == "failed" and message.error_code == outbound.UNKNOWN_OUTCOME  # a person decides
     assert outbound.requeue_stalled() == 0
+
+
+def test_a_redis_that_stops_answering_holds_a_webhook_about_a_second_not_minutes(client, settings):
+    import socket
+    import time
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # connections complete in the backlog; nothing is ever answered
+    try:
+        settings.CACHES = {"default": {
+            "BACKEND": "core.cache.SharedPoolRedisCache", "LOCATION": f"redis://127.0.0.1:{silent.getsockname()[1]}/3",
+            "OPTIONS": django_settings.REDIS_CACHE_OPTIONS,
+        }}
+        started = time.monotonic()
+        assert post_fixture(client, make_channel(), "wa_in_text.json").status_code == 200
+        assert time.monotonic() - started < 5
+    finally:
+        silent.close()
