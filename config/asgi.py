@@ -12,7 +12,10 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
+from core import daphne_limits  # noqa: E402
 from core.runtime import freeze_startup_objects  # noqa: E402
+
+daphne_limits.install()  # over-long request lines are answered (414), not dropped
 
 application = ProtocolTypeRouter(
     {

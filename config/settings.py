@@ -106,6 +106,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 elif env.bool("DATABASE_POOL", default=False):
     # Under daphne every request runs on a fresh thread, so CONN_MAX_AGE cannot keep connections:
     # without a pool each webhook pays a PostgreSQL connect. psycopg's pool (Django ≥ 5.1) keeps them.
+    # The backend is Django's, failing at once while the database is unreachable instead of making
+    # every request wait the pool's timeout (core/db_backend).
+    DATABASES["default"]["ENGINE"] = "core.db_backend"
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env.int("DATABASE_POOL_MIN", default=2),
@@ -171,12 +174,16 @@ else:
 
 # One cache for every process (the webhook's drain flag): Redis in production. (Rate-limit buckets keep
 # their own Redis client: they run a Lua script, which Django's cache does not offer.)
+# A Redis that stops answering fails the flag in a second (the webhook then answers 200 all the same:
+# the event is stored) instead of holding the request for the kernel's TCP timeout.
+REDIS_CACHE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "core.cache.SharedPoolRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("CHANNELS_PREFIX", default="sampark"),
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
 else:
@@ -199,6 +206,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     # Webhook events a crashed worker left `received` are applied (the webhook queues drains itself).
     "drain-webhook-events": {"task": "inbox.drain_webhook_events", "schedule": 60.0},
+    # Replies whose delivery task was lost (queued while Redis was down) are queued again.
+    "requeue-stalled-messages": {"task": "inbox.requeue_stalled_messages", "schedule": 60.0},
     # Snoozed conversations reopen when their time comes.
     "wake-snoozed-conversations": {"task": "inbox.wake_snoozed_conversations", "schedule": 60.0},
     # Dialplan request logs older than DIALPLAN_LOG_RETENTION_DAYS are deleted nightly.
@@ -237,6 +246,9 @@ OUTBOUND_RETRY_BASE_SECONDS = env.float("OUTBOUND_RETRY_BASE_SECONDS", default=2
 OUTBOUND_RETRY_MAX_SECONDS = env.float("OUTBOUND_RETRY_MAX_SECONDS", default=300)
 OUTBOUND_STALE_AFTER = env.int("OUTBOUND_STALE_AFTER", default=60)
 OUTBOUND_IN_DOUBT_GRACE = env.int("OUTBOUND_IN_DOUBT_GRACE", default=180)
+# A message still `queued` this long after it was queued (never attempted) has lost its task: the
+# periodic sweeper queues it again (inbox.outbound.requeue_stalled; retried ones wait out any backoff).
+OUTBOUND_REQUEUE_AFTER = env.int("OUTBOUND_REQUEUE_AFTER", default=120)
 
 # Dialplan: the answer when a dialplan is off or even its failover fails (checked at start-up; the
 # empty list lets the Failover Destination set in the Smartflo portal take the call), request bodies

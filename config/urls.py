@@ -10,7 +10,10 @@ from rest_framework.routers import DefaultRouter
 from accounts.views import home
 from contacts.api import ContactViewSet, LabelViewSet
 
+# No format-suffix routes (`/api/contacts.json`): the API speaks JSON only, and custom actions do not
+# take a `format` argument (`/api/contacts/1/notes.json` was a 500). One rule for every router.
 router = DefaultRouter()
+router.include_format_suffixes = False
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("labels", LabelViewSet, basename="label")
 

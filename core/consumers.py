@@ -8,6 +8,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from accounts.selectors import realtime_groups
 from core.relay import process_relay
+from core.untrusted import NotJSON, loads_json
 
 
 class EventsConsumer(AsyncJsonWebsocketConsumer):
@@ -27,6 +28,18 @@ class EventsConsumer(AsyncJsonWebsocketConsumer):
     async def disconnect(self, code):
         if hasattr(self, "relay"):
             await self.relay.leave(self, self.groups_joined)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """Frames come from live.js; anything else (binary, not JSON, not an object, nested too deep) is
+        answered with an error frame and the socket stays open (it used to close with 1011)."""
+        try:
+            content = loads_json(text_data) if text_data else None
+        except NotJSON:
+            content = None
+        if not isinstance(content, dict):
+            await self.send_json({"event": "error", "payload": {"detail": 'Frames are JSON objects, e.g. {"type": "ping"}.'}})
+            return
+        await self.receive_json(content)
 
     async def receive_json(self, content, **kwargs):
         if content.get("type") == "ping":  # every 25 s from live.js

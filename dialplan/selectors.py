@@ -2,6 +2,7 @@
 facts for the engine, and request logs."""
 
 import datetime
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -26,6 +27,9 @@ class LoadedPlan:
     spec: engine.PlanSpec
 
 
+# What dialplan.models.new_token makes (secrets.token_urlsafe) fits the column.
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
 _cache: dict[str, tuple[float, LoadedPlan]] = {}  # token → (when its revision was last checked, plan)
 _cache_lock = threading.Lock()
 
@@ -37,6 +41,8 @@ def plan_for_token(token: str) -> LoadedPlan | None:
     DIALPLAN_RULES_RECHECK_SECONDS. Changes saved in this process clear the cache at once (signals),
     so only other processes may answer from the old rules, for at most that long.
     """
+    if not TOKEN_SHAPE.fullmatch(token):
+        return None  # never a query for what no token looks like (a NUL made PostgreSQL raise: a 200, not a 404)
     now = time.monotonic()
     entry = _cache.get(token)
     if entry is not None and now - entry[0] < settings.DIALPLAN_RULES_RECHECK_SECONDS:

@@ -17,6 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from core import phones
+from core.untrusted import NotJSON, clean_text, loads_json
 from dialplan import answers, engine, logwriter, selectors
 from dialplan.models import Dialplan, DialplanRequest, MaskedPair, Recording, Region, Rule
 
@@ -262,13 +263,13 @@ class Reply:
 
 
 def _clean_key(key) -> str:
-    return str(key).strip().lstrip("$").lower()
+    return clean_text(str(key)).strip().lstrip("$").lower()
 
 
 def _clean_value(value) -> str:
     if isinstance(value, (dict, list)):
         value = json.dumps(value)
-    text = "" if value is None else str(value).strip()
+    text = "" if value is None else clean_text(str(value)).strip()  # NUL and lone surrogates: the log must store it
     # Smartflo leaves a variable it could not fill as its own name ("$last_dtmf").
     return "" if text.startswith("$") and text[1:].replace("_", "").isalnum() else text
 
@@ -280,8 +281,8 @@ def parse_params(query: dict, body: bytes, content_type: str) -> tuple[dict, str
     if body and body.strip():
         data = None
         try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+            data = loads_json(body)
+        except (NotJSON, UnicodeDecodeError):
             if "json" in content_type:
                 problem = "body is not valid JSON"
             else:
@@ -327,7 +328,7 @@ def answer_request(token: str, *, method: str, query: dict, body: bytes, content
         logger.exception("dialplan %s: could not load rules", token[:6])
         return _reply(log, started, 200, default_answer_safe(), engine.ERROR, error=f"rules unavailable: {exc!r}")
     if loaded is None:
-        log.params = {"token": token[:8] + "…"}
+        log.params = {"token": clean_text(token[:8]) + "…"}
         return _reply(log, started, 404, None, "rejected", error="unknown dialplan token")
     log.dialplan_id = loaded.dialplan_id
     if loaded.header_key:
@@ -366,7 +367,7 @@ def _reply(log: DialplanRequest, started: float, status: int, answer, outcome: s
 def reject(token: str, *, method: str, status: int, error: str) -> Reply:
     """A request refused before its body was read (too large, wrong method): logged all the same."""
     started = time.perf_counter()
-    log = DialplanRequest(method=method[:8], received_at=timezone.now(), params={"token": token[:8] + "…"})
+    log = DialplanRequest(method=method[:8], received_at=timezone.now(), params={"token": clean_text(token[:8]) + "…"})
     try:
         log.dialplan_id = Dialplan.objects.filter(token=token).values_list("pk", flat=True).first()
     except Exception:

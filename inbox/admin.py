@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from core import phones
 from core.admin import KeepSecretsMixin
 from core.errors import ApplicationError
+from core.untrusted import NotJSON, clean_text, loads_json
 from inbox import channels as channel_services
 from inbox import media
 from inbox.ingest import process_event
@@ -108,10 +109,10 @@ class WebhookEventAdmin(admin.ModelAdmin):
     @admin.display(description="body (as received)")
     def pretty_body(self, event):
         raw = bytes(event.body)
-        try:
-            text = json.dumps(json.loads(raw), indent=2, ensure_ascii=False)
-        except (ValueError, UnicodeDecodeError):
-            text = raw.decode("utf-8", errors="replace")
+        try:  # the stored body is whatever was posted: deep, NUL, lone surrogates (core.untrusted)
+            text = json.dumps(loads_json(raw), indent=2, ensure_ascii=False)
+        except NotJSON:
+            text = clean_text(raw.decode("utf-8", errors="replace"))
         return format_html('<pre style="white-space:pre-wrap;max-height:40em;overflow:auto">{}</pre>', text)
 
     @admin.action(description="Replay the selected events (apply again; safe to repeat)")

@@ -24,7 +24,6 @@ conversation is opened, reopened or changes its last message through an outbound
 """
 
 import datetime
-import json
 import logging
 import uuid
 from collections import defaultdict
@@ -41,6 +40,7 @@ from contacts.services import find_or_create_by_phone
 from core import phones
 from core.events import publish
 from core.tasks import enqueue
+from core.untrusted import NotJSON, clean_text, loads_json
 from inbox import events
 from inbox.models import Attachment, Channel, Conversation, Message, WebhookEvent
 
@@ -75,14 +75,19 @@ def process_event(event: WebhookEvent, *, force: bool = False) -> WebhookEvent:
     Locks the event row so a replay and a worker never apply it side by side. Already-settled events
     (processed, ignored) are left alone unless `force`; rejected ones (bad signature) never run.
     """
-    with transaction.atomic():
-        _skip_commit_wait()
-        event = WebhookEvent.objects.select_for_update(of=("self",)).select_related("channel").get(pk=event.pk)
-        if event.status == WebhookEvent.Status.REJECTED:
-            return event
-        if not force and event.status in (WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED):
-            return event
-        _apply_batch([event])
+    try:
+        with transaction.atomic():
+            _skip_commit_wait()
+            event = WebhookEvent.objects.select_for_update(of=("self",)).select_related("channel").get(pk=event.pk)
+            if event.status == WebhookEvent.Status.REJECTED:
+                return event
+            if not force and event.status in (WebhookEvent.Status.PROCESSED, WebhookEvent.Status.IGNORED):
+                return event
+            _apply_batch([event])
+    except WebhookEvent.DoesNotExist:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever it was, it was this event's: set it aside (see _set_aside)
+        return _set_aside(event.pk, exc)
     return event
 
 
@@ -94,10 +99,18 @@ def schedule_drain() -> None:
     skip queueing Celery tasks nobody needs. The flag expires after DRAIN_FLAG_SECONDS: a drain
     that runs longer gets company (drains share the work), and a queued drain that never ran is
     replaced by the next webhook's or the periodic one.
+
+    Never raises: the event is stored, so when Redis is down the webhook still answers 200 and the
+    periodic drain (CELERY_BEAT_SCHEDULE) applies it once the broker is back.
     """
     from inbox.tasks import drain_webhook_events
 
-    if cache.add(DRAIN_FLAG, 1, timeout=DRAIN_FLAG_SECONDS):
+    try:
+        gate_opened = cache.add(DRAIN_FLAG, 1, timeout=DRAIN_FLAG_SECONDS)
+    except Exception as exc:  # noqa: BLE001 - the cache is Redis; the broker is the same Redis
+        logger.warning("could not queue a drain (%s: %s); the periodic drain will apply the stored event", exc.__class__.__name__, exc)
+        return
+    if gate_opened:
         enqueue(drain_webhook_events)
 
 
@@ -118,25 +131,89 @@ def drain_received(*, batch_size: int = DRAIN_BATCH) -> int:
         applied = _drain_batch(batch_size)
         done += applied
         if applied < batch_size:
-            cache.delete(DRAIN_FLAG)
+            _open_gate()
             applied = _drain_batch(batch_size)
             done += applied
             if not applied:
                 return done
 
 
+def _open_gate() -> None:
+    try:
+        cache.delete(DRAIN_FLAG)
+    except Exception as exc:  # noqa: BLE001 - Redis is down: the flag lapses by itself after DRAIN_FLAG_SECONDS
+        logger.warning("could not reopen the drain gate (%s: %s)", exc.__class__.__name__, exc)
+
+
 def _drain_batch(batch_size: int) -> int:
-    with transaction.atomic():
-        batch = list(
-            WebhookEvent.objects.select_for_update(of=("self",), skip_locked=True)
-            .select_related("channel")
-            .filter(status=WebhookEvent.Status.RECEIVED)
-            .order_by("pk")[:batch_size]
-        )
-        if batch:
-            _skip_commit_wait()
-            _apply_batch(batch)
+    batch = []
+    try:
+        with transaction.atomic():
+            batch = list(
+                WebhookEvent.objects.select_for_update(of=("self",), skip_locked=True)
+                .select_related("channel")
+                .filter(status=WebhookEvent.Status.RECEIVED)
+                .order_by("pk")[:batch_size]
+            )
+            if batch:
+                _skip_commit_wait()
+                _apply_batch(batch)
+        return len(batch)
+    except Exception:
+        if not batch:
+            raise  # claiming the batch failed: the database, not an event
+        # Something outside the per-event savepoints failed (the read-ahead, linking, saving the
+        # outcomes): the batch was rolled back. Apply its events one by one, so that only the event at
+        # fault is set aside and the drain goes on; the next batch never meets it again.
+        logger.exception("a batch of %s webhook events failed as a whole; applying them one by one", len(batch))
+    for event in batch:
+        _apply_alone(event.pk)
     return len(batch)
+
+
+def _apply_alone(event_pk: int) -> None:
+    try:
+        with transaction.atomic():
+            event = (
+                WebhookEvent.objects.select_for_update(of=("self",), skip_locked=True)
+                .select_related("channel")
+                .filter(pk=event_pk, status=WebhookEvent.Status.RECEIVED)
+                .first()
+            )
+            if event is not None:  # else settled or taken by another drain meanwhile
+                _apply_batch([event])
+    except Exception as exc:  # noqa: BLE001 - a batch of one: the fault is this event's
+        _set_aside(event_pk, exc)
+
+
+SET_ASIDE_PREFIX = "Set aside: processing failed outside the event's own transaction"
+
+
+def _set_aside(event_pk: int, exc: Exception) -> WebhookEvent:
+    """Record an event whose processing failed even on its own as `unprocessable`, with the reason, so
+    that no drain picks it up again (a replay can, after a fix). A transient database error (deadlock,
+    lock timeout) leaves it `received` for TRANSIENT_ATTEMPTS attempts; if even this write fails the
+    database itself is failing, and that error propagates."""
+    logger.error("webhook event %s set aside: %s", event_pk, exc.__class__.__name__, exc_info=exc)
+    with transaction.atomic():
+        event = WebhookEvent.objects.select_for_update(of=("self",)).get(pk=event_pk)
+        if event.status == WebhookEvent.Status.REJECTED:
+            return event
+        event.attempts += 1
+        transient = isinstance(exc, OperationalError) and event.attempts < TRANSIENT_ATTEMPTS
+        event.status = WebhookEvent.Status.RECEIVED if transient else WebhookEvent.Status.UNPROCESSABLE
+        event.error = error_text(f"{SET_ASIDE_PREFIX}: {exc.__class__.__name__}: {exc}")
+        event.processed_at = None if transient else timezone.now()
+        event.save(update_fields=["status", "error", "attempts", "processed_at"])
+    return event
+
+
+ERROR_LENGTH = 2000
+
+
+def error_text(text: str) -> str:
+    """An outcome's reason as stored: storable anywhere, and short (it may quote the payload)."""
+    return clean_text(text)[:ERROR_LENGTH]
 
 
 def _apply_batch(batch: list[WebhookEvent]) -> None:
@@ -165,6 +242,7 @@ def _save_outcomes(batch: list[WebhookEvent]) -> None:
     settled_at = timezone.now()
     for event in batch:
         event.processed_at = None if event.status == WebhookEvent.Status.RECEIVED else settled_at
+        event.error = error_text(event.error)
         outcomes[(event.status, event.error, event.attempts)].append(event)
     for (status, error, attempts), settled in outcomes.items():
         WebhookEvent.objects.filter(pk__in=[event.pk for event in settled]).update(
@@ -188,7 +266,8 @@ class BatchRows:
         self.contacts: dict[str, Contact | None] = contacts  # E.164 → contact (None: nobody had the number)
         self.new_contact_ids: set[int] = set()  # created by this batch, so they have no conversation yet
         self.conversations: dict[tuple[int, int], Conversation] = conversations  # (channel, contact) → locked row
-        self.message_pks: dict[tuple[int, str], int | None] = message_pks  # (channel, provider id) → stored message
+        # (channel, provider id) → the stored message's (pk, conversation), None when not stored
+        self.message_pks: dict[tuple[int, str], tuple[int, int] | None] = message_pks
         self.named = named  # the (channel, provider id) pairs whose absence from message_pks means "not stored"
         self.inserted: list[Message] = []
 
@@ -212,28 +291,39 @@ class BatchRows:
             .order_by("pk")
         } if known_contact_ids and channel_ids else {}
         message_pks = {
-            (channel_id, provider_id): pk
-            for pk, channel_id, provider_id in Message.objects.filter(
+            (channel_id, provider_id): (pk, conversation_id)
+            for pk, conversation_id, channel_id, provider_id in Message.objects.filter(
                 channel_id__in=channel_ids, provider_message_id__in={provider_id for _, provider_id in named}
-            ).values_list("pk", "channel_id", "provider_message_id")
+            ).values_list("pk", "conversation_id", "channel_id", "provider_message_id")
             if (channel_id, provider_id) in named
         } if named else {}
         return cls(contacts, conversations, message_pks, named)
 
-    def stored_pk(self, channel_id: int, provider_id: str) -> int | None:
+    def _stored(self, channel_id: int, provider_id: str) -> tuple[int, int] | None:
         if not provider_id:
             return None
         key = (channel_id, provider_id)
         if key not in self.message_pks and key not in self.named:  # a payload shape the read-ahead missed
             self.message_pks[key] = (
-                Message.objects.filter(channel_id=channel_id, provider_message_id=provider_id).values_list("pk", flat=True).first()
+                Message.objects.filter(channel_id=channel_id, provider_message_id=provider_id).values_list("pk", "conversation_id").first()
             )
         return self.message_pks.get(key)
+
+    def stored_pk(self, channel_id: int, provider_id: str) -> int | None:
+        """The message stored under this provider id on the channel (ids are unique per channel)."""
+        stored = self._stored(channel_id, provider_id)
+        return stored[0] if stored else None
+
+    def quoted_pk(self, conversation: Conversation, provider_id: str) -> int | None:
+        """The message a reply or reaction points at — only within its own conversation: an id from
+        another conversation (another audience) is treated as a message not in Sampark."""
+        stored = self._stored(conversation.channel_id, provider_id)
+        return stored[0] if stored and stored[1] == conversation.pk else None
 
     def add(self, message: Message) -> None:
         self.inserted.append(message)
         if message.provider_message_id:
-            self.message_pks[(message.channel_id, message.provider_message_id)] = message.pk
+            self.message_pks[(message.channel_id, message.provider_message_id)] = (message.pk, message.conversation_id)
 
     def forget(self, *, inserted_since: int) -> None:
         """An event was rolled back: what it created or changed in memory may not exist. Read again."""
@@ -256,7 +346,7 @@ class BatchRows:
             reply_to_provider_id__in={provider_id for _, provider_id in targets},
         ):
             target = targets.get((reply.channel_id, reply.reply_to_provider_id))
-            if target is not None and target.pk != reply.pk:
+            if target is not None and target.pk != reply.pk and target.conversation_id == reply.conversation_id:
                 waiting[target].append(reply)
         for target, replies in waiting.items():
             Message.objects.filter(pk__in=[reply.pk for reply in replies]).update(reply_to=target)
@@ -275,20 +365,20 @@ def _senders_and_ids(event: WebhookEvent):
         if isinstance(payload.get("entity"), dict):
             entity = payload["entity"]
             customer = _rcs_user(payload, entity)
-            if entity.get("messageId") and payload.get("entityType") == "USER_MESSAGE":
+            if _provider_id(entity.get("messageId")) and payload.get("entityType") == "USER_MESSAGE":
                 parsed = parse_rcs_message(payload)
                 yield customer, [parsed.provider_id, parsed.reply_to_provider_id]
             else:
-                yield customer, [str(entity.get("messageId") or "")]
+                yield customer, [_provider_id(entity.get("messageId"))]
             return
         for value in _whatsapp_values(payload):
             for item in _as_list(value.get("messages")):
-                if isinstance(item, dict) and item.get("id"):
+                if isinstance(item, dict) and _provider_id(item.get("id")):
                     parsed = parse_wa_message(item)
-                    yield phones.try_e164(str(item.get("from") or "")), [parsed.provider_id, parsed.reply_to_provider_id]
+                    yield phones.try_e164(_text(item.get("from"))), [parsed.provider_id, parsed.reply_to_provider_id]
             for item in _as_list(value.get("statuses")):
                 if isinstance(item, dict):
-                    yield phones.try_e164(str(item.get("recipient_id") or "")), [str(item.get("id") or "")]
+                    yield phones.try_e164(_text(item.get("recipient_id"))), [_provider_id(item.get("id"))]
     except Exception:  # noqa: BLE001 - reading ahead is only an optimisation; applying the event tells what is wrong
         return
 
@@ -350,10 +440,11 @@ def _apply(event: WebhookEvent) -> str | None:
 
 
 def parse_body(body: bytes) -> dict:
+    """The stored body as a dict whose strings are all storable (core.untrusted)."""
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Unprocessable(f"The body is not JSON: {exc}") from exc
+        payload = loads_json(body)
+    except NotJSON as exc:
+        raise Unprocessable(f"The body is not JSON: {exc}") from None
     if not isinstance(payload, dict):
         raise Unprocessable(f"The body is JSON but not an object ({type(payload).__name__}).")
     return payload
@@ -364,7 +455,7 @@ def _whatsapp_values(payload: dict) -> list[dict]:
     if isinstance(payload.get("entry"), list):
         values = []
         for entry in payload["entry"]:
-            for change in (entry or {}).get("changes") or []:
+            for change in _as_list(_dict(entry).get("changes")):
                 if isinstance(change, dict) and isinstance(change.get("value"), dict):
                     values.append(change["value"])
         return values
@@ -377,6 +468,43 @@ def _as_list(value) -> list:
     return value if isinstance(value, list) else [value]
 
 
+# Typed reads of the payload: a field of the wrong type reads as absent, so the parse functions below
+# never trip over a string where an object belongs (or a list where a string does); what is then
+# missing is reported as Unprocessable in words, like any other payload we cannot use.
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value) -> str:
+    """A provider's text field: strings as they are, numbers as written; objects, lists, booleans and
+    null are not text."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+PROVIDER_ID_LENGTH = 255  # Message.provider_message_id
+
+
+def _provider_id(value, what: str = "id") -> str:
+    """A provider's message id (text or a number; "" when absent or of another type)."""
+    provider_id = _text(value).strip()
+    if len(provider_id) > PROVIDER_ID_LENGTH:
+        raise Unprocessable(f"The {what} is longer than {PROVIDER_ID_LENGTH} characters.")
+    return provider_id
+
+
+def _int(value) -> int:
+    try:
+        return int(_text(value) or 0)
+    except ValueError:
+        return 0
+
+
 # ================================================================ WhatsApp
 
 
@@ -385,8 +513,8 @@ def _apply_whatsapp(channel: Channel, value: dict) -> list[str | None]:
     outcomes: list[str | None] = []
     names = {}
     for contact in _as_list(value.get("contacts")):
-        if isinstance(contact, dict) and contact.get("wa_id"):
-            names[str(contact["wa_id"])] = ((contact.get("profile") or {}).get("name") or "").strip()
+        if isinstance(contact, dict) and _text(contact.get("wa_id")):
+            names[_text(contact["wa_id"])] = _text(_dict(contact.get("profile")).get("name")).strip()
     top_errors = _as_list(value.get("errors"))
     for message in _as_list(value.get("messages")):
         outcomes.append(_ingest_wa_message(channel, message, names, top_errors))
@@ -399,15 +527,15 @@ def _apply_whatsapp(channel: Channel, value: dict) -> list[str | None]:
 
 
 def _ingest_wa_message(channel: Channel, data, names: dict, top_errors: list) -> None:
-    if not isinstance(data, dict) or not data.get("id") or not data.get("from"):
+    if not isinstance(data, dict) or not _provider_id(data.get("id"), "message id") or not _text(data.get("from")):
         raise Unprocessable("A WhatsApp message without an id or a sender.")
-    sender = phones.try_e164(str(data["from"]))
+    sender = phones.try_e164(_text(data["from"]))
     if sender is None:
-        raise Unprocessable(f"The sender “{data['from']}” is not a phone number.")
+        raise Unprocessable(f"The sender “{_text(data['from'])[:40]}” is not a phone number.")
     parsed = parse_wa_message(data, top_errors=top_errors)
-    message = record_inbound(channel, sender, names.get(str(data["from"]), ""), parsed)
+    message = record_inbound(channel, sender, names.get(_text(data["from"]), ""), parsed)
     if message is not None and parsed.type == "system":
-        _apply_system_change(message.conversation.contact, data.get("system") or {})
+        _apply_system_change(message.conversation.contact, _dict(data.get("system")))
 
 
 @dataclass
@@ -442,59 +570,60 @@ class ParsedMessage:
 
 def parse_wa_message(data: dict, *, top_errors: list | None = None) -> ParsedMessage:
     """Meta's message object → ParsedMessage. Unknown types are kept with a readable placeholder."""
-    kind = str(data.get("type") or "unknown")
-    obj = data.get(kind) if isinstance(data.get(kind), dict) else {}
-    context = data.get("context") if isinstance(data.get("context"), dict) else {}
+    kind = _text(data.get("type")).strip() or "unknown"
+    obj = _dict(data.get(kind))
     parsed = ParsedMessage(
-        provider_id=str(data["id"]),
+        provider_id=_provider_id(data.get("id"), "message id"),
         type=kind,
         body="",
         content=data,
         timestamp=_from_unix(data.get("timestamp")),
-        reply_to_provider_id=str(context.get("id") or "") if context.get("id") else "",
+        reply_to_provider_id=_provider_id(_dict(data.get("context")).get("id"), "quoted message id"),
     )
     errors = _as_list(data.get("errors")) or _as_list(top_errors)
     if errors:
-        parsed.error_code = str((errors[0] or {}).get("code") or "")[:32]
+        parsed.error_code = _text(_dict(errors[0]).get("code"))[:32]
         parsed.error_message = _error_text(errors[0])
 
     if kind == "text":
-        parsed.body = str(obj.get("body") or "")
+        parsed.body = _text(obj.get("body"))
     elif kind in Message.MEDIA_TYPES:
-        parsed.body = (obj.get("caption") or "").strip() or _media_label(kind, obj)
-        parsed.preview = _media_label(kind, obj) + (f" {obj['caption'].strip()}" if (obj.get("caption") or "").strip() else "")
+        caption = _text(obj.get("caption")).strip()
+        parsed.body = caption or _media_label(kind, obj)
+        parsed.preview = _media_label(kind, obj) + (f" {caption}" if caption else "")
+        media_id = _text(obj.get("id"))
         parsed.attachment = AttachmentSpec(
             kind=kind,
-            provider_media_id=str(obj.get("id") or ""),
-            source_url=str(obj.get("url") or "") if not obj.get("id") else "",
-            mime_type=str(obj.get("mime_type") or ""),
-            sha256=str(obj.get("sha256") or ""),
-            file_name=str(obj.get("filename") or ""),
+            provider_media_id=media_id,
+            source_url=_text(obj.get("url")) if not media_id else "",
+            mime_type=_text(obj.get("mime_type")),
+            sha256=_text(obj.get("sha256")),
+            file_name=_text(obj.get("filename")),
         )
     elif kind == "location":
         parsed.body = location_text(obj.get("latitude"), obj.get("longitude"), obj.get("name"), obj.get("address"))
     elif kind == "contacts":
-        people = [c for c in _as_list(data.get("contacts")) if isinstance(c, dict)]
-        names = [((c.get("name") or {}).get("formatted_name") or (c.get("name") or {}).get("first_name") or "").strip() for c in people]
+        people = [_dict(_dict(c).get("name")) for c in _as_list(data.get("contacts"))]
+        names = [(_text(name.get("formatted_name")) or _text(name.get("first_name"))).strip() for name in people]
         parsed.body = "👤 " + (", ".join(n for n in names if n) or "Shared contact")
     elif kind == "interactive":
         parsed.body = _interactive_text(obj)
     elif kind == "button":
-        parsed.body = str(obj.get("text") or obj.get("payload") or "")
+        parsed.body = _text(obj.get("text")) or _text(obj.get("payload"))
     elif kind == "reaction":
-        emoji = str(obj.get("emoji") or "")
+        emoji = _text(obj.get("emoji"))
         parsed.reaction_emoji = emoji
-        parsed.reply_to_provider_id = str(obj.get("message_id") or "")
+        parsed.reply_to_provider_id = _provider_id(obj.get("message_id"), "reacted-to message id")
         parsed.body = emoji or "Removed a reaction"
         parsed.preview = f"Reacted {emoji}" if emoji else ""
         parsed.counts_as_unread = bool(emoji)
     elif kind == "order":
         parsed.body = order_text(obj)
     elif kind == "system":
-        parsed.body = str(obj.get("body") or "The customer's WhatsApp account changed.")
+        parsed.body = _text(obj.get("body")) or "The customer's WhatsApp account changed."
         parsed.counts_as_unread = False
     elif kind == "unsupported":
-        what = obj.get("type") or "this kind of message"
+        what = _text(obj.get("type")) or "this kind of message"
         detail = parsed.error_message or "WhatsApp does not pass it on to businesses."
         parsed.body = f"Unsupported message ({what}). {detail} Ask the customer to send it another way."
     else:
@@ -511,29 +640,29 @@ def _media_label(kind: str, obj: dict) -> str:
         return "🎤 Voice message" if obj.get("voice") else "🎵 Audio"
     if kind == "sticker":
         return "Sticker"
-    return f"📄 {obj.get('filename') or 'Document'}"
+    return f"📄 {_text(obj.get('filename')) or 'Document'}"
 
 
 def location_text(latitude, longitude, name=None, address=None) -> str:
-    place = " — ".join(str(p).strip() for p in (name, address) if p and str(p).strip())
-    return f"📍 {place}" if place else f"📍 {latitude}, {longitude}"
+    place = " — ".join(_text(p).strip() for p in (name, address) if _text(p).strip())
+    return f"📍 {place}" if place else f"📍 {_text(latitude)}, {_text(longitude)}"
 
 
 def _interactive_text(obj: dict) -> str:
-    kind = obj.get("type")
-    reply = obj.get(kind) if isinstance(obj.get(kind), dict) else {}
+    kind = _text(obj.get("type"))
+    reply = _dict(obj.get(kind))
     if kind in ("button_reply", "list_reply"):
-        return str(reply.get("title") or reply.get("id") or "")
+        return _text(reply.get("title")) or _text(reply.get("id"))
     if kind == "nfm_reply":
         try:
-            answers = json.loads(reply.get("response_json") or "{}")
-        except ValueError:
+            answers = loads_json(_text(reply.get("response_json")) or "{}")
+        except NotJSON:
             answers = {}
         shown = [f"{k.replace('_', ' ')}: {v}" for k, v in answers.items() if k != "flow_token"] if isinstance(answers, dict) else []
         return "📝 Form submitted" + (" — " + "; ".join(shown) if shown else "")
     if kind == "call_permission_reply":
         if reply.get("response") == "accept":
-            until = reply.get("expiration_timestamp")
+            until = _int(reply.get("expiration_timestamp"))
             when = f" until {timezone.localtime(_from_unix(until)):%d %b %Y, %H:%M}" if until else ""
             return f"✅ Allowed WhatsApp calls{when}"
         return "🚫 Declined WhatsApp calls"
@@ -542,27 +671,27 @@ def _interactive_text(obj: dict) -> str:
 
 def order_text(obj: dict) -> str:
     items = [i for i in _as_list(obj.get("product_items")) if isinstance(i, dict)]
-    count = sum(int(i.get("quantity") or 0) for i in items)
-    total, currencies = Decimal(0), {i.get("currency") for i in items if i.get("currency")}
+    count = sum(_int(i.get("quantity")) for i in items)
+    currencies = {_text(i.get("currency")) for i in items if _text(i.get("currency"))}
     try:
-        for item in items:
-            total += Decimal(str(item.get("item_price") or 0)) * int(item.get("quantity") or 0)
+        total = sum((Decimal(_text(item.get("item_price")) or 0) * _int(item.get("quantity")) for item in items), Decimal(0))
+        total = total.quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError):
         total = None
     amount = ""
-    if total is not None and len(currencies) <= 1:
+    if total is not None and total.is_finite() and len(currencies) <= 1:
         currency = next(iter(currencies), "")
         symbol = "₹" if currency == "INR" else (f"{currency} " if currency else "")
-        amount = f", {symbol}{total.quantize(Decimal('0.01')):,}"
-    note = f" — {obj['text']}" if obj.get("text") else ""
+        amount = f", {symbol}{total:,}"
+    note = f" — {_text(obj.get('text'))}" if _text(obj.get("text")) else ""
     return f"🛒 Order: {count} item{'s' if count != 1 else ''}{amount}{note}"
 
 
 def _error_text(error) -> str:
     if not isinstance(error, dict):
-        return str(error)
-    details = (error.get("error_data") or {}).get("details") if isinstance(error.get("error_data"), dict) else None
-    return str(details or error.get("message") or error.get("title") or error.get("code") or "Unknown error")
+        return _text(error) or "Unknown error"
+    details = _text(_dict(error.get("error_data")).get("details"))
+    return details or _text(error.get("message")) or _text(error.get("title")) or _text(error.get("code")) or "Unknown error"
 
 
 def _from_unix(value) -> datetime.datetime:
@@ -574,17 +703,18 @@ def _from_unix(value) -> datetime.datetime:
 
 def _from_iso(value) -> datetime.datetime:
     try:
-        parsed = datetime.datetime.fromisoformat(str(value))
-    except (TypeError, ValueError):
+        parsed = datetime.datetime.fromisoformat(_text(value))
+        # In UTC now: a time near year 1 or 9999 with an offset cannot be stored.
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)).astimezone(datetime.timezone.utc)
+    except (ValueError, OverflowError):
         return timezone.now()
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
 
 
 def _apply_system_change(contact: Contact, system: dict) -> None:
     """`user_changed_number`: the customer's new number joins their contact (and becomes primary)."""
     if system.get("type") != "user_changed_number":
         return
-    new_number = phones.try_e164(str(system.get("wa_id") or system.get("new_wa_id") or ""))
+    new_number = phones.try_e164(_text(system.get("wa_id")) or _text(system.get("new_wa_id")))
     if not new_number or ContactPhone.objects.filter(number=new_number).exists():
         return
     contact.phones.update(is_primary=False)
@@ -592,23 +722,24 @@ def _apply_system_change(contact: Contact, system: dict) -> None:
 
 
 def _apply_wa_status(channel: Channel, data) -> str | None:
-    if not isinstance(data, dict) or not data.get("id") or not data.get("status"):
+    if not isinstance(data, dict) or not _provider_id(data.get("id"), "status's message id") or not _text(data.get("status")):
         raise Unprocessable("A status without an id or a status.")
-    if data.get("type") == "call" or str(data["id"]).startswith("wacid."):
+    provider_id = _provider_id(data["id"])
+    if data.get("type") == "call" or provider_id.startswith("wacid."):
         return "WhatsApp call statuses are kept but not handled yet"
-    status = {"played": "read"}.get(str(data["status"]).lower(), str(data["status"]).lower())
+    status = {"played": "read"}.get(_text(data["status"]).lower(), _text(data["status"]).lower())
     if status not in ("sent", "delivered", "read", "failed"):
-        return f"Status “{data['status']}” has no meaning for a message's ticks"
+        return f"Status “{_text(data['status'])[:40]}” has no meaning for a message's ticks"
     errors = _as_list(data.get("errors"))
     apply_status(
         channel,
-        provider_id=str(data["id"]),
-        callback_data=str(data.get("custom_callback_data") or data.get("biz_opaque_callback_data") or ""),
+        provider_id=provider_id,
+        callback_data=_text(data.get("custom_callback_data")) or _text(data.get("biz_opaque_callback_data")),
         status=status,
         at=_from_unix(data.get("timestamp")),
-        error_code=str((errors[0] or {}).get("code") or "") if errors and isinstance(errors[0], dict) else "",
+        error_code=_text(_dict(errors[0]).get("code"))[:32] if errors else "",
         error_message=_error_text(errors[0]) if errors else "",
-        recipient=str(data.get("recipient_id") or ""),
+        recipient=_text(data.get("recipient_id")),
         details={k: data[k] for k in ("conversation", "pricing") if k in data},
     )
     return None
@@ -630,7 +761,7 @@ RCS_TYPING = {"TYPING", "IS_TYPING"}
 
 def _rcs_user(payload: dict, entity: dict) -> str | None:
     """The customer's number of an RCS event, in E.164 (None when it has none we can read)."""
-    return phones.try_e164(str(payload.get("userPhoneNumber") or entity.get("senderPhoneNumber") or ""))
+    return phones.try_e164(_text(payload.get("userPhoneNumber")) or _text(entity.get("senderPhoneNumber")))
 
 
 def _rcs_name(payload: dict, entity: dict) -> str:
@@ -645,16 +776,17 @@ def _rcs_name(payload: dict, entity: dict) -> str:
 
 def _apply_rcs(channel: Channel, payload: dict) -> str | None:
     entity = payload.get("entity") if isinstance(payload.get("entity"), dict) else None
-    entity_type = str(payload.get("entityType") or "")
+    entity_type = _text(payload.get("entityType"))
     if entity is None:
         raise Unprocessable("An RCS payload without an entity.")
     user = _rcs_user(payload, entity)
+    message_id = _provider_id(entity.get("messageId"), "messageId")
     if entity_type == "USER_MESSAGE":
-        if user is None or not entity.get("messageId"):
+        if user is None or not message_id:
             raise Unprocessable("An RCS user message without a valid userPhoneNumber or messageId.")
         record_inbound(channel, user, _rcs_name(payload, entity), parse_rcs_message(payload))
         return None
-    event_type = str(entity.get("eventType") or "").upper()
+    event_type = _text(entity.get("eventType")).upper()
     if event_type in RCS_TYPING:
         if user:
             _publish_typing(channel, user)
@@ -663,20 +795,20 @@ def _apply_rcs(channel: Channel, payload: dict) -> str | None:
     if status is None:
         if entity_type in ("USER_EVENT", "STATUS_EVENT", "SERVER_EVENT"):
             raise Ignored(f"RCS event {event_type or '(no eventType)'} has nothing to apply")
-        raise Unprocessable(f"Unknown RCS entityType “{entity_type}”.")
-    if not entity.get("messageId"):
+        raise Unprocessable(f"Unknown RCS entityType “{entity_type[:40]}”.")
+    if not message_id:
         raise Unprocessable(f"RCS {event_type} without a messageId.")
-    error = entity.get("error") if isinstance(entity.get("error"), dict) else {}
-    message_text = str(error.get("message") or "")
+    error = _dict(entity.get("error"))
+    message_text = _text(error.get("message"))
     if event_type == "TTL_EXPIRATION_REVOKED":
         message_text = "Not delivered before it expired; the message was revoked."
     apply_status(
         channel,
-        provider_id=str(entity["messageId"]),
-        callback_data=str(entity["messageId"]),
+        provider_id=message_id,
+        callback_data=message_id,
         status=status,
         at=_from_iso(entity.get("sendTime")),
-        error_code=str(error.get("errCode") or error.get("code") or ("TTL" if event_type.startswith("TTL") else ""))[:32],
+        error_code=(_text(error.get("errCode")) or _text(error.get("code")) or ("TTL" if event_type.startswith("TTL") else ""))[:32],
         error_message=message_text,
         recipient=user or "",
     )
@@ -685,44 +817,46 @@ def _apply_rcs(channel: Channel, payload: dict) -> str | None:
 
 def parse_rcs_message(payload: dict) -> ParsedMessage:
     """A Tata/Jio (or Google RBM) RCS user message → ParsedMessage. Unused keys arrive as null."""
-    entity = payload["entity"]
-    meta = payload.get("metaData") if isinstance(payload.get("metaData"), dict) else {}
+    entity = _dict(payload.get("entity"))
+    text = _text(entity.get("text"))
     parsed = ParsedMessage(
-        provider_id=str(entity["messageId"]),
+        provider_id=_provider_id(entity.get("messageId"), "messageId"),
         type="text",
         body="",
         content=payload,
         timestamp=_from_iso(entity.get("sendTime")),
-        reply_to_provider_id=str(meta.get("orgMsgId") or ""),
+        reply_to_provider_id=_provider_id(_dict(payload.get("metaData")).get("orgMsgId"), "quoted message id"),
     )
-    suggestion = entity.get("suggestionResponse") if isinstance(entity.get("suggestionResponse"), dict) else None
-    user_file = entity.get("userFile") if isinstance(entity.get("userFile"), dict) else None
-    location = entity.get("location") if isinstance(entity.get("location"), dict) else None
+    suggestion = _dict(entity.get("suggestionResponse"))
+    file = _dict(_dict(entity.get("userFile")).get("payload"))
+    location = _dict(entity.get("location"))
     if suggestion:
         # When both text and a suggestion are filled, the suggestion is the machine-readable intent.
-        postback = suggestion.get("postBack") if isinstance(suggestion.get("postBack"), dict) else {}
         parsed.type = "suggestion"
-        parsed.body = str(suggestion.get("plainText") or suggestion.get("text") or entity.get("text") or postback.get("data") or suggestion.get("postbackData") or "")
+        parsed.body = (
+            _text(suggestion.get("plainText")) or _text(suggestion.get("text")) or text
+            or _text(_dict(suggestion.get("postBack")).get("data")) or _text(suggestion.get("postbackData"))
+        )
     elif location:
         parsed.type = "location"
         parsed.body = location_text(location.get("latitude"), location.get("longitude"))
-    elif user_file and isinstance(user_file.get("payload"), dict):
-        file = user_file["payload"]
-        mime = str(file.get("mimeType") or "")
+    elif file:
+        mime = _text(file.get("mimeType"))
         kind = mime.split("/")[0] if mime.split("/")[0] in ("image", "video", "audio") else "document"
         parsed.type = kind
         label = _media_label(kind, {"filename": file.get("fileName")})
-        parsed.body = (entity.get("text") or "").strip() or label
+        parsed.body = text.strip() or label
         parsed.preview = label
+        size = file.get("fileSizeBytes")
         parsed.attachment = AttachmentSpec(
             kind=kind,
-            source_url=str(file.get("fileUri") or ""),
+            source_url=_text(file.get("fileUri")),
             mime_type=mime,
-            file_name=str(file.get("fileName") or ""),
-            size=file.get("fileSizeBytes") if isinstance(file.get("fileSizeBytes"), int) else None,
+            file_name=_text(file.get("fileName")),
+            size=size if isinstance(size, int) and not isinstance(size, bool) and 0 <= size < 2**63 else None,
         )
-    elif entity.get("text"):
-        parsed.body = str(entity["text"])
+    elif text:
+        parsed.body = text
     else:
         parsed.type = "unsupported"
         parsed.body = "An RCS message Sampark cannot show (kept as received)."
@@ -751,7 +885,7 @@ def record_inbound(channel: Channel, phone: str, name: str, parsed: ParsedMessag
         return None  # the provider delivered it again: already stored
     contact = _contact(phone, name)
     conversation, opened = _locked_conversation(channel, contact)
-    reply_to_id = rows.stored_pk(channel.pk, parsed.reply_to_provider_id)
+    reply_to_id = rows.quoted_pk(conversation, parsed.reply_to_provider_id)
     message = Message(
         channel=channel,
         conversation=conversation,
@@ -857,7 +991,8 @@ def _apply_reaction(target: Message, reaction: Message) -> None:
     at = reaction.timestamp.isoformat()
     if current.get("at") and current["at"] > at:
         return  # an older reaction arriving late (retry burst) does not undo a newer one
-    emoji = (reaction.content.get("reaction") or {}).get("emoji", reaction.body) if reaction.type == "reaction" else reaction.body
+    reacted = _dict(reaction.content.get("reaction")) if reaction.type == "reaction" else {}
+    emoji = _text(reacted["emoji"]) if "emoji" in reacted else reaction.body
     target.reactions = {**target.reactions, side: {"emoji": emoji or "", "at": at}}
     target.save(update_fields=["reactions"])
     events.message_updated(target)
@@ -950,10 +1085,14 @@ def _adopt_provider_id(message: Message, provider_id: str) -> None:
         channel_id=message.channel_id, provider_message_id=provider_id, source=Message.Source.CAMPAIGN
     ).exclude(pk=message.pk).first()
     if placeholder is not None:
-        Message.objects.filter(reply_to=placeholder).update(reply_to=message)
+        # Only what was said in the message's own conversation follows it (the placeholder was made
+        # for whichever recipient the status named).
+        same_audience = placeholder.conversation_id == message.conversation_id
+        if same_audience:
+            Message.objects.filter(reply_to=placeholder, conversation_id=message.conversation_id).update(reply_to=message)
+            message.reactions = {**placeholder.reactions, **message.reactions}
         advance_status(message, placeholder.status, placeholder.status_updated_at or placeholder.timestamp,
                        error_code=placeholder.error_code, error_message=placeholder.error_message)
-        message.reactions = {**placeholder.reactions, **message.reactions}
         placeholder.delete()
     message.provider_message_id = provider_id
     message.save(update_fields=["provider_message_id", "status", "status_updated_at", "error_code", "error_message", "reactions"])

@@ -205,6 +205,8 @@ class Message(models.Model):
                 condition=Q(reply_to__isnull=True) & ~Q(reply_to_provider_id=""),
                 name="msg_unlinked_reply",
             ),
+            # The sweeper's look for messages whose delivery task was lost (inbox.outbound.requeue_stalled).
+            models.Index(fields=["status_updated_at"], condition=Q(status__in=["queued", "sending"]), name="msg_unsettled_outbound"),
         ]
 
     @property

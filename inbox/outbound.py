@@ -709,6 +709,60 @@ def reconcile(message_id: int, now: datetime.datetime | None = None) -> Outcome:
     return Outcome()
 
 
+def requeue_stalled(now: datetime.datetime | None = None) -> int:
+    """Queue delivery again for messages left `queued` whose task was lost (the broker was down when
+    they were queued, or a countdown retry vanished with its worker), and reconciliation for messages
+    left `sending`; returns how many.
+
+    Exactly once still holds: a delivery only sends after its claim (a conditional UPDATE from
+    `queued`), so a task queued twice claims once. What the sweeper must not do is start a retry early:
+    after an error that may have reached Tata the retry waits OUTBOUND_IN_DOUBT_GRACE for the status
+    callback first. So a message with an earlier attempt is only taken once it has waited longer than
+    any retry can be scheduled (`_requeue_after(attempted=True)`); one never attempted after
+    OUTBOUND_REQUEUE_AFTER. Each message taken has its `status_updated_at` moved on, so the next sweep
+    leaves it alone for as long again (a long campaign under the rate limit is not re-queued each minute).
+    """
+    now = now or timezone.now()
+    stalled = Message.objects.filter(direction=Message.Direction.OUTBOUND, status=Message.Status.QUEUED).filter(
+        Q(send_attempts__isnull=True, status_updated_at__lt=now - _requeue_after(attempted=False))
+        | Q(status_updated_at__lt=now - _requeue_after(attempted=True))
+    )
+    requeued = 0
+    for message_id in set(stalled.values_list("pk", flat=True)[:1000]):
+        with transaction.atomic():
+            touched = Message.objects.filter(pk=message_id, status=Message.Status.QUEUED).update(status_updated_at=now)
+            if touched:
+                _enqueue_delivery(message_id)
+                requeued += touched
+    # Left `sending` past any wait for Tata's callback: the reconcile task that settles it was lost.
+    # reconcile() never sends; it settles the message (or asks a person), so it is not found again.
+    in_doubt = Message.objects.filter(
+        direction=Message.Direction.OUTBOUND, status=Message.Status.SENDING,
+        status_updated_at__lt=now - _requeue_after(attempted=True),
+    ).values_list("pk", flat=True)[:1000]
+    for message_id in in_doubt:
+        _enqueue_reconcile(message_id)
+        requeued += 1
+    if requeued:
+        logger.warning("re-queued %s message(s) left queued or sending without a task", requeued)
+    return requeued
+
+
+def _enqueue_reconcile(message_id: int) -> None:
+    from inbox.tasks import reconcile_message
+
+    enqueue(reconcile_message, message_id)
+
+
+def _requeue_after(*, attempted: bool) -> datetime.timedelta:
+    first = _setting("OUTBOUND_REQUEUE_AFTER", 120)
+    if not attempted:
+        return datetime.timedelta(seconds=first)
+    # _backoff() draws up to 1.2 × the cap; an in-doubt retry waits the grace.
+    longest_retry = max(_setting("OUTBOUND_RETRY_MAX_SECONDS", 300) * 1.2, _setting("OUTBOUND_IN_DOUBT_GRACE", 180))
+    return datetime.timedelta(seconds=max(first, longest_retry + 60))
+
+
 def _campaign_progress(message: Message) -> None:
     # Source "campaign" means "sent outside Sampark" (ingest's placeholders); ours are templates.
     if message.type == "template":

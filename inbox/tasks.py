@@ -35,6 +35,14 @@ def deliver_message(self, message_id: int) -> None:
         retries += 1  # tests run inline and drive time themselves: try again at once
 
 
+@shared_task(name="inbox.requeue_stalled_messages")
+def requeue_stalled_messages() -> int:
+    """Periodic: messages left `queued` because their task was never queued (a broker outage)."""
+    from inbox import outbound
+
+    return outbound.requeue_stalled()
+
+
 @shared_task(name="inbox.reconcile_message", acks_late=True, reject_on_worker_lost=True)
 def reconcile_message(message_id: int) -> None:
     from inbox import outbound

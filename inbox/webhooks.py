@@ -9,13 +9,12 @@ in-process otherwise). A worker that dies leaves events `received`; the periodic
 provider's language:
 
 - 200 for anything stored (even a shape we cannot read yet: it is kept for replay)
-- 403 for a bad or missing signature (stored as `rejected`)
-- 400 for a body that is not JSON (stored as `unprocessable`)
+- 403 for a bad or missing signature (stored as `rejected`, only the first REJECTED_BODY_KEPT bytes:
+  anyone can post there, and the error says how much was cut)
+- 400 for a body that is not JSON, nested too deep, or multipart (stored as `unprocessable`)
 - 413 for a body over WEBHOOK_MAX_BODY_BYTES (not stored: we refuse to read it)
 - 404 for a token no active channel has
 """
-
-import json
 
 from django.conf import settings
 from django.http import HttpRequest, JsonResponse
@@ -23,6 +22,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from core.untrusted import NotJSON, clean_text, loads_json
 from inbox import ingest
 from inbox.models import Channel, WebhookEvent
 from inbox.providers import tata_whatsapp
@@ -44,7 +44,12 @@ def _too_big(request: HttpRequest) -> bool:
 
 
 def _headers(request: HttpRequest) -> dict:
-    return {name: request.headers[name] for name in KEPT_HEADERS if name in request.headers}
+    return {name: clean_text(request.headers[name])[:500] for name in KEPT_HEADERS if name in request.headers}
+
+
+# Enough of a refused post to see what it was (a misconfigured partner token, a probe); never megabytes
+# from whoever found the URL.
+REJECTED_BODY_KEPT = 4096
 
 
 @csrf_exempt
@@ -70,17 +75,21 @@ def tata_webhook(request: HttpRequest, token: str) -> JsonResponse:
     if channel.partner_token and not tata_whatsapp.signature_matches(body, channel.partner_token, signature):
         event.status = WebhookEvent.Status.REJECTED
         event.error = "Missing x-hub-signature-256 header." if not signature else "Signature does not match the partner token."
+        answer = event.error
+        if len(body) > REJECTED_BODY_KEPT:
+            event.body = body[:REJECTED_BODY_KEPT]
+            event.error += f" Only the first {REJECTED_BODY_KEPT} of {len(body)} bytes are kept."
         event.processed_at = timezone.now()
         event.save(force_insert=True)
-        return _answer(403, event.error)
+        return _answer(403, answer)
     try:
-        json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        loads_json(body)
+    except NotJSON as exc:
         event.status = WebhookEvent.Status.UNPROCESSABLE
-        event.error = "The body is not JSON."
+        event.error = f"The body is not JSON: {exc}."
         event.processed_at = timezone.now()
         event.save(force_insert=True)
-        return _answer(400, "The body is not JSON.", event=event.pk)
+        return _answer(400, event.error, event=event.pk)
 
     event.save(force_insert=True)
     ingest.schedule_drain()

@@ -5,7 +5,6 @@ channel's API base URL is `<this server>/sandbox/api/tata`. Callbacks go to the 
 path on the server that received the call.
 """
 
-import json
 from functools import wraps
 
 from django.conf import settings
@@ -14,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from core.untrusted import NotJSON, loads_json
 from sandbox import omni
 from sandbox.models import SandboxMedia, SandboxTemplate
 
@@ -42,8 +42,8 @@ def tata_api(view):
 
 def _json_body(request):
     try:
-        return json.loads(request.body or b"null")
-    except ValueError:
+        return loads_json(request.body or b"null")
+    except NotJSON:
         raise omni.SandboxError(400, {"error": "INVALID_JSON", "meta": {}, "message": "Body is not JSON", "traceId": omni.trace_id()})
 
 

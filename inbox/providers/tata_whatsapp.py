@@ -415,4 +415,5 @@ def signature_matches(body: bytes, partner_token: str, header_value: str | None)
     """Constant-time check of the header against the raw bytes (before any JSON parsing)."""
     if not header_value or not partner_token:
         return False
-    return hmac.compare_digest(sign(body, partner_token), header_value.strip().lower())
+    # As bytes: compare_digest refuses str with non-ASCII characters, and a header may carry any.
+    return hmac.compare_digest(sign(body, partner_token).encode(), header_value.strip().lower().encode("utf-8", "replace"))

@@ -1,0 +1,77 @@
+"""Reading what customers and providers send: JSON that cannot crash us, strings every store accepts.
+
+Everything a provider posts is parsed here first (the parse boundary), so the code behind it never
+meets what would make a database, a UTF-8 encoder or the interpreter fail outside the per-event
+error handling:
+
+- NUL (PostgreSQL text and jsonb refuse it) and lone surrogates such as `\\ud800` (no UTF-8 encoding
+  exists for them) become U+FFFD, in keys and values alike;
+- nesting deeper than MAX_JSON_DEPTH, `NaN`/`Infinity` (not JSON; PostgreSQL refuses them) and integers
+  Python will not read are "not JSON", like any other malformed body;
+- numbers too large for a float (`1e999`) are kept as their text.
+"""
+
+import json
+import math
+import re
+
+# Provider payloads are a handful of levels deep (Meta's envelope: 7); anything near Python's recursion
+# limit is an attack, not a message.
+MAX_JSON_DEPTH = 64
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+class NotJSON(ValueError):
+    """The body cannot be read as JSON (malformed, too deep, not UTF-8)."""
+
+
+def clean_text(text: str) -> str:
+    """`text` with NUL and lone surrogates replaced by U+FFFD: storable in any database, encodable as UTF-8.
+
+    (json.loads joins a valid surrogate pair into one character, so a surrogate left in a str is lone.)
+    """
+    return _UNSTORABLE.sub("\ufffd", text) if _UNSTORABLE.search(text) else text
+
+
+def _not_a_constant(name: str):
+    raise NotJSON(f"{name} is not a JSON value")
+
+
+def _number(text: str):
+    value = float(text)
+    return value if math.isfinite(value) else text
+
+
+def loads_json(body: bytes | str, *, max_depth: int = MAX_JSON_DEPTH):
+    """Parse untrusted JSON; every string in the result is clean (see clean_text). Raises NotJSON."""
+    try:
+        data = json.loads(body, parse_constant=_not_a_constant, parse_float=_number)
+    except RecursionError:
+        raise NotJSON("nested too deep to read") from None
+    except NotJSON:
+        raise
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError, bad UTF-8, integers over 4,300 digits
+        raise NotJSON(clean_text(str(exc))[:200]) from None
+    try:
+        return _clean(data, max_depth)
+    except _TooDeep:
+        raise NotJSON(f"nested more than {max_depth} levels deep") from None
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _clean(value, depth_left: int):
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        if depth_left <= 0:
+            raise _TooDeep
+        return {clean_text(key): _clean(item, depth_left - 1) for key, item in value.items()}
+    if isinstance(value, list):
+        if depth_left <= 0:
+            raise _TooDeep
+        return [_clean(item, depth_left - 1) for item in value]
+    return value
