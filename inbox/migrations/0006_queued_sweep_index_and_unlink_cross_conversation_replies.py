@@ -12,7 +12,7 @@ def unlink_cross_conversation_replies(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("inbox", "0004_conversation_list_indexes_nulls_last"),
+        ("inbox", "0005_channel_auth_scheme_and_rcs_host"),
     ]
 
     operations = [
