@@ -770,7 +770,7 @@ def _rcs_name(payload: dict, entity: dict) -> str:
     userName/displayName; without one the contact keeps the name it has, or shows its number."""
     for value in (payload.get("userName"), payload.get("displayName"), entity.get("userName"), entity.get("displayName")):
         if isinstance(value, str) and value.strip():
-            return value.encode("utf-8", "replace").decode("utf-8").strip()[:200]  # a lone surrogate becomes "?"
+            return value.strip()[:200]
     return ""
 
 

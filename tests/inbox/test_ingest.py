@@ -495,4 +495,4 @@ def test_rcs_contact_gets_the_name_the_event_carries_and_keeps_a_known_one(deliv
     payload.update(userPhoneNumber="+919812345670", displayName="Bad \ud800 name")
     payload["entity"]["messageId"] = "Mx-third"
     deliver_payload(payload, rcs_channel)
-    assert Conversation.objects.filter(contact__name="Bad ? name").exists()
+    assert Conversation.objects.filter(contact__name="Bad \ufffd name").exists()

@@ -75,7 +75,7 @@ def test_the_migration_unlinks_replies_already_linked_across_conversations():
 
     from django.apps import apps
 
-    migration = importlib.import_module("inbox.migrations.0005_queued_sweep_index_and_unlink_cross_conversation_replies")
+    migration = importlib.import_module("inbox.migrations.0006_queued_sweep_index_and_unlink_cross_conversation_replies")
     channel = make_channel()
     for payload in (_text(PRIVATE_ID, OTHER_CUSTOMER), _text("wamid.intruder", INTRUDER), _text("wamid.own-reply", OTHER_CUSTOMER)):
         _store(channel, payload)
