@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "contacts",
     "inbox",
     "dialplan",
+    "telephony",
     "sandbox",
     "campaigns",
 ]
@@ -203,6 +204,8 @@ CELERY_BEAT_SCHEDULE = {
     "wake-snoozed-conversations": {"task": "inbox.wake_snoozed_conversations", "schedule": 60.0},
     # Dialplan request logs older than DIALPLAN_LOG_RETENTION_DAYS are deleted nightly.
     "prune-dialplan-requests": {"task": "dialplan.prune_requests", "schedule": 24 * 3600.0},
+    # Smartflo call records of the last hours are re-read, so a call whose webhook never came still lands.
+    "sync-recent-calls": {"task": "telephony.sync_recent_calls", "schedule": env.float("TELEPHONY_SYNC_SECONDS", default=900.0)},
 }
 
 REST_FRAMEWORK = {

@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+
+
+class TelephonyConfig(AppConfig):
+    name = "telephony"
+    verbose_name = "Telephony"
+
+    def ready(self):
+        from contacts import selectors, timeline
+        from inbox import ingest
+        from telephony import contact_hooks
+        from telephony import ingest as call_ingest
+
+        timeline.register(contact_hooks.calls_source)
+        if contact_hooks.contacts_of_own_calls not in selectors.VISIBILITY_GRANTS:
+            selectors.VISIBILITY_GRANTS.append(contact_hooks.contacts_of_own_calls)
+        # Status URL deliveries are stored as inbox WebhookEvents and drained by the inbox's drain.
+        ingest.SOURCE_APPLIERS[call_ingest.SOURCE] = call_ingest.apply_event
