@@ -66,7 +66,7 @@ def _check_admin(user) -> None:
         raise NotAllowed("Only admins manage telephony connections.")
 
 
-def clean(data: dict, *, provider: str | None, instance: TelephonyConnection | None = None) -> dict:
+def clean(data: dict, *, provider: str | None, instance: TelephonyConnection | None = None, check_required: bool = True) -> dict:
     """Validate an API body (create: whole; update: the fields given) → {field: value}.
     Raises ValidationError with a message per field."""
     errors: dict[str, list[str]] = {}
@@ -127,12 +127,14 @@ def clean(data: dict, *, provider: str | None, instance: TelephonyConnection | N
 
             if smartflo.looks_masked(value):
                 fail(key, "This is the masked copy from Smartflo's portal (it contains ****); paste the full value.")
+            elif key == "auth_token":
+                value = smartflo.clean_token(value)  # stored without the "Bearer " people paste with it
         cleaned[key] = value
     if "auth_id" in cleaned and "account_sid" not in cleaned:
         cleaned["account_sid"] = cleaned["auth_id"]
     cleaned.pop("auth_id", None)
     kind = provider_of(provider, instance)
-    for required in REQUIRED.get(kind, []):
+    for required in REQUIRED.get(kind, []) if check_required else []:
         if required in cleaned:
             continue
         if instance is not None and _stored(instance, required):
@@ -189,9 +191,11 @@ def create(*, by, provider: str, data: dict, team=None) -> TelephonyConnection:
     return connection
 
 
-def update(connection: TelephonyConnection, *, by, data: dict) -> TelephonyConnection:
+def update(connection: TelephonyConnection, *, by, data: dict, check_required: bool = True) -> TelephonyConnection:
+    """`check_required=False`: the wizard's steps, where a Smartflo account may sign in with its API
+    token alone (the API, following the reference, asks for the panel email and password)."""
     _check_admin(by)
-    cleaned = clean(data, provider=None, instance=connection)
+    cleaned = clean(data, provider=None, instance=connection, check_required=check_required)
     with transaction.atomic():
         fields = _apply(connection, cleaned)
         if "team" in data:

@@ -222,7 +222,7 @@ def connection_setup(request, pk):
             data = {"api_key": request.POST.get("api_key", "")}
         if not error:
             try:
-                connections.update(connection, by=request.user, data={k: v for k, v in data.items() if v})
+                connections.update(connection, by=request.user, data={k: v for k, v in data.items() if v}, check_required=False)
             except connections.ValidationError as exc:
                 error = " ".join(m for messages in exc.message_dict.values() for m in messages)
         if step == "test" and not error:
@@ -232,7 +232,7 @@ def connection_setup(request, pk):
             following = WIZARD_STEPS[WIZARD_STEPS.index(step) + 1]
             return redirect(reverse("telephony:setup", args=[connection.pk]) + f"?step={following}")
     return render(request, "telephony/wizard.html", {
-        "step": step, "steps": WIZARD_STEPS, "connection": connection, "error": error,
+        "step": step, "steps": WIZARD_STEPS, "connection": connection, "error": error, "posted": request.POST,
         "voice_url_example": connection.outbound_voice_url.replace("{telephony_id}", "<telephony id>"),
     })
 
