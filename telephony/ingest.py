@@ -225,11 +225,10 @@ def record_page(connection: TelephonyConnection, rows: list[dict], *, follow_ups
                 ["provider_call_id", "provider_uuid", "status", "agent", "contact", "raw", "recording_status", *MERGED_FIELDS],
             )
         created, updated = len(fresh), len(dirty)
-        from telephony.tasks import fetch_recording
+        if with_recording:
+            from telephony import recordings
 
-        for call in with_recording:
-            if call.pk:
-                enqueue(fetch_recording, call.pk)
+            recordings.queue_sweep()
         if follow_ups:
             for call in fresh.values():
                 if call.is_missed_inbound and call.pk:

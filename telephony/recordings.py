@@ -112,6 +112,49 @@ def fetch(call_id: int, *, attempt_retry: bool = True) -> Call:
     return call
 
 
+SWEEP_FLAG = "telephony:recording-sweep-queued"
+
+
+def queue_sweep() -> None:
+    """Queue one fetch_pending_recordings unless one is queued or running already."""
+    from django.core.cache import cache
+
+    from core.tasks import enqueue
+    from telephony.tasks import fetch_pending_recordings
+
+    if cache.add(SWEEP_FLAG, 1, timeout=600):
+        enqueue(fetch_pending_recordings)
+
+
+def fetch_pending(limit: int = 10_000) -> int:
+    """Fetch every recording waiting for its first try, oldest call first; returns how many were tried."""
+    from django.core.cache import cache
+
+    done = 0
+    try:
+        while done < limit:
+            call_id = (
+                Call.objects.filter(recording_status=Call.Recording.PENDING, recording_attempts=0)
+                .exclude(recording_url="").order_by("pk").values_list("pk", flat=True).first()
+            )
+            if call_id is None:
+                return done
+            try:
+                fetch(call_id)
+            except RetryLater as later:
+                from core.tasks import enqueue_later
+                from telephony.tasks import fetch_recording
+
+                enqueue_later(fetch_recording, (call_id,), later.countdown)
+            except Exception:  # one broken recording must not stop the others
+                logger.exception("recording of call %s", call_id)
+                Call.objects.filter(pk=call_id).update(recording_status=Call.Recording.FAILED, recording_attempts=1)
+            done += 1
+    finally:
+        cache.delete(SWEEP_FLAG)
+    return done
+
+
 def retry(call: Call) -> None:
     from core.tasks import enqueue
     from telephony.tasks import fetch_recording

@@ -3,9 +3,10 @@ note a call. Connections themselves are written by telephony.connections."""
 
 import datetime
 import logging
+import time
 from dataclasses import asdict, dataclass
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from core.errors import ApplicationError, NotAllowed
@@ -151,7 +152,7 @@ def run_import(job_id: int, *, client: smartflo.SmartfloClient | None = None, ma
         client = client or client_for(job.connection)
         while max_pages is None or pages < max_pages:
             count, rows = client.call_records(job.from_date, job.to_date, page=job.next_page, limit=smartflo.RECORDS_PAGE_LIMIT)
-            created, updated = ingest.record_page(job.connection, rows, follow_ups=job.is_sync)
+            created, updated = _record_page_with_retries(job.connection, rows, follow_ups=job.is_sync)
             pages += 1
             job.total = count if count is not None else job.total
             job.fetched += len(rows)
@@ -166,14 +167,31 @@ def run_import(job_id: int, *, client: smartflo.SmartfloClient | None = None, ma
             events.import_progress(job)
             if last:
                 break
-    except smartflo.SmartfloError as exc:
-        job.status, job.error = CallImport.Status.FAILED, _explain(exc, "call records")
+    except (smartflo.SmartfloError, ApplicationError, OperationalError) as exc:
+        job.status = CallImport.Status.FAILED
+        job.error = _explain(exc, "call records") if isinstance(exc, smartflo.SmartfloError) else str(getattr(exc, "message", exc))
         job.save(update_fields=["status", "error"])
         events.import_progress(job)
-        logger.warning("call import %s stopped at page %s: %s", job.pk, job.next_page, exc.message)
+        logger.warning("call import %s stopped at page %s: %s", job.pk, job.next_page, job.error)
     if job.status == CallImport.Status.DONE and job.is_sync:
         TelephonyConnection.objects.filter(pk=job.connection_id).update(last_synced_at=job.to_date)
     return job
+
+
+PAGE_ATTEMPTS = 5
+
+
+def _record_page_with_retries(connection, rows, *, follow_ups: bool) -> tuple[int, int]:
+    """A page lost to a lock (SQLite's single writer, a PostgreSQL deadlock with a webhook on the same
+    call) is applied again: the page is idempotent."""
+    for attempt in range(1, PAGE_ATTEMPTS + 1):
+        try:
+            return ingest.record_page(connection, rows, follow_ups=follow_ups)
+        except OperationalError:
+            if attempt == PAGE_ATTEMPTS:
+                raise
+            time.sleep(0.2 * attempt)
+    raise AssertionError("unreachable")
 
 
 def resume_import(job: CallImport, *, by) -> CallImport:

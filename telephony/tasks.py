@@ -16,6 +16,15 @@ def fetch_recording(call_id: int) -> None:
         enqueue_later(fetch_recording, (call_id,), later.countdown)
 
 
+@shared_task(name="telephony.fetch_pending_recordings", acks_late=True, reject_on_worker_lost=True)
+def fetch_pending_recordings() -> int:
+    """One worker walks the recordings an import found, one at a time (a backfill of thousands of
+    calls queues this once per page, not a task per call)."""
+    from telephony import recordings
+
+    return recordings.fetch_pending()
+
+
 @shared_task(name="telephony.run_import", acks_late=True, reject_on_worker_lost=True)
 def run_import(import_id: int) -> None:
     from telephony import services
