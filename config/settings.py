@@ -259,6 +259,8 @@ PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="IN")
 
 # The sandbox stands in for Tata omni and Smartflo on localhost (on by default while DEBUG).
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
+# Requests a second the sandbox Smartflo accepts per account before it answers 429 (Smartflo's burst limit).
+SANDBOX_SMARTFLO_RATE = env.int("SANDBOX_SMARTFLO_RATE", default=40)
 
 # Webhook bodies larger than this are refused with 413 (media arrives by id, never inline; Meta's
 # webhook payloads reach 3 MB at most).

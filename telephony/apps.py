@@ -14,5 +14,13 @@ class TelephonyConfig(AppConfig):
         timeline.register(contact_hooks.calls_source)
         if contact_hooks.contacts_of_own_calls not in selectors.VISIBILITY_GRANTS:
             selectors.VISIBILITY_GRANTS.append(contact_hooks.contacts_of_own_calls)
+        from django.conf import settings
+        from django.db.models.signals import post_delete, post_save
+
+        from telephony.models import AgentLine
+
+        for model in (AgentLine, settings.AUTH_USER_MODEL):
+            post_save.connect(call_ingest.AgentDirectory.forget, sender=model, dispatch_uid=f"telephony-agents-save-{model}")
+            post_delete.connect(call_ingest.AgentDirectory.forget, sender=model, dispatch_uid=f"telephony-agents-delete-{model}")
         # Status URL deliveries are stored as inbox WebhookEvents and drained by the inbox's drain.
         ingest.SOURCE_APPLIERS[call_ingest.SOURCE] = call_ingest.apply_event

@@ -17,6 +17,9 @@ CALL_MESSAGE_TYPE = "call"
 def voice_channel(connection, did_number: str) -> Channel:
     number = did_number if did_number.startswith("+") else ""
     name = f"Calls {phones.display(number)}" if number else "Missed calls"
+    channel = Channel.objects.filter(kind=Channel.Kind.VOICE, phone_number=number).first()
+    if channel is not None:
+        return channel
     try:
         with transaction.atomic():
             channel, _ = Channel.objects.get_or_create(

@@ -11,8 +11,9 @@ applied by the inbox's drain, which calls `apply_event` (registered in Telephony
 """
 
 import logging
+import time
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 
 from contacts.models import Contact
@@ -30,6 +31,8 @@ logger = logging.getLogger(__name__)
 SOURCE = "smartflo"
 METHOD_HEADER = "X-Sampark-Method"
 QUERY_HEADER = "X-Sampark-Query"
+
+AGENT_CACHE_SECONDS = 30.0
 
 MERGED_FIELDS = (
     "ref_id", "custom_identifier", "direction", "customer_number", "did_number", "agent_number", "agent_name",
@@ -60,17 +63,26 @@ def apply_event(event: WebhookEvent) -> str | None:
 
 
 class AgentDirectory:
-    """Smartflo's agent number / id / extension → our user, read once per batch."""
+    """Smartflo's agent number / id / extension → our user. Answers are kept for AGENT_CACHE_SECONDS
+    in the process (a drain applies many calls of the same few agents; lines rarely change)."""
 
-    def __init__(self):
-        self.by_key: dict[str, int | None] = {}
+    _shared: dict[str, tuple[float, int | None]] = {}
 
     def user_id(self, agent_number: str) -> int | None:
         if not agent_number:
             return None
-        if agent_number not in self.by_key:
-            self.by_key[agent_number] = self._lookup(agent_number)
-        return self.by_key[agent_number]
+        now = time.monotonic()
+        cached = self._shared.get(agent_number)
+        if cached is None or now - cached[0] > AGENT_CACHE_SECONDS:
+            if len(self._shared) > 10_000:
+                self._shared.clear()
+            cached = self._shared[agent_number] = (now, self._lookup(agent_number))
+        return cached[1]
+
+    @classmethod
+    def forget(cls, **kwargs) -> None:
+        """A line or a user changed (signals, TelephonyConfig.ready): this process reads agents again."""
+        cls._shared.clear()
 
     @staticmethod
     def _lookup(agent_number: str) -> int | None:
@@ -103,14 +115,9 @@ def record(connection: TelephonyConnection, parsed: smartflo.CallEvent, *, follo
             call.contact, _ = find_or_create_by_phone(call.customer_number, known=contacts)
             changed = True
         if created:
-            try:
-                with transaction.atomic():
-                    call.save(force_insert=True)
-            except IntegrityError:  # a concurrent delivery of the same call stored it first
-                call = _locked_call(connection, parsed)
-                merge(call, parsed, agents)
-                call.save()
-                created = False
+            # A concurrent delivery of the same call may store it first: the unique ids raise
+            # IntegrityError, the drain keeps the event `received` and the retry finds the row.
+            call.save(force_insert=True)
         elif changed:
             call.save()
         if call.recording_url and call.recording_status in (Call.Recording.NONE, Call.Recording.FAILED) and not call.recording:
@@ -169,6 +176,28 @@ def merge(call: Call, parsed: smartflo.CallEvent, agents: AgentDirectory) -> boo
 # ---------------------------------------------------------------- call records in bulk (backfill)
 
 
+def _create_contacts(numbers: list[str], known: dict) -> None:
+    """A contact per new number, in bulk (a backfill meets thousands of new callers). A number another
+    process stored meanwhile keeps its contact; ours for it is removed."""
+    if not numbers:
+        return
+    from contacts.models import ContactPhone
+
+    fresh = Contact.objects.bulk_create([Contact() for _ in numbers])
+    ContactPhone.objects.bulk_create(
+        [ContactPhone(contact=contact, number=number, is_primary=True) for contact, number in zip(fresh, numbers)], ignore_conflicts=True
+    )
+    owners = dict(ContactPhone.objects.filter(number__in=numbers).values_list("number", "contact_id"))
+    by_id = {contact.pk: contact for contact in fresh}
+    lost = [contact.pk for contact, number in zip(fresh, numbers) if owners.get(number) != contact.pk]
+    if lost:
+        Contact.objects.filter(pk__in=lost).delete()
+    others = {contact_id for contact_id in owners.values() if contact_id not in by_id}
+    by_id.update(Contact.objects.in_bulk(others))
+    for number in numbers:
+        known[number] = by_id.get(owners.get(number))
+
+
 def record_page(connection: TelephonyConnection, rows: list[dict], *, follow_ups: bool) -> tuple[int, int]:
     """Apply one page of call records; returns (created, updated). One transaction, a few queries:
     the page's calls, contacts and agents are read up front, new calls inserted in bulk."""
@@ -209,9 +238,7 @@ def record_page(connection: TelephonyConnection, rows: list[dict], *, follow_ups
                     by_uuid[event.uuid] = call
             elif merge(call, event, agents) and call.pk:
                 dirty[call.pk] = call
-        new_numbers = [n for n, c in contacts.items() if c is None and phones.try_e164(n)]
-        for number in new_numbers:
-            find_or_create_by_phone(number, known=contacts)
+        _create_contacts([n for n, c in contacts.items() if c is None and phones.try_e164(n)], contacts)
         for call in list(fresh.values()) + list(dirty.values()):
             if call.contact_id is None and call.customer_number in contacts and contacts[call.customer_number] is not None:
                 call.contact = contacts[call.customer_number]

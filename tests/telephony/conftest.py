@@ -1,6 +1,14 @@
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def _fresh_agent_directory():
+    """The process keeps agent lookups for a while; each test starts with none (ids repeat across tests)."""
+    from telephony.ingest import AgentDirectory
+
+    AgentDirectory.forget()
+
+
 @pytest.fixture
 def committing(django_capture_on_commit_callbacks):
     """Runs a block's on-commit work (the webhook's drain, recording downloads, events) as a real commit would."""
