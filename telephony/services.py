@@ -178,7 +178,7 @@ def run_import(job_id: int, *, client: smartflo.SmartfloClient | None = None, ma
     return job
 
 
-PAGE_ATTEMPTS = 5
+PAGE_ATTEMPTS = 8
 
 
 def _record_page_with_retries(connection, rows, *, follow_ups: bool) -> tuple[int, int]:
@@ -190,7 +190,7 @@ def _record_page_with_retries(connection, rows, *, follow_ups: bool) -> tuple[in
         except OperationalError:
             if attempt == PAGE_ATTEMPTS:
                 raise
-            time.sleep(0.2 * attempt)
+            time.sleep(0.25 * attempt)
     raise AssertionError("unreachable")
 
 

@@ -121,10 +121,12 @@ def test_missed_call_shows_in_the_inbox(asgi_login_page, asgi_live_server, sandb
 def test_import_progress_bar_finishes(asgi_login_page, asgi_live_server, sandbox_smartflo, admin_user, password, viewport, settings):
     import random
 
+    from sandbox.models import SandboxCall
     from sandbox.smartflo import seed_history
 
     settings.TASKS_INLINE = False  # the import runs on a thread, as with a worker; the page hears it live
     seed_history(sandbox_smartflo, count=450, days=10, rng=random.Random(3))
+    SandboxCall.objects.update(has_recording=False)  # the bar is measured here; recordings play in the test above
     page = sized(asgi_login_page(admin_user, password), viewport)
     page.goto(f"{asgi_live_server.url}/telephony/connections/{sandbox_smartflo.pk}/import/")
     expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
