@@ -5,6 +5,7 @@ import csv
 import datetime
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages as flash
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, StreamingHttpResponse
@@ -63,6 +64,7 @@ def call_list(request):
         "agents": selectors.agent_counts(calls),
         "chart": charts.calls_per_day(selectors.per_day(calls)),
         "is_admin": request.user.is_admin_role,
+        "sandbox": settings.SANDBOX_ENABLED,
     })
 
 
