@@ -6,7 +6,8 @@ from django.utils import timezone
 
 # Paths reachable without a session: the login page, static files, the API (it has its own auth),
 # and provider-facing URLs, which authenticate with a per-channel token and signature instead.
-PUBLIC_PREFIXES = ("/accounts/login/", "/static/", "/api/", "/webhooks/", "/dialplan/", "/sandbox/api/", "/healthz", "/favicon.ico")
+PUBLIC_PREFIXES = ("/accounts/login/", "/static/", "/api/", "/webhooks/", "/dialplan/", "/telephony/status/", "/sandbox/api/", "/healthz",
+                   "/favicon.ico")
 
 
 class LoginRequiredMiddleware:

@@ -51,7 +51,6 @@ from django.utils import timezone  # noqa: E402
 from accounts.models import Role, User  # noqa: E402
 from contacts.models import Contact, ContactPhone, Label  # noqa: E402
 from dialplan.models import (  # noqa: E402
-    AgentLine,
     Dialplan,
     DialplanRequest,
     MaskedPair,
@@ -62,6 +61,7 @@ from dialplan.models import (  # noqa: E402
     Schedule,
     ScheduleWindow,
 )
+from telephony.models import AgentLine  # noqa: E402
 
 
 def prepare(rng: random.Random) -> tuple[Dialplan, list[str]]:

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "contacts",
     "inbox",
     "dialplan",
+    "telephony",
     "sandbox",
     "campaigns",
 ]
@@ -212,6 +213,8 @@ CELERY_BEAT_SCHEDULE = {
     "wake-snoozed-conversations": {"task": "inbox.wake_snoozed_conversations", "schedule": 60.0},
     # Dialplan request logs older than DIALPLAN_LOG_RETENTION_DAYS are deleted nightly.
     "prune-dialplan-requests": {"task": "dialplan.prune_requests", "schedule": 24 * 3600.0},
+    # Smartflo call records of the last hours are re-read, so a call whose webhook never came still lands.
+    "sync-recent-calls": {"task": "telephony.sync_recent_calls", "schedule": env.float("TELEPHONY_SYNC_SECONDS", default=900.0)},
 }
 
 REST_FRAMEWORK = {
@@ -268,6 +271,8 @@ PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="IN")
 
 # The sandbox stands in for Tata omni and Smartflo on localhost (on by default while DEBUG).
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
+# Requests a second the sandbox Smartflo accepts per account before it answers 429 (Smartflo's burst limit).
+SANDBOX_SMARTFLO_RATE = env.int("SANDBOX_SMARTFLO_RATE", default=40)
 
 # Webhook bodies larger than this are refused with 413 (media arrives by id, never inline; Meta's
 # webhook payloads reach 3 MB at most).

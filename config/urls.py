@@ -34,10 +34,12 @@ urlpatterns = [
     path("campaigns/", include("campaigns.urls")),
     path("webhooks/", include("inbox.webhook_urls")),
     path("dialplan/", include("dialplan.urls")),
+    path("telephony/", include("telephony.urls")),
     path("sandbox/", include("sandbox.urls")),
     path("api/", include(router.urls)),
     path("api/", include("inbox.api_urls")),
     path("api/", include("dialplan.api_urls")),
+    path("api/", include("telephony.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]

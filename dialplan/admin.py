@@ -17,7 +17,6 @@ from django.views.decorators.http import require_POST
 from core.admin import KeepSecretsMixin
 from dialplan import answers, selectors, services
 from dialplan.models import (
-    AgentLine,
     Dialplan,
     DialplanRequest,
     Holiday,
@@ -334,13 +333,6 @@ class RegionAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("agents")
-
-
-@admin.register(AgentLine)
-class AgentLineAdmin(admin.ModelAdmin):
-    list_display = ["user", "agent_id", "extension"]
-    autocomplete_fields = ["user"]
-    search_fields = ["user__username", "user__first_name", "agent_id", "extension"]
 
 
 @admin.register(MaskedPair)

@@ -6,7 +6,8 @@ import datetime
 from django.utils import timezone
 
 from accounts.models import Role, User
-from dialplan.models import AgentLine, Dialplan, MaskedPair, Recording, Region, RegionPrefix, Rule, Schedule, ScheduleWindow
+from dialplan.models import Dialplan, MaskedPair, Recording, Region, RegionPrefix, Rule, Schedule, ScheduleWindow
+from telephony.models import AgentLine
 
 DID = "+918069000000"
 

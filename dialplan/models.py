@@ -107,22 +107,6 @@ class Holiday(models.Model):
         return f"{self.date} {self.name}".strip()
 
 
-class AgentLine(models.Model):
-    """How Smartflo reaches an agent: its agent id or extension; else the user's phone is used."""
-
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dialplan_line")
-    agent_id = models.CharField(
-        "Smartflo agent id", max_length=32, blank=True, validators=[digits_only], help_text="e.g. 05000001"
-    )
-    extension = models.CharField(max_length=32, blank=True, validators=[digits_only], help_text="e.g. 06047530001")
-
-    class Meta:
-        verbose_name = "agent line"
-
-    def __str__(self):
-        return f"{self.user}: {self.agent_id or self.extension or 'phone'}"
-
-
 class Region(models.Model):
     """A region callers come from (a state, circle or city) and the agents who take its calls."""
 

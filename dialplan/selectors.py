@@ -147,7 +147,7 @@ def agent_target(agent_id: str, extension: str, phone: str) -> engine.Target | N
 def region_targets() -> dict[str, tuple[engine.Target, ...]]:
     targets: dict[str, list] = {}
     rows = Region.objects.filter(agents__is_active=True).values_list(
-        "name", "agents__dialplan_line__agent_id", "agents__dialplan_line__extension", "agents__phone"
+        "name", "agents__agent_line__agent_id", "agents__agent_line__extension", "agents__phone"
     ).order_by("name", "agents__pk")
     for name, agent_id, extension, phone in rows:
         target = agent_target(agent_id or "", extension or "", phone or "")
@@ -203,8 +203,8 @@ _contact_row = _Prepared(
         "contact_id",
         "contact__owner_id",
         "contact__owner__is_active",
-        "contact__owner__dialplan_line__agent_id",
-        "contact__owner__dialplan_line__extension",
+        "contact__owner__agent_line__agent_id",
+        "contact__owner__agent_line__extension",
         "contact__owner__phone",
     )[:1]
 )

@@ -5,7 +5,8 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from accounts.models import User
 from dialplan import services
-from dialplan.models import AgentLine, Dialplan, Holiday, Recording, Region, RegionPrefix, Rule, Schedule, ScheduleWindow
+from dialplan.models import Dialplan, Holiday, Recording, Region, RegionPrefix, Rule, Schedule, ScheduleWindow
+from telephony.models import AgentLine
 
 WATCHED = [Dialplan, Rule, Recording, Schedule, ScheduleWindow, Holiday, Region, RegionPrefix, AgentLine, User]
 

@@ -61,6 +61,11 @@ class Ignored(Exception):
 # ================================================================ entry point
 
 
+# Webhook sources other apps apply (telephony's Status URL: "smartflo"), registered from their
+# AppConfig.ready(): source → apply(event), which returns a reason when there was nothing to do and
+# raises Unprocessable / Ignored like the inbox's own. They share the drain, replay and retry rules.
+SOURCE_APPLIERS: dict = {}
+
 DRAIN_BATCH = 20
 # A deadlock or lock timeout with a concurrent drain, or a message id it stored first, is not the
 # payload's fault: the event stays `received` and is tried again, up to this many attempts in all.
@@ -360,6 +365,8 @@ _batch_rows: ContextVar[BatchRows] = ContextVar("ingest_batch_rows")
 def _senders_and_ids(event: WebhookEvent):
     """(E.164 customer, provider ids it names: its own and the one it quotes or reacts to) of each
     item in the event, as far as the payload can be read; the apply step reports anything malformed."""
+    if event.source in SOURCE_APPLIERS:
+        return
     try:
         payload = parse_body(bytes(event.body))
         if isinstance(payload.get("entity"), dict):
@@ -420,6 +427,8 @@ def _apply_and_settle(event: WebhookEvent) -> bool:
 
 def _apply(event: WebhookEvent) -> str | None:
     """Apply the payload; returns why nothing was stored when it was known but needs nothing."""
+    if event.source in SOURCE_APPLIERS:
+        return SOURCE_APPLIERS[event.source](event)
     channel = event.channel
     if channel is None:
         raise Unprocessable("The channel this event arrived on no longer exists.")

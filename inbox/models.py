@@ -24,6 +24,8 @@ class Channel(models.Model):
     class Kind(models.TextChoices):
         WHATSAPP = "whatsapp", "WhatsApp"
         RCS = "rcs", "RCS"
+        # Missed calls of a telephony number (DID) waiting for a follow-up; nothing is sent on it.
+        VOICE = "voice", "Calls"
 
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.WHATSAPP)
     name = models.CharField(max_length=100)
@@ -259,6 +261,10 @@ class WebhookEvent(models.Model):
 
     source = models.CharField(max_length=32, help_text="tata_whatsapp, tata_rcs, smartflo…")
     channel = models.ForeignKey(Channel, null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_events")
+    connection = models.ForeignKey(
+        "telephony.TelephonyConnection", null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_events",
+        help_text="the telephony account a Status URL delivery (source smartflo) arrived for",
+    )
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     headers = models.JSONField(default=dict)
     body = models.BinaryField()

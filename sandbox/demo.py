@@ -36,3 +36,14 @@ def seed(rng=None, stdout=None, contacts=None):
             channel.save(update_fields=["api_base_url"])
         if stdout is not None and created:
             stdout.write(f"  sandbox channel {channel.name}: play the customer at {settings.PUBLIC_BASE_URL}/sandbox/\n")
+    _seed_smartflo_history(rng)
+
+
+def _seed_smartflo_history(rng):
+    """Past calls the sandbox Smartflo lists in its call records (found by "Import previous calls")."""
+    import random
+
+    from sandbox.smartflo import sandbox_connections, seed_history
+
+    for connection in sandbox_connections():
+        seed_history(connection, count=120, days=20, rng=rng or random.Random(7))

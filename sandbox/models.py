@@ -67,3 +67,35 @@ class SandboxTemplate(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.language})"
+
+
+class SandboxCall(models.Model):
+    """A call the pretend Smartflo carried: rung from the sandbox phone page, or seeded history.
+    Its call records API (/v1/call/records) lists these; hangups are sent to the Status URL."""
+
+    class State(models.TextChoices):
+        RINGING = "ringing", "Ringing"
+        ANSWERED = "answered", "Talking"
+        ENDED = "ended", "Ended"
+
+    connection = models.ForeignKey("telephony.TelephonyConnection", on_delete=models.CASCADE, related_name="+")
+    call_id = models.CharField(max_length=64, unique=True)
+    uuid = models.CharField(max_length=64, unique=True)
+    direction = models.CharField(max_length=8, default="inbound")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.RINGING)
+    status = models.CharField(max_length=12, blank=True, help_text="answered / missed once ended")
+    customer_number = models.CharField(max_length=16)
+    did_number = models.CharField(max_length=16)
+    agent_number = models.CharField(max_length=32, blank=True)
+    agent_name = models.CharField(max_length=100, blank=True)
+    started_at = models.DateTimeField(db_index=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    has_recording = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["started_at", "pk"]
+        indexes = [models.Index(fields=["connection", "started_at"], name="sandbox_call_range")]
+
+    def __str__(self):
+        return f"{self.customer_number} → {self.did_number} ({self.state})"

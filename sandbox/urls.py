@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sandbox import api, views
+from sandbox import api, smartflo_views, views
 
 app_name = "sandbox"
 urlpatterns = [
@@ -18,4 +18,12 @@ urlpatterns = [
     path("api/tata/business/optin_optout", api.optin_optout, name="optin_optout"),
     path("api/tata/rcs/messages", api.rcs_messages, name="rcs_messages"),
     path("api/tata/files/<str:token>", api.media_file, name="file"),
+    # The fake Smartflo (a connection's API token or a login token authenticates) and its phone page.
+    path("api/smartflo/v1/auth/login", smartflo_views.login, name="smartflo_login"),
+    path("api/smartflo/v1/my_number", smartflo_views.my_number, name="smartflo_my_number"),
+    path("api/smartflo/v1/users", smartflo_views.users, name="smartflo_users"),
+    path("api/smartflo/v1/call/records", smartflo_views.call_records, name="smartflo_call_records"),
+    path("api/smartflo/recordings/<str:token>.wav", smartflo_views.recording, name="smartflo_recording"),
+    path("calls/", smartflo_views.phone, name="smartflo_phone"),
+    path("calls/<int:pk>/", smartflo_views.phone_call, name="smartflo_call"),
 ]

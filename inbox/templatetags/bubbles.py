@@ -43,6 +43,11 @@ def bubble(message: Message, show_day: bool = False, action_error: str = "") -> 
             '{}<div class="activity" id="msg-{}" data-message="{}"><span>{} · {}</span></div>',
             day, message.pk, message.pk, message.body, timezone.localtime(message.timestamp).strftime("%H:%M"),
         )
+    if m["kind"] == "call":  # a missed call (telephony.followups): a line in the thread, linking to the call
+        return format_html(
+            '{}<div class="activity call" id="msg-{}" data-message="{}"><span><a href="{}">{}</a> · {}</span></div>',
+            day, message.pk, message.pk, pk_url(m["call"], "telephony:call"), message.body, timezone.localtime(message.timestamp).strftime("%H:%M"),
+        )
     if m["kind"] == "system":
         return format_html('{}<div class="activity system" id="msg-{}" data-message="{}"><span>{}</span></div>', day, message.pk, message.pk, m["text"])
     failed = message.status == Message.Status.FAILED
@@ -338,6 +343,8 @@ def describe(message: Message) -> dict:
 
     if message.type == "activity":
         info["kind"] = "activity"
+    elif kind == "call" and str(content.get("call", "")).isdigit():
+        info.update(kind="call", call=int(content["call"]))
     elif kind in Message.MEDIA_TYPES:
         media = content.get(kind) if isinstance(content.get(kind), dict) else {}
         info.update(kind="media", text=message.body or media.get("caption", ""), voice=bool(media.get("voice")))

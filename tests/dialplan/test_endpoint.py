@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from contacts.models import Label
 from dialplan import logwriter, services
-from dialplan.models import AgentLine, DialplanRequest, MaskedPair, Region, RegionPrefix
+from telephony.models import AgentLine
+from dialplan.models import DialplanRequest, MaskedPair, Region, RegionPrefix
 from tests.dialplan.factories import DialplanFactory, make_rule
 from tests.factories import ContactFactory, ContactPhoneFactory
 

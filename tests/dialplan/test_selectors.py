@@ -5,7 +5,8 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from dialplan import selectors
-from dialplan.models import AgentLine, MaskedPair
+from telephony.models import AgentLine
+from dialplan.models import MaskedPair
 from tests.factories import ContactFactory, ContactPhoneFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,71 @@
+"""A missed inbound call becomes inbox work: a message on the contact's conversation with the number
+that was called (an inbox Channel of kind "voice", one per DID). So it is listed, assigned, resolved,
+snoozed and seen live exactly like a WhatsApp conversation — docs/telephony.md explains the choice.
+Nothing is ever sent on a voice channel; its thread offers "Message on WhatsApp" instead of a composer.
+"""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core import phones
+from inbox import events as inbox_events
+from inbox.models import Channel, Conversation, Message
+
+CALL_MESSAGE_TYPE = "call"
+
+
+def voice_channel(connection, did_number: str) -> Channel:
+    number = did_number if did_number.startswith("+") else ""
+    name = f"Calls {phones.display(number)}" if number else "Missed calls"
+    channel = Channel.objects.filter(kind=Channel.Kind.VOICE, phone_number=number).first()
+    if channel is not None:
+        return channel
+    try:
+        with transaction.atomic():
+            channel, _ = Channel.objects.get_or_create(
+                kind=Channel.Kind.VOICE, phone_number=number,
+                defaults={"name": name[:100], "team": connection.team if connection else None, "api_base_url": ""},
+            )
+    except IntegrityError:
+        channel = Channel.objects.get(kind=Channel.Kind.VOICE, phone_number=number)
+    return channel
+
+
+def describe(call) -> str:
+    when = timezone.localtime(call.at).strftime("%H:%M")
+    rang = f", rang {call.duration} s" if call.duration else ""
+    return f"📞 Missed call at {when}{rang}"
+
+
+def open_for(call) -> Message | None:
+    """The inbox item for a missed inbound call (once per call; the caller must hold the call's row)."""
+    if call.contact_id is None or call.follow_up_id is not None:
+        return None
+    channel = voice_channel(call.connection, call.did_number)
+    conversation = Conversation.objects.select_for_update().filter(channel=channel, contact_id=call.contact_id).first()
+    opened = conversation is None
+    if opened:
+        try:
+            with transaction.atomic():
+                conversation = Conversation.objects.create(channel=channel, contact_id=call.contact_id, team_id=channel.team_id)
+        except IntegrityError:
+            conversation, opened = Conversation.objects.select_for_update().get(channel=channel, contact_id=call.contact_id), False
+    moment = call.at
+    message = Message.objects.create(
+        channel=channel, conversation=conversation, direction=Message.Direction.INBOUND, source=Message.Source.SYSTEM,
+        type=CALL_MESSAGE_TYPE, body=describe(call), content={"call": call.pk, "did": call.did_number},
+        status=Message.Status.RECEIVED, timestamp=moment,
+    )
+    previous_status = conversation.status
+    conversation.unread_count += 1
+    if conversation.last_message_at is None or moment >= conversation.last_message_at:
+        conversation.last_message_at, conversation.last_message_preview = moment, message.body[:200]
+    if conversation.status in (Conversation.Status.RESOLVED, Conversation.Status.SNOOZED):
+        conversation.status, conversation.snoozed_until = Conversation.Status.OPEN, None
+    conversation.save()
+    type(call).objects.filter(pk=call.pk).update(follow_up=message)
+    call.follow_up = message
+    inbox_events.message_created(message)
+    if opened or conversation.status != previous_status:
+        inbox_events.conversation_updated(conversation)
+    return message

@@ -1,0 +1,39 @@
+"""Celery tasks of telephony: thin — load, call a service."""
+
+from celery import shared_task
+
+from core.tasks import enqueue_later
+
+
+@shared_task(name="telephony.fetch_recording", acks_late=True, reject_on_worker_lost=True)
+def fetch_recording(call_id: int) -> None:
+    """Copy a call's recording from the provider's expiring link; temporary failures retry (1, 5, 30 min)."""
+    from telephony import recordings
+
+    try:
+        recordings.fetch(call_id)
+    except recordings.RetryLater as later:
+        enqueue_later(fetch_recording, (call_id,), later.countdown)
+
+
+@shared_task(name="telephony.fetch_pending_recordings", acks_late=True, reject_on_worker_lost=True)
+def fetch_pending_recordings() -> int:
+    """One worker walks the recordings an import found, one at a time (a backfill of thousands of
+    calls queues this once per page, not a task per call)."""
+    from telephony import recordings
+
+    return recordings.fetch_pending()
+
+
+@shared_task(name="telephony.run_import", acks_late=True, reject_on_worker_lost=True)
+def run_import(import_id: int) -> None:
+    from telephony import services
+
+    services.run_import(import_id)
+
+
+@shared_task(name="telephony.sync_recent_calls")
+def sync_recent_calls() -> list[int]:
+    from telephony import services
+
+    return services.sync_recent()

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from telephony import views, webhooks
+
+app_name = "telephony"
+urlpatterns = [
+    # Public, for Smartflo (the token authenticates): paste into Settings › API Connect › Webhook.
+    path("status/<str:token>/", webhooks.status_webhook, name="status"),
+    path("calls/", views.call_list, name="calls"),
+    path("calls/export.csv", views.call_export, name="export"),
+    path("calls/<int:pk>/", views.call_detail, name="call"),
+    path("calls/<int:pk>/recording/", views.recording, name="recording"),
+    path("calls/<int:pk>/recording/retry/", views.recording_retry, name="recording_retry"),
+    path("calls/<int:pk>/notes/", views.note_add, name="note_add"),
+    path("calls/<int:pk>/whatsapp/", views.message_on_whatsapp, name="whatsapp"),
+    path("connections/", views.connection_list, name="connections"),
+    path("connections/new/", views.connection_new, name="connection_new"),
+    path("connections/<uuid:pk>/setup/", views.connection_setup, name="setup"),
+    path("connections/<uuid:pk>/test/", views.connection_test, name="test"),
+    path("connections/<uuid:pk>/import/", views.connection_import, name="import"),
+    path("imports/<int:pk>/", views.import_progress, name="import_progress"),
+    path("imports/<int:pk>/resume/", views.import_resume, name="import_resume"),
+]

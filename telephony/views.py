@@ -1,0 +1,299 @@
+"""Telephony pages: calls (list, detail, recording, notes, CSV), connections and the Smartflo wizard,
+and the import of previous calls. Thin: selectors read, services write."""
+
+import csv
+import datetime
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages as flash
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.models import User
+from core.errors import ApplicationError
+from telephony import charts, connections, recordings, selectors, services
+from telephony.models import Call, CallImport, Provider, TelephonyConnection
+
+PAGE_SIZE = 50
+
+
+# ---------------------------------------------------------------- calls
+
+
+class CallFilterForm(forms.Form):
+    direction = forms.ChoiceField(choices=[("", "Any direction"), *Call.Direction.choices], required=False)
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), *[(v, l) for v, l in Call.Status.choices if v in Call.OUTCOMES]], required=False
+    )
+    agent = forms.ModelChoiceField(queryset=User.objects.filter(is_active=True), required=False, empty_label="Any agent")
+    number = forms.CharField(required=False, max_length=40, widget=forms.TextInput(attrs={"placeholder": "Number, any format", "type": "search"}))
+    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def filters(self) -> selectors.CallFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+        agent = data.get("agent")
+        return selectors.CallFilters(
+            direction=data.get("direction", ""), status=data.get("status", ""), agent=agent.pk if agent else None,
+            number=data.get("number", ""), date_from=data.get("date_from"), date_to=data.get("date_to"),
+        )
+
+
+@require_GET
+def call_list(request):
+    form = CallFilterForm(request.GET or None)
+    calls = selectors.filtered_calls(request.user, form.filters())
+    try:
+        page = max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        page = 1
+    rows = list(calls[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1])
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "telephony/calls.html", {
+        "form": form,
+        "calls": rows[:PAGE_SIZE],
+        "page": page,
+        "has_next": len(rows) > PAGE_SIZE,
+        "query": query.urlencode(),
+        "agents": selectors.agent_counts(calls),
+        "chart": charts.calls_per_day(selectors.per_day(calls)),
+        "is_admin": request.user.is_admin_role,
+        "sandbox": settings.SANDBOX_ENABLED,
+    })
+
+
+def _csv_rows(calls):
+    yield ["started (local)", "direction", "status", "customer", "contact", "our number", "agent", "duration s",
+           "talk time s", "hangup cause", "meaning", "call id"]
+    for call in calls.iterator(chunk_size=500):
+        yield [
+            timezone.localtime(call.started_at).strftime("%Y-%m-%d %H:%M:%S") if call.started_at else "",
+            call.direction, call.status, call.customer_number, _safe_cell(str(call.contact or "")), call.did_number,
+            _safe_cell(str(call.agent or call.agent_name or "")), call.duration if call.duration is not None else "",
+            call.talk_time if call.talk_time is not None else "", call.hangup_cause, call.hangup_meaning, call.provider_call_id,
+        ]
+
+
+def _safe_cell(text: str) -> str:
+    """A cell a spreadsheet would run as a formula gets a leading apostrophe."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@require_GET
+def call_export(request):
+    form = CallFilterForm(request.GET or None)
+    calls = selectors.filtered_calls(request.user, form.filters())
+    writer = csv.writer(_Echo())
+    response = StreamingHttpResponse((writer.writerow(row) for row in _csv_rows(calls)), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="calls-{timezone.localdate():%Y-%m-%d}.csv"'
+    return response
+
+
+def _visible_call(request, pk) -> Call:
+    return get_object_or_404(selectors.visible_calls(request.user).select_related("agent", "contact", "connection"), pk=pk)
+
+
+@require_GET
+def call_detail(request, pk):
+    call = _visible_call(request, pk)
+    return render(request, "telephony/call.html", {"call": call, "notes": call.notes.select_related("author")})
+
+
+@require_GET
+def recording(request, pk):
+    """Our copy of the recording, to the people who may see the call. Served as audio only (the type
+    comes from the file's bytes), never sniffed into anything a browser would run."""
+    call = _visible_call(request, pk)
+    if call.recording_status != Call.Recording.READY or not call.recording or not call.recording_mime.startswith("audio/"):
+        raise Http404("No recording has been downloaded for this call.")
+    response = FileResponse(call.recording.open("rb"), content_type=call.recording_mime)
+    response["Content-Disposition"] = f'inline; filename="call-{call.pk}{recordings.AUDIO_TYPES.get(call.recording_mime, "")}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@require_POST
+def recording_retry(request, pk):
+    call = _visible_call(request, pk)
+    if call.recording_url and call.recording_status == Call.Recording.FAILED:
+        recordings.retry(call)
+        flash.success(request, "The recording is being downloaded again.")
+    return redirect(call)
+
+
+@require_POST
+def note_add(request, pk):
+    call = _visible_call(request, pk)
+    try:
+        services.add_note(call, by=request.user, body=request.POST.get("body", ""))
+    except ApplicationError as exc:
+        flash.error(request, exc.message)
+    next_url = request.POST.get("next", "")
+    if next_url.startswith("/") and not next_url.startswith("//"):
+        return redirect(next_url)
+    return redirect(call)
+
+
+@require_GET
+def message_on_whatsapp(request, pk):
+    """From a missed call: the contact's WhatsApp conversation if there is one (its composer knows the
+    24-hour window and offers templates), else the page that starts one with a template."""
+    call = _visible_call(request, pk)
+    if call.contact is None:
+        raise Http404("This call has no contact.")
+    from inbox.models import Channel
+    from inbox.selectors import visible_conversations
+
+    conversation = (
+        visible_conversations(request.user).filter(contact=call.contact, channel__kind=Channel.Kind.WHATSAPP, channel__is_active=True)
+        .order_by("-last_message_at").first()
+    )
+    if conversation:
+        return redirect(reverse("inbox:conversation", args=[conversation.pk]))
+    try:
+        return redirect(reverse("outbound:start", args=[call.contact_id]))
+    except NoReverseMatch:
+        return redirect(call.contact)
+
+
+# ---------------------------------------------------------------- connections and the wizard (admins)
+
+
+def _admin(request):
+    if not request.user.is_admin_role:
+        raise PermissionDenied("Only admins manage telephony connections.")
+
+
+@require_GET
+def connection_list(request):
+    _admin(request)
+    return render(request, "telephony/connections.html", {"connections": TelephonyConnection.objects.select_related("team")})
+
+
+WIZARD_STEPS = ["account", "token", "urls", "api_key", "test"]
+
+
+def connection_new(request):
+    """Phase 1: provider and account name."""
+    _admin(request)
+    error = ""
+    if request.method == "POST":
+        name = request.POST.get("name", "").strip()
+        provider = request.POST.get("provider", "")
+        if provider != Provider.TATA_SMARTFLO:
+            error = "The wizard connects Tata Smartflo accounts; other providers are added through the connections API."
+        elif not name or len(name) > 100:
+            error = "Give the account a name (1–100 characters)."
+        else:
+            connection = TelephonyConnection(provider=provider, name=name, status=TelephonyConnection.Status.PENDING, created_by=request.user)
+            connection.is_default = not TelephonyConnection.objects.filter(is_default=True).exists()
+            connection.save()
+            return redirect(reverse("telephony:setup", args=[connection.pk]) + "?step=token")
+    return render(request, "telephony/wizard.html", {"step": "account", "steps": WIZARD_STEPS, "error": error,
+                                                      "providers": Provider.choices, "data": request.POST})
+
+
+def connection_setup(request, pk):
+    """Phases 2–5: Authorization Token → the URLs to paste → API Key → Test connection."""
+    _admin(request)
+    connection = get_object_or_404(TelephonyConnection, pk=pk, provider=Provider.TATA_SMARTFLO)
+    step = request.GET.get("step") or request.POST.get("step") or "token"
+    if step not in WIZARD_STEPS[1:]:
+        step = "token"
+    error = ""
+    if request.method == "POST":
+        data = {}
+        if step == "token":
+            data = {k: request.POST.get(k, "") for k in ("auth_token", "tata_email", "tata_password", "base_url")}
+            if not data["auth_token"] and not (data["tata_email"] and data["tata_password"]) and not connection.auth_token:
+                error = "Paste the Authorization Token (or give the panel email and password)."
+        elif step == "api_key":
+            data = {"api_key": request.POST.get("api_key", "")}
+        if not error:
+            try:
+                connections.update(connection, by=request.user, data={k: v for k, v in data.items() if v}, check_required=False)
+            except connections.ValidationError as exc:
+                error = " ".join(m for messages in exc.message_dict.values() for m in messages)
+        if step == "test" and not error:
+            services.test_connection(connection)
+            return redirect(reverse("telephony:setup", args=[connection.pk]) + "?step=test")
+        if not error:
+            following = WIZARD_STEPS[WIZARD_STEPS.index(step) + 1]
+            return redirect(reverse("telephony:setup", args=[connection.pk]) + f"?step={following}")
+    return render(request, "telephony/wizard.html", {
+        "step": step, "steps": WIZARD_STEPS, "connection": connection, "error": error, "posted": request.POST,
+        "voice_url_example": connection.outbound_voice_url.replace("{telephony_id}", "<telephony id>"),
+    })
+
+
+@require_POST
+def connection_test(request, pk):
+    _admin(request)
+    connection = get_object_or_404(TelephonyConnection, pk=pk)
+    result = services.test_connection(connection)
+    (flash.success if result["ok"] else flash.error)(request, "Connection works." if result["ok"] else "Some checks failed; see below.")
+    return redirect(reverse("telephony:setup", args=[connection.pk]) + "?step=test")
+
+
+# ---------------------------------------------------------------- previous calls
+
+
+def _parse_date(value: str, default: datetime.date) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value) if value else default
+    except ValueError:
+        raise ApplicationError(f"“{value}” is not a date (YYYY-MM-DD).") from None
+
+
+def connection_import(request, pk):
+    _admin(request)
+    connection = get_object_or_404(TelephonyConnection, pk=pk)
+    today = timezone.localdate()
+    error = ""
+    if request.method == "POST":
+        try:
+            start = _parse_date(request.POST.get("from", ""), today - datetime.timedelta(days=30))
+            end = _parse_date(request.POST.get("to", ""), today)
+            tz = timezone.get_current_timezone()
+            job = services.start_import(
+                connection, by=request.user,
+                from_date=datetime.datetime.combine(start, datetime.time.min, tzinfo=tz),
+                to_date=min(timezone.now(), datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)),
+            )
+            return redirect(reverse("telephony:import", args=[connection.pk]) + f"?job={job.pk}")
+        except ApplicationError as exc:
+            error = exc.message
+    jobs = CallImport.objects.filter(connection=connection, is_sync=False)[:10]
+    return render(request, "telephony/import.html", {
+        "connection": connection, "jobs": jobs, "error": error,
+        "default_from": today - datetime.timedelta(days=30), "default_to": today,
+    }, status=422 if error else 200)
+
+
+@require_GET
+def import_progress(request, pk):
+    _admin(request)
+    job = get_object_or_404(CallImport, pk=pk)
+    return render(request, "telephony/_import_row.html", {"job": job})
+
+
+@require_POST
+def import_resume(request, pk):
+    _admin(request)
+    job = get_object_or_404(CallImport, pk=pk)
+    if job.status == CallImport.Status.FAILED:
+        services.resume_import(job, by=request.user)
+    return redirect(reverse("telephony:import", args=[job.connection_id]))

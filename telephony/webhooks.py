@@ -1,0 +1,56 @@
+"""The Status URL Smartflo calls on every hangup: `/telephony/status/<token>/`, GET or POST.
+
+The token picks the connection (Smartflo signs nothing; the URL is the secret). The request is stored
+raw as an inbox WebhookEvent (source "smartflo": a GET's query string is its body) before anything
+parses it, and the answer goes back at once; the inbox's drain applies it off the request
+(telephony.ingest.apply_event), with the same replay and retry rules as WhatsApp webhooks.
+
+- 200 for anything stored (even without a call id: it is kept, unprocessable, for replay)
+- 400 for a POST that says it is JSON and is not (kept as unprocessable)
+- 413 for a body over WEBHOOK_MAX_BODY_BYTES; 404 for an unknown token; 405 for other methods
+"""
+
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from inbox import ingest as inbox_ingest
+from inbox.models import WebhookEvent
+from inbox.webhooks import _answer, _headers, _too_big
+from django.conf import settings
+from telephony.ingest import METHOD_HEADER, QUERY_HEADER, SOURCE
+from telephony.models import TelephonyConnection
+from telephony.providers import smartflo
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def status_webhook(request: HttpRequest, token: str) -> JsonResponse:
+    connection_id = TelephonyConnection.objects.filter(status_token=token).values_list("pk", flat=True).first()
+    if connection_id is None:
+        return _answer(404, "No telephony connection has this Status URL.")
+    if _too_big(request):
+        return _answer(413, f"Body larger than {settings.WEBHOOK_MAX_BODY_BYTES} bytes.")
+    query = request.META.get("QUERY_STRING", "")
+    headers = {**_headers(request), METHOD_HEADER: request.method}
+    if request.method == "GET":
+        body = query.encode("utf-8", errors="replace")
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    else:
+        body = request.body
+        if len(body) > settings.WEBHOOK_MAX_BODY_BYTES:
+            return _answer(413, f"Body larger than {settings.WEBHOOK_MAX_BODY_BYTES} bytes.")
+        if query:
+            headers[QUERY_HEADER] = query[:4000]
+    event = WebhookEvent(source=SOURCE, connection_id=connection_id, headers=headers, body=body)
+    if request.method == "POST" and "json" in headers.get("Content-Type", "").lower():
+        try:
+            smartflo.webhook_variables(body, headers["Content-Type"])
+        except ValueError as exc:
+            event.status, event.error, event.processed_at = WebhookEvent.Status.UNPROCESSABLE, str(exc), timezone.now()
+            event.save(force_insert=True)
+            return _answer(400, str(exc), event=event.pk)
+    event.save(force_insert=True)
+    inbox_ingest.schedule_drain()
+    return _answer(200, "stored", event=event.pk)
