@@ -94,6 +94,8 @@ LIST_CASES = [
     ("inbox:list", {"view": "all"}),
     ("inbox:list", {"status": "open"}),
     ("inbox:rows", {"page": 2}),
+    ("inbox:list", {"q": "Customer"}),  # a search, with its snippets
+    ("inbox:list", {"q": "preview"}),
 ]
 
 
