@@ -10,11 +10,8 @@ from accounts.models import Team, User
 from accounts.selectors import assignable_users
 from contacts.models import Label
 from inbox.models import Channel, Conversation
-from inbox.selectors import LIST_VIEWS
+from inbox.selectors import LIST_VIEWS, SEARCH_MAX_LENGTH
 from inbox.services import BULK_MAX, BULK_STATUSES, NOTE_MAX_LENGTH
-
-
-SEARCH_MAX_LENGTH = 100
 
 
 class ListFilterForm(forms.Form):

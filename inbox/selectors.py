@@ -42,6 +42,7 @@ DEFAULT_FILTERS = {"view": "mine", "status": "open"}
 # Message text is searched from this many characters: shorter fragments have no trigram to look up,
 # so every message would be read.
 MESSAGE_SEARCH_MIN_LENGTH = 3
+SEARCH_MAX_LENGTH = 100  # longer queries are cut (a pasted paragraph searches for its start)
 # A search first looks up this many matching contacts and messages at most (search_conversations).
 SEARCH_PROBE = 1000
 

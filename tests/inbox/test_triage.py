@@ -237,3 +237,9 @@ def test_bulk_endpoint_refuses_conversations_the_agent_cannot_see(logged_in, age
     assert Conversation.objects.get(pk=inbox["mine"].pk).status == "open"
     response = logged_in(agent).post(reverse("inbox:bulk"), {"ids": [inbox["mine"].pk], "action": "assign", "assignee": other_agent.pk})
     assert response.status_code == 400
+
+
+def test_api_searches_too(api, agent, inbox):
+    response = api(agent).get("/api/conversations/", {"q": "pooja"})
+    assert [row["id"] for row in response.json()["results"]] == [inbox["pool"].pk]
+    assert api(agent).get("/api/conversations/", {"q": "sunil"}).json()["results"] == []
