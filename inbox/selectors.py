@@ -98,28 +98,29 @@ def search_conversations(user: User, query: str) -> QuerySet[Conversation]:
     phone (typed in any form, as contacts.selectors.search_contacts matches them) or whose message
     text holds `query`; newest activity first. Activity lines ("Rahul took this") are not message text.
 
-    Two shapes, because no one plan is fast for both at 100k conversations / 1M messages (PostgreSQL):
-    a rare fragment is looked up first through the trigram indexes (up to SEARCH_PROBE contacts and
-    conversations), and the list is those conversations; a common one ("order") matches so many that
-    the list walks the newest conversations instead, checking each, and stops at a page.
+    No one plan is fast for every fragment at 100k conversations / 1M messages (PostgreSQL). The
+    contacts and the messages that match are first looked up through the trigram indexes, SEARCH_PROBE
+    at most: a rare fragment's are all found, and the list is their conversations. A common one
+    ("order") matches too many to look up; the list then walks the newest conversations and checks
+    each one, which finds a page at once. See docs/inbox-triage.md.
     """
     query = (query or "").strip()
-    digits = phone_search_digits(query)
     contacts = search_contacts(Contact.objects.all(), query).order_by()
     messages = _messages_matching(query) if len(query) >= MESSAGE_SEARCH_MIN_LENGTH else Message.objects.none()
     contact_ids = list(contacts.values_list("pk", flat=True)[: SEARCH_PROBE + 1])
     # Message rows, not distinct conversations: DISTINCT made PostgreSQL read whole long threads first.
-    conversation_ids = list(messages.order_by().values_list("conversation_id", flat=True)[: SEARCH_PROBE + 1])
-    if len(contact_ids) <= SEARCH_PROBE and len(conversation_ids) <= SEARCH_PROBE:
-        matches = Q(contact_id__in=contact_ids) | Q(pk__in=set(conversation_ids))
+    message_rows = list(messages.order_by().values_list("conversation_id", flat=True)[: SEARCH_PROBE + 1])
+    if len(contact_ids) <= SEARCH_PROBE:
+        matches = Q(contact_id__in=contact_ids)
+    elif digits := phone_search_digits(query):
+        # Checked on each row walked: as a subquery, PostgreSQL would hash every match first.
+        matches = Exists(ContactPhone.objects.filter(contact=OuterRef("contact_id"), number__contains=digits))
     else:
-        # Checked on each row walked (the contact is joined for the row anyway): a subquery here
-        # would be planned as one hash of every match, which is what a common fragment must avoid.
-        if digits:
-            contact_matches = Exists(ContactPhone.objects.filter(contact=OuterRef("contact_id"), number__contains=digits))
-        else:
-            contact_matches = name_or_email_matches(query, through="contact__")
-        matches = contact_matches | Exists(messages.filter(conversation=OuterRef("pk")))
+        matches = name_or_email_matches(query, through="contact__")  # on the row's joined contact
+    if len(message_rows) <= SEARCH_PROBE:
+        matches |= Q(pk__in=set(message_rows))
+    else:
+        matches |= Exists(messages.filter(conversation=OuterRef("pk")))
     return _as_list(visible_conversations(user).filter(matches))
 
 

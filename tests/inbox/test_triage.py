@@ -139,6 +139,13 @@ def test_a_common_fragment_walks_the_list_and_finds_the_same_conversations(monke
     assert names(selectors.search_conversations(agent, "order")) == rare == {"Order 0", "Order 1", "Order 2", "Order 3"}
     Contact.objects.filter(name="Quiet").update(name="Quiet orders")
     assert "Quiet orders" in names(selectors.search_conversations(agent, "order"))
+    # Many messages in one conversation: still more rows than the probe takes.
+    busy = conversation_for(team=sales_team, name="Busy")
+    for i in range(3):
+        message_in(busy, f"order again {i}")
+    monkeypatch.setattr(selectors, "SEARCH_PROBE", 5)
+    assert "Busy" in names(selectors.search_conversations(agent, "order again"))
+    assert names(selectors.search_conversations(agent, "again")) == {"Busy"}
 
 
 def test_a_search_longer_than_the_box_allows_is_cut_not_refused(logged_in, agent, sales_team):
