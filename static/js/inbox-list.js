@@ -113,7 +113,12 @@
     const row = document.getElementById("conv-" + conversation);
     const name = row ? $(".conv-name", row).textContent : "A customer";
     const text = row ? $(".conv-preview", row).textContent : "New message in a conversation you can see.";
-    const notification = new Notification(name, { body: text, tag: "conversation-" + conversation });
+    let notification;
+    try {
+      notification = new Notification(name, { body: text, tag: "conversation-" + conversation });
+    } catch (err) {
+      return;   // Chrome on Android only notifies through a service worker
+    }
     notification.onclick = function () {
       window.focus();
       location.assign("/inbox/" + conversation + "/");
