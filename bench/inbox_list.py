@@ -6,8 +6,9 @@ Creates (once; later runs reuse it) a data set in a dedicated database: 100k con
 numbers, three teams, a supervisor and twelve agents, realistic statuses, unread counts and labels,
 and ~1M messages skewed like a real inbox (five threads of 10k-20k messages, most threads short).
 Then renders the real views through Django's test client, logged in as an agent and as a supervisor:
-the list page and partial for every filter, "Load more", the full conversation page, the thread
-partial of a 20k-message thread and its "Load older" page, and the API list endpoints.
+the list page (with its tab counts) and partial for every filter, searches (search_cases), "Load more",
+the full conversation page, the thread partial of a 20k-message thread and its "Load older" page, and
+the API list endpoints.
 
 BENCH_RUNS (40) sets the runs per case; BENCH_ONLY=thread,older runs only the cases whose name holds
 one of those words. Each case is rendered at two page sizes (list 30 / 100 rows, thread 40 / 100 messages, API 50 / 100)
@@ -21,6 +22,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -229,8 +231,10 @@ def cases(agent: User, supervisor: User) -> list[tuple[str, User, str]]:
     longest = Conversation.objects.order_by("id").first()  # the 20k-message thread, assigned to agent 0
     middle = Message.objects.filter(conversation=longest).order_by("-timestamp", "-id").values_list("pk", flat=True)[10_000]
     label = Label.objects.get(name="VIP")
+    searches = search_cases()
     result = []
     for user, who in ((agent, "agent"), (supervisor, "supervisor")):
+        result += [(f"{who}: search {name}", user, "/inbox/list/?" + urlencode({"q": query})) for name, query in searches]
         result += [
             (f"{who}: inbox page", user, "/inbox/"),
             (f"{who}: list mine", user, "/inbox/list/?view=mine"),
@@ -249,6 +253,29 @@ def cases(agent: User, supervisor: User) -> list[tuple[str, User, str]]:
             (f"{who}: API messages (20k)", user, f"/api/conversations/{longest.pk}/messages/"),
         ]
     return result
+
+
+def search_cases() -> list[tuple[str, str]]:
+    """Searches as agents type them, about one conversation of agent 0's team (a sixth of the way into
+    the data set): its contact's full name, a first name an eighth of contacts share, its phone typed
+    nationally with a trunk 0 and as its last digits, its order number (in its messages), a phrase in
+    half of all messages, and a miss."""
+    conversation = (
+        Conversation.objects.filter(team__members__username="bench-agent-0", contact__name__gt="")
+        .select_related("contact")
+        .order_by("id")[N_CONVERSATIONS // 6]
+    )
+    number = conversation.contact.phones.get().number  # +9198xxxxxxxx
+    national = "0" + number[3:8] + " " + number[8:]
+    return [
+        ("name", conversation.contact.name),
+        ("name fragment (common)", conversation.contact.name.split()[0]),
+        ("phone, national form", national),
+        ("phone, last digits", number[-5:]),
+        ("message text (order no.)", f"order {conversation.pk}"),
+        ("message text (common)", "looking into"),
+        ("no match", "zqxwv"),
+    ]
 
 
 def measure(client: Client, url: str, runs: int) -> tuple[list[float], int, int]:

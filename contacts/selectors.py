@@ -36,8 +36,8 @@ def search_contacts(contacts: QuerySet[Contact], query: str) -> QuerySet[Contact
     query = (query or "").strip()
     if not query:
         return contacts
-    if _PHONE_LIKE.match(query) and sum(c.isdigit() for c in query) >= 3:
-        digits = phones.search_digits(query)
+    digits = phone_search_digits(query)
+    if digits:
         matching = ContactPhone.objects.filter(number__contains=digits).values("contact_id")
         # Numbers that end with the digits come first: people type the last few digits they remember.
         # The order also keeps PostgreSQL on the trigram index: ordered by name alone, it guessed 1% of
@@ -48,7 +48,20 @@ def search_contacts(contacts: QuerySet[Contact], query: str) -> QuerySet[Contact
     # Names that start with the query come first. (No index yields this order, so PostgreSQL takes the
     # trigram index and sorts the few matches, instead of walking the whole name index.)
     starts_first = Case(When(name__istartswith=query, then=Value(0)), default=Value(1))
-    return contacts.filter(Q(name__ilike=query) | Q(email__ilike=query)).order_by(starts_first, "name", "pk")
+    return contacts.filter(name_or_email_matches(query)).order_by(starts_first, "name", "pk")
+
+
+def phone_search_digits(query: str) -> str | None:
+    """The digits a search looks for among phones when `query` looks like a phone number (in any
+    typed form, three digits at least); None when it does not."""
+    if _PHONE_LIKE.match(query) and sum(c.isdigit() for c in query) >= 3:
+        return phones.search_digits(query)
+    return None
+
+
+def name_or_email_matches(query: str, *, through: str = "") -> Q:
+    """A text search's condition on a contact, or with `through="contact__"` on rows pointing at one."""
+    return Q(**{f"{through}name__ilike": query}) | Q(**{f"{through}email__ilike": query})
 
 
 def filter_contacts(contacts: QuerySet[Contact], *, user: User, label=None, owner=None) -> QuerySet[Contact]:

@@ -114,6 +114,7 @@ class MessageSerializer(serializers.ModelSerializer):
         OpenApiParameter("status", str, enum=list(Conversation.Status.values)),
         OpenApiParameter("label", int, description="label id"),
         OpenApiParameter("channel", int, description="channel id"),
+        OpenApiParameter("q", str, description="search contact name, email, phone (any form) and message text; ignores the other filters"),
     ]
 )
 class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -138,6 +139,7 @@ class ConversationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
             status=status,
             channel_id=_int_param(params, "channel"),
             label_id=_int_param(params, "label"),
+            query=params.get("q", "")[: selectors.SEARCH_MAX_LENGTH],
         ).prefetch_related("labels", "contact__phones")
 
     @extend_schema(responses=MessageSerializer(many=True))

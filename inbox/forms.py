@@ -1,6 +1,7 @@
 """Forms of the inbox screen: list filters and the agent actions."""
 
 import datetime
+from urllib.parse import urlencode
 
 from django import forms
 from django.utils import timezone
@@ -9,8 +10,8 @@ from accounts.models import Team, User
 from accounts.selectors import assignable_users
 from contacts.models import Label
 from inbox.models import Channel, Conversation, Message, Template
-from inbox.selectors import LIST_VIEWS
-from inbox.services import NOTE_MAX_LENGTH
+from inbox.selectors import LIST_VIEWS, SEARCH_MAX_LENGTH
+from inbox.services import BULK_MAX, BULK_STATUSES, NOTE_MAX_LENGTH
 
 
 class ListFilterForm(forms.Form):
@@ -18,6 +19,9 @@ class ListFilterForm(forms.Form):
     status = forms.ChoiceField(choices=[("", "Any status")] + list(Conversation.Status.choices), required=False)
     channel = forms.ModelChoiceField(queryset=Channel.objects.all(), required=False, empty_label="All numbers")
     label = forms.ModelChoiceField(queryset=Label.objects.all(), required=False, empty_label="Any label")
+    q = forms.CharField(required=False)
+
+    FIELDS = ("view", "status", "channel", "label", "q")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -31,7 +35,68 @@ class ListFilterForm(forms.Form):
             "status": data.get("status") or "",
             "channel_id": data["channel"].pk if data.get("channel") else None,
             "label_id": data["label"].pk if data.get("label") else None,
+            # Cut rather than refused: a pasted paragraph still searches for its start.
+            "query": (self.data.get("q") or "").strip()[:SEARCH_MAX_LENGTH],
         }
+
+    def query_string(self) -> str:
+        """The filters as the list's URLs carry them (the address bar, live refetches, row links). The
+        view is always there, so a page opened from these URLs never falls back to the defaults."""
+        filters = self.filters()
+        params = {
+            "view": filters["view"],
+            "status": filters["status"],
+            "channel": filters["channel_id"],
+            "label": filters["label_id"],
+            "q": filters["query"],
+        }
+        return urlencode({name: value for name, value in params.items() if value})
+
+
+class BulkForm(forms.Form):
+    """What the list's action bar does to the chosen conversations (`ids`, repeated): assign them to an
+    agent ("none" unassigns), hand them to a team ("none": the shared pool), add a label, or set a status."""
+
+    action = forms.ChoiceField(choices=[("assign", "Assign"), ("team", "Team"), ("label", "Label"), ("status", "Status")])
+    assignee = forms.CharField(required=False)
+    team = forms.CharField(required=False)
+    label = forms.ModelChoiceField(queryset=Label.objects.all(), required=False)
+    status = forms.ChoiceField(choices=[(s, s) for s in BULK_STATUSES], required=False)
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self):
+        data = super().clean()
+        try:
+            data["ids"] = sorted({int(pk) for pk in self.data.getlist("ids")})
+        except ValueError:
+            raise forms.ValidationError("Choose conversations from the list.") from None
+        if not data["ids"]:
+            raise forms.ValidationError("Choose at least one conversation.")
+        if len(data["ids"]) > BULK_MAX:
+            raise forms.ValidationError(f"Act on at most {BULK_MAX} conversations at once.")
+        action = data.get("action")
+        if action == "assign":
+            data["assignee"] = self._choice(data.get("assignee"), assignable_users(self.user), "Choose whom to assign them to.")
+        elif action == "team":
+            data["team"] = self._choice(data.get("team"), Team.objects.all(), "Choose a team.")
+        elif action == "label" and not data.get("label"):
+            raise forms.ValidationError("Choose a label.")
+        elif action == "status" and not data.get("status"):
+            raise forms.ValidationError("Choose a status.")
+        return data
+
+    @staticmethod
+    def _choice(value: str | None, queryset, error: str):
+        """A row of `queryset` by pk, or None for "none"."""
+        if value == "none":
+            return None
+        try:
+            return queryset.get(pk=int(value or ""))
+        except (ValueError, queryset.model.DoesNotExist):
+            raise forms.ValidationError(error) from None
 
 
 class AssignForm(forms.Form):

@@ -2,11 +2,13 @@
 
 from collections import defaultdict
 
-from django.db.models import F, Q, QuerySet, prefetch_related_objects
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, prefetch_related_objects
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import team_ids
+from contacts.models import Contact, ContactPhone
+from contacts.selectors import name_or_email_matches, phone_search_digits, search_contacts
 from inbox.models import Conversation, Message
 
 
@@ -35,35 +37,105 @@ def can_see_conversation(user: User, conversation: Conversation) -> bool:
 # ---------------------------------------------------------------- the inbox screen
 
 LIST_VIEWS = ("mine", "unassigned", "all")
+# What an agent sees on opening the inbox before choosing anything (as in Chatwoot).
+DEFAULT_FILTERS = {"view": "mine", "status": "open"}
+# Message text is searched from this many characters: shorter fragments have no trigram to look up,
+# so every message would be read.
+MESSAGE_SEARCH_MIN_LENGTH = 3
+SEARCH_MAX_LENGTH = 100  # longer queries are cut (a pasted paragraph searches for its start)
+# A search first looks up this many matching contacts and messages at most (search_conversations).
+SEARCH_PROBE = 1000
+
+
+def _open_now() -> Q:
+    """Open, or snoozed until a moment that has passed (the periodic task reopens those soon)."""
+    return Q(status=Conversation.Status.OPEN) | Q(status=Conversation.Status.SNOOZED, snoozed_until__lte=timezone.now())
 
 
 def conversation_list(
-    user: User, *, view: str = "all", status: str = "", channel_id: int | None = None, label_id: int | None = None
+    user: User,
+    *,
+    view: str = "all",
+    status: str = "",
+    channel_id: int | None = None,
+    label_id: int | None = None,
+    query: str = "",
 ) -> QuerySet[Conversation]:
     """The conversation list an agent sees: visibility applied, filtered, newest activity first.
 
     "open" also lists snoozed conversations whose time has come, even before the periodic task has
-    reopened them, so nothing waits on the beat schedule.
+    reopened them, so nothing waits on the beat schedule. A search `query` looks through every
+    conversation the user may see, whatever the other filters say (search_conversations).
     """
+    if query.strip():
+        return search_conversations(user, query)
     conversations = visible_conversations(user)
     if view == "mine":
         conversations = conversations.filter(assignee=user)
     elif view == "unassigned":
         conversations = conversations.filter(assignee__isnull=True)
     if status == Conversation.Status.OPEN:
-        conversations = conversations.filter(
-            Q(status=Conversation.Status.OPEN) | Q(status=Conversation.Status.SNOOZED, snoozed_until__lte=timezone.now())
-        )
+        conversations = conversations.filter(_open_now())
     elif status in Conversation.Status.values:
         conversations = conversations.filter(status=status)
     if channel_id:
         conversations = conversations.filter(channel_id=channel_id)
     if label_id:
         conversations = conversations.filter(labels__id=label_id)
+    return _as_list(conversations)
+
+
+def _as_list(conversations: QuerySet[Conversation]) -> QuerySet[Conversation]:
     return (
         conversations.select_related("contact", "channel", "assignee", "team")
         .defer("channel__access_token", "channel__partner_token")  # a list never needs them decrypted
         .order_by(F("last_message_at").desc(nulls_last=True), "-id")
+    )
+
+
+def search_conversations(user: User, query: str) -> QuerySet[Conversation]:
+    """Every conversation the user may see, in any tab and status, whose contact's name, email or
+    phone (typed in any form, as contacts.selectors.search_contacts matches them) or whose message
+    text holds `query`; newest activity first. Activity lines ("Rahul took this") are not message text.
+
+    No one plan is fast for every fragment at 100k conversations / 1M messages (PostgreSQL). The
+    contacts and the messages that match are first looked up through the trigram indexes, SEARCH_PROBE
+    at most: a rare fragment's are all found, and the list is their conversations. A common one
+    ("order") matches too many to look up; the list then walks the newest conversations and checks
+    each one, which finds a page at once. See docs/inbox-triage.md.
+    """
+    query = (query or "").strip()
+    contacts = search_contacts(Contact.objects.all(), query).order_by()
+    messages = _messages_matching(query) if len(query) >= MESSAGE_SEARCH_MIN_LENGTH else Message.objects.none()
+    contact_ids = list(contacts.values_list("pk", flat=True)[: SEARCH_PROBE + 1])
+    # Message rows, not distinct conversations: DISTINCT made PostgreSQL read whole long threads first.
+    message_rows = list(messages.order_by().values_list("conversation_id", flat=True)[: SEARCH_PROBE + 1])
+    if len(contact_ids) <= SEARCH_PROBE:
+        matches = Q(contact_id__in=contact_ids)
+    elif digits := phone_search_digits(query):
+        # Checked on each row walked: as a subquery, PostgreSQL would hash every match first.
+        matches = Exists(ContactPhone.objects.filter(contact=OuterRef("contact_id"), number__contains=digits))
+    else:
+        matches = name_or_email_matches(query, through="contact__")  # on the row's joined contact
+    if len(message_rows) <= SEARCH_PROBE:
+        matches |= Q(pk__in=set(message_rows))
+    else:
+        matches |= Exists(messages.filter(conversation=OuterRef("pk")))
+    return _as_list(visible_conversations(user).filter(matches))
+
+
+def _messages_matching(query: str) -> QuerySet[Message]:
+    return Message.objects.filter(body__ilike=query).exclude(type="activity")
+
+
+def open_counts(user: User) -> dict[str, int]:
+    """How many open conversations the user may see are theirs, unassigned, in all, and unread: the
+    inbox's tab counts and title badge. One aggregate over the open rows (about a third of all)."""
+    return visible_conversations(user).filter(_open_now()).aggregate(
+        mine=Count("pk", filter=Q(assignee=user)),
+        unassigned=Count("pk", filter=Q(assignee__isnull=True)),
+        all=Count("pk"),
+        unread=Count("pk", filter=Q(unread_count__gt=0)),
     )
 
 
@@ -81,6 +153,23 @@ def with_row_details(conversations: list[Conversation]) -> list[Conversation]:
     for conversation in conversations:
         conversation.row_labels = labels[conversation.pk]
     prefetch_related_objects([c.contact for c in conversations if not c.contact.name], "phones")
+    return conversations
+
+
+def with_search_snippets(conversations: list[Conversation], query: str) -> list[Conversation]:
+    """Each conversation of a page of search results gets `search_hit`: the text of its newest message
+    holding `query` (empty when only the contact matched). One query for the page."""
+    query = (query or "").strip()
+    hits = {}
+    if conversations and len(query) >= MESSAGE_SEARCH_MIN_LENGTH:
+        newest_hit = _messages_matching(query).filter(conversation=OuterRef("pk")).order_by("-timestamp", "-id").values("body")[:1]
+        hits = dict(
+            Conversation.objects.filter(pk__in=[c.pk for c in conversations])
+            .annotate(hit=Subquery(newest_hit))
+            .values_list("pk", "hit")
+        )
+    for conversation in conversations:
+        conversation.search_hit = hits.get(conversation.pk) or ""
     return conversations
 
 

@@ -55,24 +55,31 @@ def _who(user: User | None) -> str:
 def assign_to_agent(conversation: Conversation, assignee: User | None, *, by: User | None) -> Conversation:
     """Give the conversation to an agent (None = unassign). Agents may assign to themselves and their
     teammates; supervisors and admins to anyone active. Locks the conversation row."""
+    _check_assignee(assignee, by)
+    with transaction.atomic():
+        return _assign_locked(_locked(conversation, by), assignee, by)
+
+
+def _check_assignee(assignee: User | None, by: User | None) -> None:
     if assignee is not None and by is not None and not assignable_users(by).filter(pk=assignee.pk).exists():
         raise NotAllowed(f"You cannot assign conversations to {assignee}.")
     if assignee is not None and not assignee.is_active:
         raise ApplicationError(f"{assignee} is deactivated.")
-    with transaction.atomic():
-        conversation = _locked(conversation, by)
-        if conversation.assignee_id == (assignee.pk if assignee else None):
-            return conversation
-        previous = events.conversation_groups(conversation)
-        conversation.assignee = assignee
-        conversation.save(update_fields=["assignee", "updated_at"])
-        if assignee is None:
-            _log_activity(conversation, f"{_who(by)} unassigned this conversation")
-        elif by is not None and assignee.pk == by.pk:
-            _log_activity(conversation, f"{_who(by)} took this conversation")
-        else:
-            _log_activity(conversation, f"{_who(by)} assigned this to {assignee}")
-        events.conversation_updated(conversation, previous_groups=previous)
+
+
+def _assign_locked(conversation: Conversation, assignee: User | None, by: User | None) -> Conversation:
+    if conversation.assignee_id == (assignee.pk if assignee else None):
+        return conversation
+    previous = events.conversation_groups(conversation)
+    conversation.assignee = assignee
+    conversation.save(update_fields=["assignee", "updated_at"])
+    if assignee is None:
+        _log_activity(conversation, f"{_who(by)} unassigned this conversation")
+    elif by is not None and assignee.pk == by.pk:
+        _log_activity(conversation, f"{_who(by)} took this conversation")
+    else:
+        _log_activity(conversation, f"{_who(by)} assigned this to {assignee}")
+    events.conversation_updated(conversation, previous_groups=previous)
     return conversation
 
 
@@ -80,18 +87,21 @@ def assign_to_team(conversation: Conversation, team: Team | None, *, by: User | 
     """Hand the conversation to a team (None = the shared pool). An assignee outside the new team is
     cleared, so the work lands in that team's queue rather than with someone who cannot see it."""
     with transaction.atomic():
-        conversation = _locked(conversation, by)
-        if conversation.team_id == (team.pk if team else None):
-            return conversation
-        previous = events.conversation_groups(conversation)
-        conversation.team = team
-        fields = ["team", "updated_at"]
-        if team is not None and conversation.assignee_id and not team.members.filter(pk=conversation.assignee_id).exists():
-            conversation.assignee = None
-            fields.append("assignee")
-        conversation.save(update_fields=fields)
-        _log_activity(conversation, f"{_who(by)} moved this to {team.name if team else 'no team'}")
-        events.conversation_updated(conversation, previous_groups=previous)
+        return _move_locked(_locked(conversation, by), team, by)
+
+
+def _move_locked(conversation: Conversation, team: Team | None, by: User | None) -> Conversation:
+    if conversation.team_id == (team.pk if team else None):
+        return conversation
+    previous = events.conversation_groups(conversation)
+    conversation.team = team
+    fields = ["team", "updated_at"]
+    if team is not None and conversation.assignee_id and not team.members.filter(pk=conversation.assignee_id).exists():
+        conversation.assignee = None
+        fields.append("assignee")
+    conversation.save(update_fields=fields)
+    _log_activity(conversation, f"{_who(by)} moved this to {team.name if team else 'no team'}")
+    events.conversation_updated(conversation, previous_groups=previous)
     return conversation
 
 
@@ -99,29 +109,36 @@ def set_status(
     conversation: Conversation, status: str, *, by: User | None, snoozed_until: datetime.datetime | None = None
 ) -> Conversation:
     """Open, pending, snoozed (until a time in the future) or resolved. Locks the conversation row."""
+    snoozed_until = _check_status(status, snoozed_until)
+    with transaction.atomic():
+        return _set_status_locked(_locked(conversation, by), status, snoozed_until, by)
+
+
+def _check_status(status: str, snoozed_until: datetime.datetime | None) -> datetime.datetime | None:
     if status not in Conversation.Status.values:
         raise ApplicationError(f"“{status}” is not a conversation status.")
+    if status != Conversation.Status.SNOOZED:
+        return None
+    if snoozed_until is None:
+        raise ApplicationError("Choose until when to snooze.")
+    if snoozed_until <= timezone.now():
+        raise ApplicationError("Snooze until a time in the future.")
+    return snoozed_until
+
+
+def _set_status_locked(conversation: Conversation, status: str, snoozed_until, by: User | None) -> Conversation:
+    if conversation.status == status and conversation.snoozed_until == snoozed_until:
+        return conversation
+    conversation.status = status
+    conversation.snoozed_until = snoozed_until
+    conversation.save(update_fields=["status", "snoozed_until", "updated_at"])
+    label = Conversation.Status(status).label.lower()
     if status == Conversation.Status.SNOOZED:
-        if snoozed_until is None:
-            raise ApplicationError("Choose until when to snooze.")
-        if snoozed_until <= timezone.now():
-            raise ApplicationError("Snooze until a time in the future.")
+        until = timezone.localtime(snoozed_until).strftime("%d %b %H:%M")
+        _log_activity(conversation, f"{_who(by)} snoozed this until {until}")
     else:
-        snoozed_until = None
-    with transaction.atomic():
-        conversation = _locked(conversation, by)
-        if conversation.status == status and conversation.snoozed_until == snoozed_until:
-            return conversation
-        conversation.status = status
-        conversation.snoozed_until = snoozed_until
-        conversation.save(update_fields=["status", "snoozed_until", "updated_at"])
-        label = Conversation.Status(status).label.lower()
-        if status == Conversation.Status.SNOOZED:
-            until = timezone.localtime(snoozed_until).strftime("%d %b %H:%M")
-            _log_activity(conversation, f"{_who(by)} snoozed this until {until}")
-        else:
-            _log_activity(conversation, f"{_who(by)} marked this {label}")
-        events.conversation_updated(conversation)
+        _log_activity(conversation, f"{_who(by)} marked this {label}")
+    events.conversation_updated(conversation)
     return conversation
 
 
@@ -149,17 +166,65 @@ def wake_snoozed_conversations(now: datetime.datetime | None = None) -> int:
 
 def set_label(conversation: Conversation, label: Label, *, on: bool, by: User | None) -> Conversation:
     with transaction.atomic():
-        conversation = _locked(conversation, by)
-        has_it = conversation.labels.filter(pk=label.pk).exists()
-        if has_it == on:
-            return conversation
-        if on:
-            conversation.labels.add(label)
-        else:
-            conversation.labels.remove(label)
-        conversation.save(update_fields=["updated_at"])
-        events.conversation_updated(conversation)
+        return _set_label_locked(_locked(conversation, by), label, on)
+
+
+def _set_label_locked(conversation: Conversation, label: Label, on: bool) -> Conversation:
+    has_it = conversation.labels.filter(pk=label.pk).exists()
+    if has_it == on:
+        return conversation
+    if on:
+        conversation.labels.add(label)
+    else:
+        conversation.labels.remove(label)
+    conversation.save(update_fields=["updated_at"])
+    events.conversation_updated(conversation)
     return conversation
+
+
+# ---------------------------------------------------------------- many at once (the list's action bar)
+
+BULK_MAX = 100
+BULK_STATUSES = (Conversation.Status.OPEN, Conversation.Status.PENDING, Conversation.Status.RESOLVED)
+
+
+def _in_bulk(conversation_ids, by: User, change) -> int:
+    """Apply `change` to each conversation in one transaction, all or nothing: if `by` may not act on
+    one of them (gone, or no longer visible to them), nothing changes. Rows are locked in id order, so
+    two bulk actions over overlapping conversations wait for each other instead of deadlocking.
+    Returns how many conversations it went through."""
+    ids = sorted(set(conversation_ids))
+    if not ids:
+        raise ApplicationError("Choose at least one conversation.")
+    if len(ids) > BULK_MAX:
+        raise ApplicationError(f"Act on at most {BULK_MAX} conversations at once.")
+    with transaction.atomic():
+        conversations = list(Conversation.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+        refused = len(ids) - sum(can_see_conversation(by, c) for c in conversations)
+        if refused:
+            raise NotAllowed(f"You cannot act on {refused} of the {len(ids)} conversations chosen; nothing was changed.")
+        for conversation in conversations:
+            change(conversation)
+    return len(conversations)
+
+
+def bulk_assign_to_agent(conversation_ids, assignee: User | None, *, by: User) -> int:
+    _check_assignee(assignee, by)
+    return _in_bulk(conversation_ids, by, lambda c: _assign_locked(c, assignee, by))
+
+
+def bulk_assign_to_team(conversation_ids, team: Team | None, *, by: User) -> int:
+    return _in_bulk(conversation_ids, by, lambda c: _move_locked(c, team, by))
+
+
+def bulk_set_status(conversation_ids, status: str, *, by: User) -> int:
+    if status not in BULK_STATUSES:
+        raise ApplicationError("Open, pending or resolved: snooze conversations one at a time.")
+    return _in_bulk(conversation_ids, by, lambda c: _set_status_locked(c, status, None, by))
+
+
+def bulk_add_label(conversation_ids, label: Label, *, by: User) -> int:
+    return _in_bulk(conversation_ids, by, lambda c: _set_label_locked(c, label, True))
 
 
 def add_private_note(conversation: Conversation, *, author: User, body: str) -> Message:

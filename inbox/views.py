@@ -13,13 +13,13 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import Team
-from accounts.selectors import can_play_customer
+from accounts.selectors import assignable_users, can_play_customer
 from contacts.models import Label
 from contacts.selectors import visible_contacts
 from core.errors import ApplicationError
 from core.pagination import page_of
 from inbox import selectors, services
-from inbox.forms import AssignForm, ListFilterForm, NoteForm, StatusForm, TeamForm
+from inbox.forms import AssignForm, BulkForm, ListFilterForm, NoteForm, StatusForm, TeamForm
 from inbox.models import Attachment, Conversation, Message
 
 PAGE_SIZE = 30
@@ -29,11 +29,14 @@ THREAD_PAGE = 40
 # ---------------------------------------------------------------- reading
 
 
-def _page_of(conversations, *, start: int, size: int) -> tuple[list, bool]:
+def _page_of(conversations, *, start: int, size: int, query: str = "") -> tuple[list, bool]:
     """A page of the list with what its rows show; no COUNT(*) over every visible conversation,
-    which "Load more" does not need."""
+    which "Load more" does not need. Search results also show the message text that matched."""
     rows, has_more = page_of(conversations, start=start, size=size)
-    return selectors.with_row_details(rows), has_more
+    rows = selectors.with_row_details(rows)
+    if query:
+        rows = selectors.with_search_snippets(rows, query)
+    return rows, has_more
 
 
 def _int_param(request, name: str, default: int, *, low: int, high: int) -> int:
@@ -43,18 +46,40 @@ def _int_param(request, name: str, default: int, *, low: int, high: int) -> int:
         return default
 
 
-def _list_context(request, *, rows: bool = True) -> dict:
-    """The list pane: filters, and (unless `rows` is False) the first `pages` pages of rows."""
+REMEMBERED_FILTERS = "inbox_filters"  # the session key
+
+
+def _filter_form(request, *, page: bool) -> ListFilterForm:
+    """The list's filters as the request gives them, remembered for the next visit. A page opened
+    without any (the Inbox link, a bookmark) shows the ones this user chose last, else Mine / Open."""
+    if not any(name in request.GET for name in ListFilterForm.FIELDS):
+        if page:
+            return ListFilterForm(request.session.get(REMEMBERED_FILTERS) or selectors.DEFAULT_FILTERS)
+        return ListFilterForm(request.GET)
     form = ListFilterForm(request.GET)
     filters = form.filters()
+    if any(name in request.GET for name in ("view", "status", "channel", "label")):
+        chosen = {"view": filters["view"], "status": filters["status"], "channel": filters["channel_id"], "label": filters["label_id"]}
+        if request.session.get(REMEMBERED_FILTERS) != chosen:
+            request.session[REMEMBERED_FILTERS] = chosen
+    return form
+
+
+def _list_context(request, *, rows: bool = True, page: bool = False) -> dict:
+    """The list pane: filters, and (unless `rows` is False) the first `pages` pages of rows. A whole
+    page also shows the tab counts; the list's partials leave them to inbox.js (see `counts`)."""
+    form = _filter_form(request, page=page)
+    filters = form.filters()
     pages = _int_param(request, "pages", 1, low=1, high=20)
-    query = request.GET.copy()
-    for key in ("pages", "page"):
-        query.pop(key, None)
-    context = {"filter_form": form, "filters": filters, "pages": pages, "filter_query": query.urlencode()}
+    context = {"filter_form": form, "filters": filters, "pages": pages, "filter_query": form.query_string()}
     if rows:
         conversations = selectors.conversation_list(request.user, **filters)
-        context["conversations"], context["has_more"] = _page_of(conversations, start=0, size=PAGE_SIZE * pages)
+        context["conversations"], context["has_more"] = _page_of(
+            conversations, start=0, size=PAGE_SIZE * pages, query=filters["query"]
+        )
+    counts = selectors.open_counts(request.user) if page else {}
+    context["counts"] = counts
+    context["tabs"] = [(value, label, counts.get(value)) for value, label in form.fields["view"].choices]
     return context
 
 
@@ -103,7 +128,8 @@ def _header_context(request, conversation: Conversation, error: str = "") -> dic
 
 
 def _full_context(request, conversation: Conversation | None) -> dict:
-    context = _list_context(request)
+    context = _list_context(request, page=True)
+    context["bulk"] = _bulk_choices(request)
     context["open_conversation"] = conversation
     if conversation is not None:
         context.update(_thread_context(request, conversation))
@@ -138,10 +164,17 @@ def conversation_rows(request):
     """The next page of rows ("Load more")."""
     context = _list_context(request, rows=False)
     number = _int_param(request, "page", 2, low=1, high=10_000)
-    conversations = selectors.conversation_list(request.user, **context["filters"])
-    rows, has_more = _page_of(conversations, start=(number - 1) * PAGE_SIZE, size=PAGE_SIZE)
+    filters = context["filters"]
+    conversations = selectors.conversation_list(request.user, **filters)
+    rows, has_more = _page_of(conversations, start=(number - 1) * PAGE_SIZE, size=PAGE_SIZE, query=filters["query"])
     context.update(conversations=rows, has_more=has_more, next_page=number + 1, pages=number)
     return render(request, "inbox/index.html#rows", context)
+
+
+@require_GET
+def counts(request):
+    """The tab counts and the unread total for the title (inbox.js refetches them after events)."""
+    return JsonResponse(selectors.open_counts(request.user))
 
 
 @require_GET
@@ -311,6 +344,55 @@ def retry_attachment(request, pk):
         return redirect("inbox:conversation", pk=attachment.message.conversation_id)
     message = Message.objects.select_related("conversation", "sender", "reply_to").get(pk=attachment.message_id)
     return render(request, "inbox/index.html#message", {"message": message, "conversation": message.conversation, "action_error": error})
+
+
+def _bulk_choices(request) -> dict:
+    return {
+        "agents": assignable_users(request.user),
+        "teams": Team.objects.all(),
+        "labels": Label.objects.all(),
+        "statuses": [(s, Conversation.Status(s).label) for s in services.BULK_STATUSES],
+        "max": services.BULK_MAX,
+        "confirm_over": BULK_CONFIRM_OVER,
+    }
+
+
+BULK_CONFIRM_OVER = 5  # the action bar asks before acting on more conversations than this
+
+
+@require_POST
+def bulk(request):
+    """The list's action bar: one action on the chosen conversations, all or nothing (services)."""
+    form = BulkForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return _bulk_answer(request, " ".join(e for errors in form.errors.values() for e in errors), status=400)
+    data = form.cleaned_data
+    ids, by = data["ids"], request.user
+    try:
+        if data["action"] == "assign":
+            done = services.bulk_assign_to_agent(ids, data["assignee"], by=by)
+            what = f"assigned to {data['assignee']}" if data["assignee"] else "unassigned"
+        elif data["action"] == "team":
+            done = services.bulk_assign_to_team(ids, data["team"], by=by)
+            what = f"moved to {data['team']}" if data["team"] else "moved to no team"
+        elif data["action"] == "label":
+            done = services.bulk_add_label(ids, data["label"], by=by)
+            what = f"labelled {data['label']}"
+        else:
+            done = services.bulk_set_status(ids, data["status"], by=by)
+            what = f"marked {Conversation.Status(data['status']).label.lower()}"
+    except ApplicationError as exc:
+        return _bulk_answer(request, exc.message, status=exc.http_status)
+    return _bulk_answer(request, f"{done} conversation{'s' if done != 1 else ''} {what}.", status=200)
+
+
+def _bulk_answer(request, text: str, *, status: int):
+    if not request.htmx and status == 200:
+        return redirect("inbox:index")
+    response = render(request, "inbox/index.html#bulk_result", {"text": text, "failed": status != 200}, status=status)
+    if status == 200:
+        response["HX-Trigger"] = "inbox:bulk-done"  # inbox.js refetches the list and counts, clears the choice
+    return response
 
 
 @require_POST

@@ -54,11 +54,14 @@
     const scroll = current.scrollTop;
     const focusedId = document.activeElement && document.activeElement.closest && document.activeElement.closest(".conv")
       ? document.activeElement.closest(".conv").id : null;
+    const ticked = new Set($$(".conv-check:checked", current).map((box) => box.value));   // the action bar's choice
     current.replaceWith(fresh);
     htmx.process(fresh);
+    $$(".conv-check", fresh).forEach((box) => { box.checked = ticked.has(box.value); });
     fresh.scrollTop = scroll;
     markActive();
     if (focusedId && document.getElementById(focusedId)) document.getElementById(focusedId).querySelector("a").focus();
+    document.dispatchEvent(new CustomEvent("inbox:list-refreshed"));   // inbox-list.js
   }
 
   function scheduleListRefresh() {
@@ -152,6 +155,8 @@
       refreshPart("#contact-panel", "panelUrl");
     }
   });
+
+  document.addEventListener("inbox:refresh-list", scheduleListRefresh);   // asked by inbox-list.js
 
   document.addEventListener("sampark:reconnected", async function () {
     // Whatever happened while the socket was down: refetch the list, and the open thread if it changed.

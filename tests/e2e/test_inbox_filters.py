@@ -19,7 +19,7 @@ def settled(page):
     page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")
 
 
-def test_status_and_label_filters_narrow_the_list_and_stay_chosen(asgi_login_page, supervisor, sales_team, password):
+def test_status_and_label_filters_narrow_the_list_and_stay_chosen(asgi_login_page, asgi_live_server, supervisor, sales_team, password):
     conversation_for(team=sales_team, name="Open Olga")
     waiting = conversation_for(team=sales_team, name="Pending Priya", status=Conversation.Status.PENDING)
     conversation_for(team=sales_team, name="Pending Paul", status=Conversation.Status.PENDING)
@@ -28,6 +28,7 @@ def test_status_and_label_filters_narrow_the_list_and_stay_chosen(asgi_login_pag
 
     page = asgi_login_page(supervisor, password)
     expect(page).to_have_url(re.compile(r"/inbox/$"))
+    page.goto(f"{asgi_live_server.url}/inbox/?view=all")  # not the default Mine / Open
     rows = page.locator("#conv-list .conv .conv-name")
     expect(rows).to_have_count(3)
 
@@ -52,6 +53,7 @@ def test_a_live_refresh_that_started_before_a_filter_change_does_not_overwrite_t
     vip = LabelFactory(name="VIP")
     waiting.labels.add(vip)
     page = asgi_login_page(supervisor, password)
+    page.goto(f"{asgi_live_server.url}/inbox/?view=all")
     expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
     rows = page.locator("#conv-list .conv .conv-name")
     expect(rows).to_have_count(3)

@@ -32,6 +32,7 @@ def test_customer_message_reaches_both_agents_live_and_assignment_follows(
     ananya = asgi_login_page(teammate, password)
     for page in (rahul, ananya):
         expect(page).to_have_url(re.compile(r"/inbox/$"))
+        page.goto(f"{asgi_live_server.url}/inbox/?view=all")  # a new customer is not theirs yet (Mine is the default)
         wait_live(page)
         expect(page.get_by_text("No conversations here.")).to_be_visible()
 

@@ -15,7 +15,7 @@ def test_list_shows_only_visible_conversations_newest_first(logged_in, agent, sa
     older = conversation_for(team=sales_team, name="Older Sales", last_message_at=days_ago(2))
     newer = conversation_for(team=sales_team, name="Newer Sales", last_message_at=days_ago(0))
     conversation_for(team=support_team, name="Support Only")
-    html = logged_in(agent).get(reverse("inbox:index")).content.decode()
+    html = logged_in(agent).get(reverse("inbox:index"), {"view": "all"}).content.decode()
     assert "Support Only" not in html
     assert html.index("Newer Sales") < html.index("Older Sales")
     assert f'id="conv-{older.pk}"' in html and f'id="conv-{newer.pk}"' in html
@@ -241,7 +241,7 @@ def test_list_rows_show_status_owner_labels_and_unread_with_every_value_escaped(
     assert f'data-role="assignee">{agent}</span>' in row
     assert 'style="--label: #e11d48" title="&quot;VIP&quot;"' in row
     assert '<span class="badge" aria-label="3 unread">3</span>' in row
-    assert f'href="/inbox/{conversation.pk}/" hx-get="/inbox/{conversation.pk}/thread/"' in row
+    assert f'href="/inbox/{conversation.pk}/?view=all" hx-get="/inbox/{conversation.pk}/thread/"' in row
 
 
 def test_list_filters_show_what_is_chosen(logged_in, agent):
