@@ -1,4 +1,5 @@
-"""HTTP and websockets in one ASGI app (served by daphne)."""
+"""HTTP and websockets in one ASGI app, served by daphne: everything under `make run` (daphne's runserver),
+only the websockets (/ws/) in production, where HTTP goes to gunicorn (config/wsgi.py)."""
 
 import os
 
@@ -12,6 +13,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
+from core.body_limit import bound_daphne_request_bodies  # noqa: E402
 from core.runtime import freeze_startup_objects  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -21,4 +23,6 @@ application = ProtocolTypeRouter(
     }
 )
 
+# daphne (runserver too) refuses oversize bodies before buffering them; other servers ignore this.
+bound_daphne_request_bodies()
 freeze_startup_objects()

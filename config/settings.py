@@ -260,6 +260,9 @@ SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
 # Webhook bodies larger than this are refused with 413 (media arrives by id, never inline; Meta's
 # webhook payloads reach 3 MB at most).
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=3 * 1024 * 1024)
+# Any other request body (attachments reach WhatsApp's 100 MB, plus the form around them). The front door
+# and daphne refuse larger bodies before reading them (core/body_limit.py, deploy/nginx/sampark.conf).
+REQUEST_MAX_BODY_BYTES = env.int("REQUEST_MAX_BODY_BYTES", default=110 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(WEBHOOK_MAX_BODY_BYTES * 2, 2_621_440)
 # Mounts /webhooks/bench-bare/ (a view that only inserts the raw body) for bench/ingest.py. Off in use.
 BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
