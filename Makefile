@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate demo worker beat serve lint clean
+.PHONY: run test install migrate demo worker beat lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,8 +46,9 @@ beat: install
 # The whole production shape locally: nginx front door on SERVE_PORT (8080), gunicorn, daphne, Celery
 # worker and beat, on PostgreSQL and Redis (DATABASE_URL / REDIS_URL, default the local ones); migrates
 # and collects static files first, Ctrl-C stops it all. SERVE_ARGS=--demo loads the demo data. docs/serving.md
+.PHONY: serve
 serve: install
 	$(BIN)/python deploy/serve.py $(SERVE_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .test-media .serve
+	rm -rf $(VENV) .pytest_cache .test-media
