@@ -36,7 +36,7 @@ WORKER_NICE = os.environ.get("WORKER_NICE", "10")  # as `make worker`: applying 
 
 MAIN_CONFIG = """# Rendered by deploy/serve.py: nginx as an unprivileged foreground process with its own paths.
 daemon off;
-worker_processes {workers};
+{user}worker_processes {workers};
 pid {run}/nginx.pid;
 error_log stderr warn;
 events {{ worker_connections 4096; }}
@@ -61,7 +61,7 @@ def nginx_binary() -> str | None:
     return shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx", "/usr/local/sbin/nginx") if os.path.exists(p)), None)
 
 
-def render_site(listen: str, gunicorn: str, daphne: str, server_name: str = "_") -> str:
+def render_site(listen: str, gunicorn: str, daphne: str, server_name: str = "_", static_root: str = "") -> str:
     """deploy/nginx/sampark.conf with its placeholders filled; the body limits come from Django's settings."""
     from django.conf import settings
 
@@ -70,7 +70,7 @@ def render_site(listen: str, gunicorn: str, daphne: str, server_name: str = "_")
         "server_name": server_name,
         "gunicorn": gunicorn,
         "daphne": daphne,
-        "static_root": str(settings.STATIC_ROOT),
+        "static_root": static_root or str(settings.STATIC_ROOT),
         "request_max_body": str(settings.REQUEST_MAX_BODY_BYTES),
         "webhook_max_body": str(settings.WEBHOOK_MAX_BODY_BYTES),
         "dialplan_max_body": str(settings.DIALPLAN_MAX_BODY_BYTES),
@@ -108,9 +108,10 @@ class Shape:
 
     # ------------------------------------------------------------ preparing
 
-    def prepare(self, demo: bool = False) -> None:
+    def prepare(self, demo: bool = False, migrate: bool = True) -> None:
         """Migrate, collect static files (and load the demo data), as a deploy would."""
-        self._manage("migrate", "--noinput")
+        if migrate:
+            self._manage("migrate", "--noinput")
         self._manage("collectstatic", "--noinput", "--verbosity=0")
         if demo:
             self._manage("seed_demo")
@@ -122,11 +123,15 @@ class Shape:
         for sub in ("tmp", "logs"):
             (self.run_dir / sub).mkdir(parents=True, exist_ok=True)
         (self.run_dir / "sampark.conf").write_text(
-            render_site(f"{self.host}:{self.port}", f"unix:{self.gunicorn_socket}", f"unix:{self.daphne_socket}")
+            render_site(f"{self.host}:{self.port}", f"unix:{self.gunicorn_socket}", f"unix:{self.daphne_socket}",
+                        static_root=self.env.get("STATIC_ROOT", ""))
         )
         config = self.run_dir / "nginx.conf"
         config.write_text(MAIN_CONFIG.format(
             run=self.run_dir, workers=1 if self.web_workers <= 2 else "auto",
+            # Started as root, nginx's workers would switch to `nobody`, who cannot read a private run
+            # directory: they stay the user who started it. (A system nginx runs its own way.)
+            user="user root;\n" if os.geteuid() == 0 else "",
             mime_types="/etc/nginx/mime.types" if os.path.exists("/etc/nginx/mime.types") else f"{self.run_dir}/mime.types",
             access_log=self.env.get("NGINX_ACCESS_LOG", "off"),
         ))
