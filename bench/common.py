@@ -1,7 +1,20 @@
-"""What the benchmarks share: production mode for the processes they run, and waiting for daphne."""
+"""What the benchmarks share: production mode, the production shape they measure, and the ceiling.
+
+Every bench that reports a ratio serves both sides from the production shape (deploy/serve.py: nginx in
+front of gunicorn's WSGI workers, one per core, and daphne for /ws/) in the same run: the ceiling is the
+bare view on the best server this machine has, not on the server being measured.
+"""
 
 import http.client
+import multiprocessing
+import os
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # DEBUG off, as in production. The secrets only ever serve benchmark databases.
 PRODUCTION_MODE = {
@@ -16,8 +29,46 @@ WORKER_NICE = 10
 WORKER_PRIORITY = ["nice", "-n", str(WORKER_NICE)]
 
 
+CORES = multiprocessing.cpu_count()
+
+
+def production_shape(env: dict, port: int, celery: bool = False, name: str = "bench"):
+    """The production shape (not yet started) on 127.0.0.1:`port` for `env`, logs in a temporary run directory.
+
+    gunicorn runs one sync worker per core (gunicorn.conf.py's default); Celery workers only with `celery`."""
+    sys.path.insert(0, str(ROOT))
+    from deploy.serve import Shape
+
+    run_dir = Path(tempfile.mkdtemp(prefix=f"sampark-{name}-shape-"))
+    return Shape({**env, "WEB_CONCURRENCY": str(CORES)}, port=port, run_dir=run_dir, web_workers=CORES,
+                 celery=celery, beat=False, logs_to_files=True)
+
+
+def start_daphne(env: dict, port: int, name: str = "bench") -> subprocess.Popen:
+    """What served every HTTP request before the production shape: one daphne process, pooled connections."""
+    log = open(Path(tempfile.gettempdir()) / f"sampark-{name}-daphne.log", "w")  # a pipe nobody reads would stall it
+    return subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        cwd=ROOT, env={**env, "DATABASE_POOL": "true"}, stdout=subprocess.DEVNULL, stderr=log,
+    )
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def server_line(shape) -> str:
+    return (f"production shape: nginx → gunicorn ({shape.web_workers} sync workers = cores) + daphne (/ws/)"
+            f"{' + Celery' if shape.celery else ''}, DEBUG off")
+
+
 def wait_for_server(host: str, port: int, timeout: float = 30) -> None:
-    """Until daphne answers /healthz with 200; exits the benchmark if it never does."""
+    """Until the server answers /healthz with 200; exits the benchmark if it never does."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -27,7 +78,7 @@ def wait_for_server(host: str, port: int, timeout: float = 30) -> None:
                 return
         except OSError:
             time.sleep(0.2)
-    raise SystemExit(f"daphne did not start on {host}:{port}")
+    raise SystemExit(f"the server did not start on {host}:{port}")
 
 
 def machine_reference() -> str:

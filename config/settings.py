@@ -101,23 +101,29 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=
 # With persistent connections (gunicorn's workers, Celery's), a connection the database closed meanwhile
 # is noticed before the request's first query rather than failing it.
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=False))
+DATABASES["default"].setdefault("OPTIONS", {})
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout let the live server, the in-process tasks and tests share the file.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
+    DATABASES["default"]["OPTIONS"].update(
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     )
 elif env.bool("DATABASE_POOL", default=False):
     # Under daphne every request runs on a fresh thread, so CONN_MAX_AGE cannot keep connections:
     # without a pool each webhook pays a PostgreSQL connect. psycopg's pool (Django ≥ 5.1) keeps them.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+    DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": env.int("DATABASE_POOL_MIN", default=2),
         "max_size": env.int("DATABASE_POOL_MAX", default=20),
         "timeout": 10,
     }
-    # Django switches psycopg's prepared statements off (for PgBouncer); with its own pool there is no
-    # such proxy, so the dialplan's per-call lookups may be prepared. Django's cursors bind on the client
-    # and are never prepared either way: only code that asks (dialplan.selectors) is.
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" and (
+    DATABASES["default"]["OPTIONS"].get("pool") or DATABASES["default"]["CONN_MAX_AGE"]
+) and env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+    # Django switches psycopg's prepared statements off (for PgBouncer); connections kept by Django's pool
+    # (daphne) or between requests (gunicorn's workers) may prepare the dialplan's per-call lookups, planned
+    # once per connection. Django's cursors bind on the client and are never prepared either way: only
+    # code that asks (dialplan.selectors) is. Behind PgBouncer in transaction mode older than 1.21, set
+    # DATABASE_PREPARED_STATEMENTS=false (docs/serving.md).
     DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
