@@ -107,3 +107,25 @@ def _timed(work) -> float:
     started = time.perf_counter()
     work()
     return time.perf_counter() - started
+
+
+def wrk(url: str, seconds: float = 8, connections: int = 8, headers: dict | None = None) -> dict:
+    """Closed-loop GET load by wrk (Debian's `wrk`): req/s, p50/p99 in ms, and answers that were not 2xx/3xx."""
+    import re
+    import shutil
+
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: apt-get install -y wrk")
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--latency", "--timeout", "10s"]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    out = subprocess.run([*command, url], capture_output=True, text=True, timeout=seconds + 30).stdout
+
+    def ms(label):
+        value, unit = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+    failed = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: .*", out)
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50": ms("50%"), "p99": ms("99%"),
+            "failed": int(failed.group(1)) if failed else 0, "socket_errors": errors.group(0) if errors else ""}
