@@ -116,14 +116,17 @@ elif env.bool("DATABASE_POOL", default=False):
         "max_size": env.int("DATABASE_POOL_MAX", default=20),
         "timeout": 10,
     }
-if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" and (
+# Behind PgBouncer in transaction mode (docs/serving.md) a connection is not the same server session from
+# one transaction to the next: no server-side cursors, no prepared statements.
+PGBOUNCER = env.bool("DATABASE_PGBOUNCER", default=False)
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = PGBOUNCER
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" and not PGBOUNCER and (
     DATABASES["default"]["OPTIONS"].get("pool") or DATABASES["default"]["CONN_MAX_AGE"]
-) and env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
+):
     # Django switches psycopg's prepared statements off (for PgBouncer); connections kept by Django's pool
     # (daphne) or between requests (gunicorn's workers) may prepare the dialplan's per-call lookups, planned
     # once per connection. Django's cursors bind on the client and are never prepared either way: only
-    # code that asks (dialplan.selectors) is. Behind PgBouncer in transaction mode older than 1.21, set
-    # DATABASE_PREPARED_STATEMENTS=false (docs/serving.md).
+    # code that asks (dialplan.selectors) is.
     DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
