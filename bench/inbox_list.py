@@ -10,9 +10,9 @@ the list page and partial for every filter, "Load more", the full conversation p
 partial of a 20k-message thread and its "Load older" page, and the API list endpoints.
 
 Then the same reads over HTTP under load (wrk, BENCH_HTTP_SECONDS each, 8 connections, as the agent):
-the inbox page, the list partial, the 20k thread partial and the API list, first on today's server
-(one daphne process serving everything) and then on the production shape (nginx → gunicorn, one sync
-worker per core), side by side in the same run. Goal: the production shape ≥ 3× daphne's req/s at
+the inbox page, the list partial, the 20k thread partial and the API list, each on today's server
+(one daphne process serving everything) and right after on the production shape (nginx → gunicorn, one
+sync worker per core), side by side in the same run. Goal: the production shape ≥ 3× daphne's req/s at
 the same or a lower p99. BENCH_HTTP=0 skips this part.
 
 BENCH_RUNS (40) sets the runs per case; BENCH_ONLY=thread,older runs only the cases whose name holds
@@ -340,18 +340,19 @@ def http_comparison(session: str) -> None:
             ("thread partial (20k)", f"/inbox/{longest.pk}/thread/"), ("API conversations", "/api/conversations/")]
     env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING", "REDIS_URL": ""}
     headers = {"Cookie": f"sessionid={session}"}
-    results = {}
+    results = {"daphne": [], "shape": []}
     daphne = start_daphne(env, 8501, name="inbox-list")
+    shape = production_shape(env, 8500, name="inbox-list")
     try:
         wait_for_server("127.0.0.1", 8501)
-        results["daphne"] = [wrk(f"http://127.0.0.1:8501{url}", seconds, headers=headers) for _, url in urls]
+        shape.start()
+        for _, url in urls:  # both up, each URL measured on one then the other: the same moment's machine
+            for name, base in (("daphne", "http://127.0.0.1:8501"), ("shape", shape.url)):
+                wrk(f"{base}{url}", 1, headers=headers)  # first renders (every worker loads its templates)
+                results[name].append(wrk(f"{base}{url}", seconds, headers=headers))
     finally:
         stop(daphne)
-    shape = production_shape(env, 8500, name="inbox-list")
-    with shape:
-        for _, url in urls:
-            wrk(f"{shape.url}{url}", 1, headers=headers)  # each worker's first render (template loading)
-        results["shape"] = [wrk(f"{shape.url}{url}", seconds, headers=headers) for _, url in urls]
+        shape.stop()
     print(f"\nHTTP under load (wrk, 8 connections, {seconds:g} s each, as the agent):")
     print(f"  today: one daphne process serving everything;  new: {server_line(shape)}")
     print(f"{'case':<24} {'daphne req/s':>12} {'p50':>7} {'p99':>7}   {'shape req/s':>11} {'p50':>7} {'p99':>7}   {'ratio':>5}")
