@@ -129,3 +129,29 @@ def wrk(url: str, seconds: float = 8, connections: int = 8, headers: dict | None
     errors = re.search(r"Socket errors: .*", out)
     return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50": ms("50%"), "p99": ms("99%"),
             "failed": int(failed.group(1)) if failed else 0, "socket_errors": errors.group(0) if errors else ""}
+
+
+def cpu_seconds(root_pids: list[int]) -> float:
+    """CPU time (user + system) used so far by these processes and all their descendants.
+
+    On a shared machine a server's req/s follows its share of the CPU; CPU time per request does not,
+    so the benches print both."""
+    parents, times = {}, {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        times[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+    wanted, total = set(root_pids), 0.0
+    for pid in sorted(times):  # children have higher pids than their parents, mostly: walk up instead
+        node = pid
+        while node and node not in wanted:
+            node = parents.get(node, 0)
+        if node:
+            total += times[pid]
+    return total

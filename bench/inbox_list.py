@@ -32,7 +32,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sampark_listbench")
 
-from bench.common import PRODUCTION_MODE, machine_reference, production_shape, server_line, start_daphne, stop, wait_for_server, wrk  # noqa: E402
+from bench.common import (  # noqa: E402
+    PRODUCTION_MODE, cpu_seconds, machine_reference, production_shape, server_line, start_daphne, stop, wait_for_server, wrk,
+)
 
 for name, value in PRODUCTION_MODE.items():  # as in production (query counts are taken either way)
     os.environ.setdefault(name, value)
@@ -346,20 +348,25 @@ def http_comparison(session: str) -> None:
     try:
         wait_for_server("127.0.0.1", 8501)
         shape.start()
+        pids = {"daphne": [daphne.pid], "shape": [process.pid for _, process in shape.processes]}
         for _, url in urls:  # both up, each URL measured on one then the other: the same moment's machine
             for name, base in (("daphne", "http://127.0.0.1:8501"), ("shape", shape.url)):
                 wrk(f"{base}{url}", 1, headers=headers)  # first renders (every worker loads its templates)
-                results[name].append(wrk(f"{base}{url}", seconds, headers=headers))
+                before = cpu_seconds(pids[name])
+                result = wrk(f"{base}{url}", seconds, headers=headers)
+                result["cpu_ms"] = (cpu_seconds(pids[name]) - before) * 1000 / max(1, result["rps"] * seconds)
+                results[name].append(result)
     finally:
         stop(daphne)
         shape.stop()
     print(f"\nHTTP under load (wrk, 8 connections, {seconds:g} s each, as the agent):")
     print(f"  today: one daphne process serving everything;  new: {server_line(shape)}")
-    print(f"{'case':<24} {'daphne req/s':>12} {'p50':>7} {'p99':>7}   {'shape req/s':>11} {'p50':>7} {'p99':>7}   {'ratio':>5}")
+    print("  (cpu: server CPU ms per request — nginx and gunicorn, or daphne — not PostgreSQL's: it follows the code, not the machine's load)")
+    print(f"{'case':<24} {'daphne req/s':>12} {'p50':>7} {'p99':>7} {'cpu':>5}   {'shape req/s':>11} {'p50':>7} {'p99':>7} {'cpu':>5}   {'ratio':>5}")
     for (name, _), old, new in zip(urls, results["daphne"], results["shape"]):
         failed = " FAILED ANSWERS" if old["failed"] or new["failed"] else ""
-        print(f"{name:<24} {old['rps']:12.0f} {old['p50']:7.1f} {old['p99']:7.1f}   {new['rps']:11.0f} {new['p50']:7.1f} "
-              f"{new['p99']:7.1f}   {new['rps'] / old['rps']:5.2f}{failed}", flush=True)
+        print(f"{name:<24} {old['rps']:12.0f} {old['p50']:7.1f} {old['p99']:7.1f} {old['cpu_ms']:5.1f}   {new['rps']:11.0f} "
+              f"{new['p50']:7.1f} {new['p99']:7.1f} {new['cpu_ms']:5.1f}   {new['rps'] / old['rps']:5.2f}{failed}", flush=True)
 
 
 if __name__ == "__main__":
