@@ -192,11 +192,11 @@ class Shape:
     def _spawn(self, name: str, command: list[str], env: dict) -> None:
         if self.logs_to_files:
             log = open(self.run_dir / "logs" / f"{name}.log", "ab")
-            process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, process_group=0)
             log.close()
         else:
             process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                       start_new_session=True)
+                                       process_group=0)
             pump = threading.Thread(target=_prefix_lines, args=(name, process.stdout), daemon=True)
             pump.start()
             self._pumps.append(pump)
