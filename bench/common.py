@@ -26,7 +26,6 @@ PRODUCTION_MODE = {
 
 # Celery workers run below daphne's CPU priority, as `make worker` runs them (WORKER_NICE).
 WORKER_NICE = 10
-WORKER_PRIORITY = ["nice", "-n", str(WORKER_NICE)]
 
 
 CORES = multiprocessing.cpu_count()
