@@ -24,7 +24,7 @@ PRODUCTION_MODE = {
 }
 
 
-# Celery workers run below daphne's CPU priority, as `make worker` runs them (WORKER_NICE).
+# Celery workers run below the web servers' CPU priority, as `make worker` and `make serve` run them (WORKER_NICE).
 WORKER_NICE = 10
 
 
