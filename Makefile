@@ -43,5 +43,12 @@ worker: install
 beat: install
 	$(BIN)/celery -A config beat --loglevel=info
 
+# The whole production shape locally: nginx front door on SERVE_PORT (8080), gunicorn, daphne, Celery
+# worker and beat, on PostgreSQL and Redis (DATABASE_URL / REDIS_URL, default the local ones); migrates
+# and collects static files first, Ctrl-C stops it all. SERVE_ARGS=--demo loads the demo data. docs/serving.md
+.PHONY: serve
+serve: install
+	$(BIN)/python deploy/serve.py $(SERVE_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .test-media

@@ -1,7 +1,20 @@
-"""What the benchmarks share: production mode for the processes they run, and waiting for daphne."""
+"""What the benchmarks share: production mode, the production shape they measure, and the ceiling.
+
+Every bench that reports a ratio serves both sides from the production shape (deploy/serve.py: nginx in
+front of gunicorn's WSGI workers, one per core, and daphne for /ws/) in the same run: the ceiling is the
+bare view on the best server this machine has, not on the server being measured.
+"""
 
 import http.client
+import multiprocessing
+import os
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # DEBUG off, as in production. The secrets only ever serve benchmark databases.
 PRODUCTION_MODE = {
@@ -11,13 +24,50 @@ PRODUCTION_MODE = {
 }
 
 
-# Celery workers run below daphne's CPU priority, as `make worker` runs them (WORKER_NICE).
+# Celery workers run below the web servers' CPU priority, as `make worker` and `make serve` run them (WORKER_NICE).
 WORKER_NICE = 10
-WORKER_PRIORITY = ["nice", "-n", str(WORKER_NICE)]
+
+
+CORES = multiprocessing.cpu_count()
+
+
+def production_shape(env: dict, port: int, celery: bool = False, name: str = "bench"):
+    """The production shape (not yet started) on 127.0.0.1:`port` for `env`, logs in a temporary run directory.
+
+    gunicorn runs one sync worker per core (gunicorn.conf.py's default); Celery workers only with `celery`."""
+    sys.path.insert(0, str(ROOT))
+    from deploy.serve import Shape
+
+    run_dir = Path(tempfile.mkdtemp(prefix=f"sampark-{name}-shape-"))
+    return Shape({**env, "WEB_CONCURRENCY": str(CORES)}, port=port, run_dir=run_dir, web_workers=CORES,
+                 celery=celery, beat=False, logs_to_files=True)
+
+
+def start_daphne(env: dict, port: int, name: str = "bench") -> subprocess.Popen:
+    """What served every HTTP request before the production shape: one daphne process, pooled connections."""
+    log = open(Path(tempfile.gettempdir()) / f"sampark-{name}-daphne.log", "w")  # a pipe nobody reads would stall it
+    return subprocess.Popen(
+        [str(ROOT / ".venv" / "bin" / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+        cwd=ROOT, env={**env, "DATABASE_POOL": "true"}, stdout=subprocess.DEVNULL, stderr=log,
+    )
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def server_line(shape) -> str:
+    return (f"production shape: nginx → gunicorn ({shape.web_workers} sync workers = cores) + daphne (/ws/)"
+            f"{' + Celery' if shape.celery else ''}, DEBUG off")
 
 
 def wait_for_server(host: str, port: int, timeout: float = 30) -> None:
-    """Until daphne answers /healthz with 200; exits the benchmark if it never does."""
+    """Until the server answers /healthz with 200; exits the benchmark if it never does."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -27,7 +77,7 @@ def wait_for_server(host: str, port: int, timeout: float = 30) -> None:
                 return
         except OSError:
             time.sleep(0.2)
-    raise SystemExit(f"daphne did not start on {host}:{port}")
+    raise SystemExit(f"the server did not start on {host}:{port}")
 
 
 def machine_reference() -> str:
@@ -56,3 +106,51 @@ def _timed(work) -> float:
     started = time.perf_counter()
     work()
     return time.perf_counter() - started
+
+
+def wrk(url: str, seconds: float = 8, connections: int = 8, headers: dict | None = None) -> dict:
+    """Closed-loop GET load by wrk (Debian's `wrk`): req/s, p50/p99 in ms, and answers that were not 2xx/3xx."""
+    import re
+    import shutil
+
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: apt-get install -y wrk")
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--latency", "--timeout", "10s"]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    out = subprocess.run([*command, url], capture_output=True, text=True, timeout=seconds + 30).stdout
+
+    def ms(label):
+        value, unit = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+
+    failed = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: .*", out)
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50": ms("50%"), "p99": ms("99%"),
+            "failed": int(failed.group(1)) if failed else 0, "socket_errors": errors.group(0) if errors else ""}
+
+
+def cpu_seconds(root_pids: list[int]) -> float:
+    """CPU time (user + system) used so far by these processes and all their descendants.
+
+    On a shared machine a server's req/s follows its share of the CPU; CPU time per request does not,
+    so the benches print both."""
+    parents, times = {}, {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        times[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+    wanted, total = set(root_pids), 0.0
+    for pid in sorted(times):  # children have higher pids than their parents, mostly: walk up instead
+        node = pid
+        while node and node not in wanted:
+            node = parents.get(node, 0)
+        if node:
+            total += times[pid]
+    return total

@@ -3,10 +3,12 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/sampark_dialplan .venv/bin/python bench/dialplan.py
 
 Prepares (once) 10,000 contacts and a dialplan of 50 rules (DIDs, DTMF menus, labels, owners, regions,
-business hours, masked pairs), starts daphne on 127.0.0.1:8300 in production mode (DEBUG off,
-BENCH_ENDPOINTS on), and for each target runs the same closed-loop load: BENCH_CLIENTS keep-alive
+business hours, masked pairs), starts the production shape (deploy/serve.py: nginx on 127.0.0.1:8300
+in front of gunicorn's sync workers, one per core) in production mode (DEBUG off, BENCH_ENDPOINTS on),
+and for each target runs the same closed-loop load through the front door: BENCH_CLIENTS keep-alive
 connections posting Smartflo-shaped JSON for BENCH_SECONDS. Prints req/s and p50/p99 for the bare view
-(/dialplan/bench-bare/) and the dialplan URL, and their ratio. Goal: ratio ≥ 0.6, p99 < 20 ms.
+(/dialplan/bench-bare/, the ceiling: a Django view answering JSON on the same servers) and the dialplan
+URL, and their ratio. Goal: ratio ≥ 0.8, one-client p99 < 10 ms.
 Request logs are written as in production (bulk, off the answer path) and counted at the end.
 """
 
@@ -14,8 +16,6 @@ import http.client
 import json
 import os
 import random
-import subprocess
-import tempfile
 import sys
 import threading
 import time
@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import PRODUCTION_MODE, machine_reference, wait_for_server  # noqa: E402
+from bench.common import PRODUCTION_MODE, machine_reference, production_shape, server_line  # noqa: E402
 PORT = int(os.environ.get("BENCH_PORT", 8300))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", 8))
 SECONDS = float(os.environ.get("BENCH_SECONDS", 15))
@@ -209,19 +209,15 @@ def main():
     plan, callers = prepare(rng)
     payloads = bodies(rng, callers, 5000)
     logged_before = DialplanRequest.objects.filter(dialplan=plan).count()
-    env = {**os.environ, **SERVER_ENV}
-    server_log = tempfile.NamedTemporaryFile(prefix="dialplan-bench-daphne-", suffix=".log", delete=False)  # a pipe nobody reads would stall daphne once full
-    server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/daphne"), "-b", "127.0.0.1", "-p", str(PORT), "config.asgi:application"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=server_log,
-    )
+    shape = production_shape({**os.environ, **SERVER_ENV}, PORT, name="dialplan")
+    shape.start()
     try:
-        wait_for_server("127.0.0.1", PORT)
         targets = [("bare Django JSON view", "/dialplan/bench-bare/"), ("dialplan answer", plan.path)]
         for _, path in targets:
             load(path, payloads, 2)  # warm up: connections, compiled rules
         results = {}
         print(machine_reference())
+        print(server_line(shape))
         print(f"throughput, {CLIENTS} concurrent keep-alive clients:")
         for name, path in targets:
             rate, latencies, errors = load(path, payloads, SECONDS)
@@ -237,12 +233,11 @@ def main():
               f"({N_CONTACTS} contacts, {N_RULES} rules, {CLIENTS} clients, {SECONDS:.0f} s each, "
               f"{django.db.connection.vendor})")
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-        server_log.seek(0)
-        errors = [line for line in server_log.read().decode(errors="replace").splitlines() if "ERROR" in line]
+        shape.stop()
+        log = shape.run_dir / "logs" / "gunicorn.log"
+        errors = [line for line in log.read_text(errors="replace").splitlines() if "ERROR" in line]
         if errors:
-            print(f"server errors (full log in {server_log.name}):", *errors[:5], sep="\n  ")
+            print(f"server errors (full log in {log}):", *errors[:5], sep="\n  ")
     logged = DialplanRequest.objects.filter(dialplan=plan).count() - logged_before
     print(f"request log rows written: {logged}")
 

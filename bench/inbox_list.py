@@ -10,6 +10,12 @@ the list page (with its tab counts) and partial for every filter, searches (sear
 the full conversation page, the thread partial of a 20k-message thread and its "Load older" page, and
 the API list endpoints.
 
+Then the same reads over HTTP under load (wrk, BENCH_HTTP_SECONDS each, 8 connections, as the agent):
+the inbox page, the list partial, the 20k thread partial and the API list, each on today's server
+(one daphne process serving everything) and right after on the production shape (nginx → gunicorn, one
+sync worker per core), side by side in the same run. Goal: the production shape ≥ 3× daphne's req/s at
+the same or a lower p99. BENCH_HTTP=0 skips this part.
+
 BENCH_RUNS (40) sets the runs per case; BENCH_ONLY=thread,older runs only the cases whose name holds
 one of those words. Each case is rendered at two page sizes (list 30 / 100 rows, thread 40 / 100 messages, API 50 / 100)
 and prints p50/p99 and the query count (every statement executed) of both. Exits non-zero if a query
@@ -28,7 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sampark_listbench")
 
-from bench.common import PRODUCTION_MODE, machine_reference  # noqa: E402
+from bench.common import (  # noqa: E402
+    PRODUCTION_MODE, cpu_seconds, machine_reference, production_shape, server_line, start_daphne, stop, wait_for_server, wrk,
+)
 
 for name, value in PRODUCTION_MODE.items():  # as in production (query counts are taken either way)
     os.environ.setdefault(name, value)
@@ -348,7 +356,44 @@ def main() -> int:
         print(f"{'FAIL' if os.environ.get('BENCH_STRICT_TIME') == '1' else 'NOTE'}: p99 over {GOAL_MS:.0f} ms in: {', '.join(slow)}")
     if not grew and not slow:
         print(f"OK: every case p99 < {GOAL_MS:.0f} ms, query counts independent of page size")
+    if os.environ.get("BENCH_HTTP", "1") != "0":
+        http_comparison(clients[agent.pk].cookies["sessionid"].value)
     return 1 if grew or (slow and os.environ.get("BENCH_STRICT_TIME") == "1") else 0
+
+
+def http_comparison(session: str) -> None:
+    """The agent's reads over HTTP: today's daphne and the production shape, one after the other."""
+    seconds = float(os.environ.get("BENCH_HTTP_SECONDS", 8))
+    longest = Conversation.objects.order_by("id").first()
+    urls = [("inbox page", "/inbox/"), ("list partial", "/inbox/list/?view=all"),
+            ("thread partial (20k)", f"/inbox/{longest.pk}/thread/"), ("API conversations", "/api/conversations/")]
+    env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1", "LOG_LEVEL": "WARNING", "REDIS_URL": ""}
+    headers = {"Cookie": f"sessionid={session}"}
+    results = {"daphne": [], "shape": []}
+    daphne = start_daphne(env, 8501, name="inbox-list")
+    shape = production_shape(env, 8500, name="inbox-list")
+    try:
+        wait_for_server("127.0.0.1", 8501)
+        shape.start()
+        pids = {"daphne": [daphne.pid], "shape": [process.pid for _, process in shape.processes]}
+        for _, url in urls:  # both up, each URL measured on one then the other: the same moment's machine
+            for name, base in (("daphne", "http://127.0.0.1:8501"), ("shape", shape.url)):
+                wrk(f"{base}{url}", 1, headers=headers)  # first renders (every worker loads its templates)
+                before = cpu_seconds(pids[name])
+                result = wrk(f"{base}{url}", seconds, headers=headers)
+                result["cpu_ms"] = (cpu_seconds(pids[name]) - before) * 1000 / max(1, result["rps"] * seconds)
+                results[name].append(result)
+    finally:
+        stop(daphne)
+        shape.stop()
+    print(f"\nHTTP under load (wrk, 8 connections, {seconds:g} s each, as the agent):")
+    print(f"  today: one daphne process serving everything;  new: {server_line(shape)}")
+    print("  (cpu: server CPU ms per request — nginx and gunicorn, or daphne — not PostgreSQL's: it follows the code, not the machine's load)")
+    print(f"{'case':<24} {'daphne req/s':>12} {'p50':>7} {'p99':>7} {'cpu':>5}   {'shape req/s':>11} {'p50':>7} {'p99':>7} {'cpu':>5}   {'ratio':>5}")
+    for (name, _), old, new in zip(urls, results["daphne"], results["shape"]):
+        failed = " FAILED ANSWERS" if old["failed"] or new["failed"] else ""
+        print(f"{name:<24} {old['rps']:12.0f} {old['p50']:7.1f} {old['p99']:7.1f} {old['cpu_ms']:5.1f}   {new['rps']:11.0f} "
+              f"{new['p50']:7.1f} {new['p99']:7.1f} {new['cpu_ms']:5.1f}   {new['rps'] / old['rps']:5.2f}{failed}", flush=True)
 
 
 if __name__ == "__main__":

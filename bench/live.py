@@ -2,15 +2,16 @@
 
     .venv/bin/python bench/live.py [--agents 50] [--messages 200] [--port 8201]
 
-Production shape on 127.0.0.1: daphne serving config.asgi, a Celery worker (Redis broker) running
-ingest, PostgreSQL. The script creates a team of N agents and a channel, logs every agent in (session
-cookie), opens N websockets to /ws/events/, then posts signed Tata webhooks (a text from a different customer each)
+The production shape on 127.0.0.1 (deploy/serve.py), everything through its front door: nginx passing
+the webhooks to gunicorn and /ws/ to daphne, a Celery worker (Redis broker) running ingest, PostgreSQL.
+The script creates a team of N agents and a channel, logs every agent in (session cookie), opens N
+websockets to /ws/events/, then posts signed Tata webhooks (a text from a different customer each)
 one after another. For every webhook it records, on every socket, the time from just before the POST
 to the arrival of its `message.created` event, and prints p50 / p90 / p99 / max over all of them.
 
 Env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/sampark_inboxui_bench, created if
 missing), REDIS_URL (default redis://127.0.0.1:6379/7 — a database of its own, so no other worker
-takes the bench's tasks). Goal: p50 < 30 ms, p99 < 150 ms.
+takes the bench's tasks). Goal: p50 < 20 ms, p99 < 60 ms.
 """
 
 import argparse
@@ -19,10 +20,8 @@ import base64
 import json
 import os
 import secrets
-import signal
 import statistics
 import struct
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -38,7 +37,7 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-from bench.common import PRODUCTION_MODE, WORKER_NICE, WORKER_PRIORITY, machine_reference, wait_for_server  # noqa: E402
+from bench.common import PRODUCTION_MODE, WORKER_NICE, machine_reference, production_shape, server_line  # noqa: E402
 
 for name, value in PRODUCTION_MODE.items():  # production mode, as the other benchmarks run it
     os.environ.setdefault(name, value)
@@ -239,31 +238,17 @@ def main():
 
     ensure_database()
     channel, cookies = prepare(args.agents)
-    env = {**os.environ}
-    bin_dir = Path(sys.executable).parent
-    # The production shape: daphne pools its database connections, workers keep theirs between tasks.
-    server = subprocess.Popen([str(bin_dir / "daphne"), "-b", "127.0.0.1", "-p", str(args.port), "config.asgi:application"],
-                              cwd=ROOT, env={**env, "DATABASE_POOL": "true"})
-    worker = subprocess.Popen(
-        [*WORKER_PRIORITY, str(bin_dir / "celery"), "-A", "config", "worker", "--pool=threads", "--concurrency=4", "--loglevel=WARNING", "--without-gossip", "--without-mingle"],
-        cwd=ROOT, env={**env, "CONN_MAX_AGE": "300"},
-    )
+    shape = production_shape({**os.environ, "CELERY_CONCURRENCY": "4"}, args.port, celery=True, name="live")
+    shape.start()
     try:
-        wait_for_server("127.0.0.1", args.port)
         time.sleep(2)  # let the worker connect to the broker
         latencies, missed, answered = asyncio.run(run(args, channel, cookies))
     finally:
-        for process in (worker, server):
-            process.send_signal(signal.SIGTERM)
-        for process in (worker, server):
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        shape.stop()
 
     print(machine_reference())
     print(f"{'publish' if args.direct else 'webhook'} → browser event, {args.agents} websockets, {args.messages} {'events' if args.direct else 'webhooks'} ({len(latencies)} deliveries, {missed} missed)")
-    print(f"  daphne + celery worker (threads, 4, nice {WORKER_NICE}) + Redis channel layer + {DATABASE_URL.split('://')[0]}")
+    print(f"  {server_line(shape)}; Celery worker: 4 processes at nice {WORKER_NICE}; Redis channel layer; {DATABASE_URL.split('://')[0]}")
     print(
         f"  p50 {statistics.median(latencies):.1f} ms   p90 {percentile(latencies, 90):.1f} ms   "
         f"p99 {percentile(latencies, 99):.1f} ms   max {max(latencies):.1f} ms"

@@ -3,8 +3,8 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/sampark_outbound_bench REDIS_URL=redis://127.0.0.1:6379/0 \
         .venv/bin/python bench/outbound.py [--messages 2000] [--concurrency 16] [--rate 80] [--kill-worker] [--kinds whatsapp,rcs]
 
-Starts daphne on 127.0.0.1:8400 (the sandbox's fake Tata API and the webhook its status callbacks go
-to) and a Celery worker (prefork, --concurrency processes, Redis broker). Creates N conversations
+Starts the production shape on 127.0.0.1:8400 (deploy/serve.py: nginx → gunicorn, serving the
+sandbox's fake Tata API and the webhook its status callbacks go to) and a Celery worker (prefork, --concurrency processes, Redis broker). Creates N conversations
 whose customers wrote a minute ago, then queues one text reply to each through inbox.outbound (the
 same service the composer calls; each send enqueues inbox.deliver_message on commit) from 4 producer
 threads. Waits until every message has left `queued`/`sending`.
@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import PRODUCTION_MODE, machine_reference, wait_for_server  # noqa: E402
+from bench.common import PRODUCTION_MODE, machine_reference, production_shape, server_line  # noqa: E402
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 HOST, PORT = "127.0.0.1", int(os.environ.get("BENCH_PORT", 8400))
@@ -76,17 +76,13 @@ def main():
     kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
     conversations = {kind: prepare(args.messages, kind) for kind in kinds}
 
-    python = str(ROOT / ".venv" / "bin" / "python")
-    web_env = {**env, "DATABASE_POOL": "true"}  # production shape: daphne pools, workers keep theirs (CONN_MAX_AGE)
-    processes = [subprocess.Popen([python, "-m", "daphne", "-b", HOST, "-p", str(PORT), "config.asgi:application"],
-                                  cwd=ROOT, env=web_env, stdout=subprocess.DEVNULL, stderr=open("/tmp/outbound-bench-daphne.log", "w"))]
+    shape = production_shape(env, PORT, name="outbound")  # its own worker below: --kill-worker kills one of its children
+    shape.start()
     worker = subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "celery"), "-A", "config", "worker", "--loglevel=WARNING", f"--concurrency={args.concurrency}",
          "--pool=prefork", "--without-gossip", "--without-mingle", "--without-heartbeat", "--prefetch-multiplier=1"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open("/tmp/outbound-bench-worker.log", "w"))
-    processes.append(worker)
     try:
-        wait_for_server(HOST, PORT)
         time.sleep(3)  # let the worker processes connect
         print(machine_reference())
         for kind in kinds:
@@ -100,14 +96,14 @@ def main():
             if killer:
                 killer.join()
             report(args, produced, kind)
+        print(server_line(shape))
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        shape.stop()
 
 
 def _flush_broker():

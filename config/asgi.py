@@ -1,4 +1,5 @@
-"""HTTP and websockets in one ASGI app (served by daphne)."""
+"""HTTP and websockets in one ASGI app, served by daphne: everything under `make run` (daphne's runserver),
+only the websockets (/ws/) in production, where HTTP goes to gunicorn (config/wsgi.py)."""
 
 import os
 
@@ -13,9 +14,8 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from config.routing import websocket_urlpatterns  # noqa: E402
 from core import daphne_limits  # noqa: E402
+from core.body_limit import bound_daphne_request_bodies  # noqa: E402
 from core.runtime import freeze_startup_objects  # noqa: E402
-
-daphne_limits.install()  # over-long request lines are answered (414), not dropped
 
 application = ProtocolTypeRouter(
     {
@@ -24,4 +24,8 @@ application = ProtocolTypeRouter(
     }
 )
 
+# daphne (runserver too) answers over-long request lines (414) instead of dropping them, and refuses
+# oversize bodies before buffering them; other servers ignore both.
+daphne_limits.install()
+bound_daphne_request_bodies()
 freeze_startup_objects()

@@ -79,7 +79,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
-WSGI_APPLICATION = None
+WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {
@@ -99,9 +99,13 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
+# With persistent connections (gunicorn's workers, Celery's), a connection the database closed meanwhile
+# is noticed before the request's first query rather than failing it.
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=False))
+DATABASES["default"].setdefault("OPTIONS", {})
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL + a busy timeout let the live server, the in-process tasks and tests share the file.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
+    DATABASES["default"]["OPTIONS"].update(
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     )
 elif env.bool("DATABASE_POOL", default=False):
@@ -111,14 +115,22 @@ elif env.bool("DATABASE_POOL", default=False):
     # every request wait the pool's timeout (core/db_backend).
     DATABASES["default"]["ENGINE"] = "core.db_backend"
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+    DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": env.int("DATABASE_POOL_MIN", default=2),
         "max_size": env.int("DATABASE_POOL_MAX", default=20),
         "timeout": 10,
     }
-    # Django switches psycopg's prepared statements off (for PgBouncer); with its own pool there is no
-    # such proxy, so the dialplan's per-call lookups may be prepared. Django's cursors bind on the client
-    # and are never prepared either way: only code that asks (dialplan.selectors) is.
+# Behind PgBouncer in transaction mode (docs/serving.md) a connection is not the same server session from
+# one transaction to the next: no server-side cursors, no prepared statements.
+PGBOUNCER = env.bool("DATABASE_PGBOUNCER", default=False)
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = PGBOUNCER
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3" and not PGBOUNCER and (
+    DATABASES["default"]["OPTIONS"].get("pool") or DATABASES["default"]["CONN_MAX_AGE"]
+):
+    # Django switches psycopg's prepared statements off (for PgBouncer); connections kept by Django's pool
+    # (daphne) or between requests (gunicorn's workers) may prepare the dialplan's per-call lookups, planned
+    # once per connection. Django's cursors bind on the client and are never prepared either way: only
+    # code that asks (dialplan.selectors) is.
     DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -137,7 +149,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))  # collectstatic; the front door serves it
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 STORAGES = {
@@ -277,6 +289,9 @@ SANDBOX_SMARTFLO_RATE = env.int("SANDBOX_SMARTFLO_RATE", default=40)
 # Webhook bodies larger than this are refused with 413 (media arrives by id, never inline; Meta's
 # webhook payloads reach 3 MB at most).
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=3 * 1024 * 1024)
+# Any other request body (attachments reach WhatsApp's 100 MB, plus the form around them). The front door
+# and daphne refuse larger bodies before reading them (core/body_limit.py, deploy/nginx/sampark.conf).
+REQUEST_MAX_BODY_BYTES = env.int("REQUEST_MAX_BODY_BYTES", default=110 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(WEBHOOK_MAX_BODY_BYTES * 2, 2_621_440)
 # Mounts /webhooks/bench-bare/ (a view that only inserts the raw body) for bench/ingest.py. Off in use.
 BENCH_ENDPOINTS = env.bool("BENCH_ENDPOINTS", default=False)
