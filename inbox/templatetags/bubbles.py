@@ -17,6 +17,7 @@ from django.utils.html import format_html, format_html_join, urlize
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator, capfirst
 
+from core.links import http_url
 from inbox.models import Message
 from inbox.templatetags.inbox_ui import pk_url
 
@@ -331,7 +332,7 @@ def describe(message: Message) -> dict:
         info["referral"] = {
             "headline": referral.get("headline") or "an ad",
             "body": referral.get("body") or "",
-            "url": referral.get("source_url") or "",
+            "url": http_url(referral.get("source_url")),  # provider-supplied: http(s) only
             "type": referral.get("source_type") or "ad",
         }
 
