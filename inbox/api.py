@@ -3,7 +3,7 @@
 Thin: reads go through inbox.selectors (visibility applied), writes through inbox.channels.
 """
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
@@ -87,10 +87,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
     def get_url(self, attachment):
         if attachment.status != Attachment.Status.READY:
             return None
-        try:
-            path = reverse("inbox:attachment", args=[attachment.pk])
-        except NoReverseMatch:
-            return attachment.file.url
+        path = reverse("inbox:attachment", args=[attachment.pk])
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request else path
 

@@ -8,6 +8,7 @@ from django.db.models import F, OrderBy, Q
 from django.urls import reverse
 
 from core.fields import EncryptedTextField
+from core.storage import UnguessablePath
 
 TATA_OMNI_BASE_URL = "https://wb.omni.tatatelebusiness.com"
 
@@ -208,7 +209,7 @@ class Attachment(models.Model):
     mime_type = models.CharField(max_length=100, blank=True)
     sha256 = models.CharField(max_length=128, blank=True)
     file_name = models.CharField(max_length=255, blank=True)
-    file = models.FileField(upload_to="attachments/%Y/%m/", blank=True)
+    file = models.FileField(upload_to=UnguessablePath("attachments"), max_length=255, blank=True)
     size = models.PositiveBigIntegerField(null=True, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     error = models.TextField(blank=True)
