@@ -23,15 +23,23 @@ class ChannelSerializer(serializers.ModelSerializer):
     has_access_token = serializers.SerializerMethodField()
     has_partner_token = serializers.SerializerMethodField()
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), allow_null=True, required=False)
-    webhook_url = serializers.CharField(read_only=True, help_text="paste into Tata's portal for messages and callbacks")
+    webhook_url = serializers.CharField(read_only=True, help_text="paste into Tata's portal for messages and callbacks (admins only)")
 
     class Meta:
         model = Channel
         fields = [
             "id", "kind", "name", "phone_number", "api_base_url", "access_token", "partner_token", "has_access_token",
-            "has_partner_token", "team", "is_active", "webhook_url", "created_at",
+            "has_partner_token", "accept_unsigned_posts", "team", "is_active", "webhook_url", "created_at",
         ]
         read_only_fields = ["id", "created_at"]
+
+    def to_representation(self, channel):
+        """The webhook URL is a credential (it lets its holder post as Tata): admins only."""
+        data = super().to_representation(channel)
+        request = self.context.get("request")
+        if request is None or not request.user.is_admin_role:
+            data.pop("webhook_url", None)
+        return data
 
     def get_has_access_token(self, channel) -> bool:
         return bool(channel.access_token)

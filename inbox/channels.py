@@ -8,7 +8,9 @@ from core import phones
 from core.errors import Conflict, NotAllowed
 from inbox.models import Channel
 
-EDITABLE = ("kind", "name", "phone_number", "api_base_url", "access_token", "partner_token", "team", "is_active")
+EDITABLE = (
+    "kind", "name", "phone_number", "api_base_url", "access_token", "partner_token", "accept_unsigned_posts", "team", "is_active",
+)
 
 
 def _check_admin(by: User | None) -> None:

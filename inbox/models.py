@@ -30,6 +30,11 @@ class Channel(models.Model):
     api_base_url = models.URLField(default=TATA_OMNI_BASE_URL)
     access_token = EncryptedTextField(blank=True, help_text="Tata omni API access token (JWT)")
     partner_token = EncryptedTextField(blank=True, help_text="signs webhooks (x-hub-signature-256)")
+    accept_unsigned_posts = models.BooleanField(
+        default=False,
+        help_text="Without a partner token, accept webhooks that carry no signature (testing only: anyone who "
+        "learns the webhook URL can then forge customer messages). Off: such posts are refused with 403.",
+    )
     webhook_token = models.CharField(max_length=64, unique=True, default=new_public_token, editable=False)
     team = models.ForeignKey(
         "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="channels",
