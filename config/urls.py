@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from accounts.forms import LoginForm
 from accounts.views import home
 from contacts.api import ContactViewSet, LabelViewSet
 
@@ -18,8 +19,9 @@ admin.site.site_title = "Sampark"
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", lambda request: HttpResponse("ok", content_type="text/plain")),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("contacts/", include("contacts.urls")),
     path("inbox/", include("inbox.urls")),
