@@ -18,7 +18,13 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=True)
-SECRET_KEY = env("SECRET_KEY", default="insecure-dev-key-change-me" if DEBUG else environ.Env.NOTSET)
+# The development keys below are published in this repository: fine on a laptop, refused with DEBUG off.
+_DEV_SECRET_KEY = "insecure-dev-key-change-me"
+SECRET_KEY = env("SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
+if not SECRET_KEY.strip():
+    raise ImproperlyConfigured("SECRET_KEY is empty; set a long random value (it is required when DEBUG is off).")
+if not DEBUG and SECRET_KEY == _DEV_SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY is the published development key; set your own when DEBUG is off.")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Shown in admin as the base of the URLs to paste into the Tata / Smartflo portals.
@@ -29,6 +35,8 @@ _DEV_ENCRYPTION_KEY = "c2FtcGFyay1kZXYta2V5LW5vdC1mb3ItcHJvZHVjdGk="
 FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", default=_DEV_ENCRYPTION_KEY if DEBUG else None)
 if not FIELD_ENCRYPTION_KEY:
     raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY must be set when DEBUG is off (a Fernet key).")
+if not DEBUG and FIELD_ENCRYPTION_KEY == _DEV_ENCRYPTION_KEY:
+    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY is the published development key; make your own when DEBUG is off.")
 try:
     Fernet(FIELD_ENCRYPTION_KEY.encode())
 except ValueError as exc:

@@ -1,6 +1,5 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.http import HttpResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
@@ -8,6 +7,7 @@ from rest_framework.routers import DefaultRouter
 from accounts.forms import LoginForm
 from accounts.views import home
 from contacts.api import ContactViewSet, LabelViewSet
+from core.views import healthz
 
 router = DefaultRouter()
 router.register("contacts", ContactViewSet, basename="contact")
@@ -18,7 +18,7 @@ admin.site.site_title = "Sampark"
 
 urlpatterns = [
     path("", home, name="home"),
-    path("healthz", lambda request: HttpResponse("ok", content_type="text/plain")),
+    path("healthz", healthz, name="healthz"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include("accounts.urls")),

@@ -120,7 +120,6 @@ def index(request):
 @require_GET
 def conversation_page(request, pk):
     conversation = _visible_conversation(request, pk)
-    services.mark_read(conversation, by=request.user)
     return render(request, "inbox/index.html", _full_context(request, conversation))
 
 
@@ -142,9 +141,9 @@ def conversation_rows(request):
 
 @require_GET
 def thread(request, pk):
-    """The thread pane and (out of band) the contact panel of one conversation; opening it marks it read."""
+    """The thread pane and (out of band) the contact panel of one conversation. Reading changes nothing:
+    the pane, once shown, posts to inbox:read itself."""
     conversation = _visible_conversation(request, pk)
-    services.mark_read(conversation, by=request.user)
     context = {**_thread_context(request, conversation), **_panel_context(request, conversation)}
     context.update(_header_context(request, conversation), note_form=NoteForm(), oob_panel=True)
     return render(request, "inbox/index.html#thread_pane", context)
