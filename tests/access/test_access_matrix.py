@@ -10,7 +10,8 @@ Adding a route? Add its row here (the test names the missing ones). A row reads:
     "namespace:url_name": Row("GET", "anon other supervisor admin", pk="object"),
 
 with the statuses as numbers (302 for anonymous is a redirect to the login page) and `pk=` / other
-URL arguments naming an object of the world (see World). Routes under Django admin are covered by one
+URL arguments naming an object of the world (see World); `query=` adds a query string ({name} is
+that object's pk). "name#case" adds another row for the same route (another object). Routes under Django admin are covered by one
 rule (admins only; Django's admin checks it) and sampled: the index and every model's list and add page.
 """
 
@@ -68,6 +69,8 @@ ROUTES = {
     "contacts:import_mapping":       Row("GET",  "302 403 200 200", pk="import_job"),
     "contacts:import_progress":      Row("GET",  "302 403 200 200", pk="import_job"),
     "contacts:detail":               Row("GET",  "302 404 200 200", pk="contact"),
+    # An unowned customer anyone may open, whose conversation is Sales': the page must not show it.
+    "contacts:detail#unowned":       Row("GET",  "302 200 200 200", pk="unowned_contact"),
     "contacts:edit":                 Row("GET",  "302 404 200 200", pk="contact"),
     "contacts:delete":               Row("POST", "302 403 403 302", pk="contact"),  # admins only, asked first
     "contacts:note_add":             Row("POST", "302 404 302 302", {"body": "hi"}, pk="contact"),
@@ -167,6 +170,11 @@ class World:
         from inbox.models import Conversation
 
         self.conversation = Conversation.objects.create(channel=self.channel, contact=self.contact, team=sales_team, last_message_at=timezone.now())
+        self.unowned_contact = ContactFactory(name="Walk-in customer")
+        ContactPhoneFactory(contact=self.unowned_contact)
+        walk_in = Conversation.objects.create(channel=self.channel, contact=self.unowned_contact, team=sales_team, last_message_at=timezone.now())
+        message_in(walk_in, f"{MARKER} walk-in asks")
+        message_in(walk_in, f"{MARKER} walk-in note", direction=Message.Direction.NOTE)
         self.message = message_in(self.conversation, f"{MARKER} order 4521")
         message_in(self.conversation, f"{MARKER} private note", direction=Message.Direction.NOTE)
         self.failed_message = message_in(self.conversation, "reply", direction=Message.Direction.OUTBOUND, status=Message.Status.FAILED)
@@ -216,7 +224,8 @@ def all_route_names() -> set[str]:
 
 def test_every_route_has_a_row():
     names = {name for name in all_route_names() if not name.startswith("admin:")}
-    missing, stale = sorted(names - set(ROUTES)), sorted(set(ROUTES) - names)
+    rows = {name.split("#")[0] for name in ROUTES}  # "name#case": a second row for the same route
+    missing, stale = sorted(names - rows), sorted(rows - names)
     assert not missing, f"add a row to ROUTES in {__file__} for: {missing}"
     assert not stale, f"these rows name no route any more: {stale}"
 
@@ -233,7 +242,7 @@ def _client(world, role, api: bool):
 
 def _call(world, name: str, row: Row, role: str):
     args = {key: world.value(value) for key, value in row.args.items() if key != "query"}
-    url = reverse(name, kwargs=args or None)
+    url = reverse(name.split("#")[0], kwargs=args or None)
     if "query" in row.args:  # {name}: the pk of the world's object
         url += "?" + re.sub(r"\{(\w+)\}", lambda m: str(world.value(m.group(1))), row.args["query"])
     api = name.startswith(("contact-", "label-", "channel-", "conversation-", "api-root", "schema", "swagger"))
