@@ -99,3 +99,26 @@ def test_the_sandbox_file_link_is_never_a_page_of_ours(client, settings, tmp_pat
     media.file.save("x.html", ContentFile(HTML), save=True)
     response = client.get(reverse("sandbox:file", args=[omni.media_link_token(media)]))
     assert response["Content-Security-Policy"].startswith("sandbox") and response["Content-Disposition"].startswith("attachment")
+
+
+@pytest.mark.parametrize("content,kind,claimed,inline", [
+    (SVG, "image", "image/svg+xml", False), (HTML, "image", "image/jpeg", False), (PNG, "image", "image/png", True),
+    (HTML, "video", "video/mp4", False), (MP4, "video", "video/mp4", True),
+])
+def test_downloaded_media_is_typed_by_its_bytes_and_shown_accordingly(db, settings, tmp_path, content, kind, claimed, inline):
+    import responses as mock
+
+    from inbox.media import fetch_attachment
+    from inbox.templatetags.bubbles import bubble
+
+    settings.MEDIA_ROOT = tmp_path
+    message = message_in(conversation_for(), "", type=kind)
+    attachment = Attachment.objects.create(message=message, kind=kind, source_url="https://files.example/f", mime_type=claimed)
+    with mock.RequestsMock() as rsps:
+        rsps.get("https://files.example/f", body=content, content_type=claimed)
+        fetch_attachment(attachment.pk)
+    attachment.refresh_from_db()
+    assert attachment.status == "ready" and (attachment.mime_type == claimed) == inline
+    html = str(bubble(message))
+    assert ("<img " in html or "<video " in html) == inline
+    assert ('class="doc"' in html) == (not inline)  # a download link, never an inline frame of it
