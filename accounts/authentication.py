@@ -2,6 +2,7 @@
 browser's session (DRF's SessionAuthentication, which enforces CSRF). Set as the default in settings,
 so every API view — and any app added later — accepts the same keys."""
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from accounts import api_keys, throttle
@@ -30,3 +31,13 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return f'{self.keyword} realm="api"'
+
+
+class ApiKeySchema(OpenApiAuthenticationExtension):
+    """How the OpenAPI schema (and Swagger's "Authorize") describes the keys."""
+
+    target_class = ApiKeyAuthentication
+    name = "apiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "http", "scheme": "bearer", "description": "A personal API key (smp_live_…) from /accounts/api-keys/."}

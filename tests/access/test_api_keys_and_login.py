@@ -75,6 +75,13 @@ def test_admin_lists_keys_masked(admin_client, agent):
     assert key not in admin_client.get(reverse("admin:accounts_apikey_change", args=[row.pk])).content.decode()
 
 
+def test_the_schema_describes_bearer_keys(client, db):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    assert schema["components"]["securitySchemes"]["apiKey"] == {
+        "type": "http", "scheme": "bearer", "description": "A personal API key (smp_live_…) from /accounts/api-keys/."
+    }
+
+
 def test_drf_tokens_are_gone(db):
     from django.conf import settings
 
