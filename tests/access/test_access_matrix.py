@@ -19,7 +19,6 @@ import dataclasses
 import re
 
 import pytest
-from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -202,7 +201,6 @@ class World:
 @pytest.fixture
 def world(agent, other_agent, supervisor, admin_user, sales_team, settings, tmp_path):
     settings.SANDBOX_ENABLED = True
-    cache.clear()  # no sign-in throttling carried over
     return World(agent, other_agent, supervisor, admin_user, sales_team, settings, tmp_path)
 
 
