@@ -3,7 +3,8 @@
 Every route has one row in ROUTES below: how to call it and the status each of the four gets. The
 objects the routes are called on all belong to the Sales team (a Sales conversation, a contact owned
 by a Sales agent, his private canned reply…) and carry the marker SALES-ONLY; the Support agent
-("other") must never get a page or API answer containing it, whatever the status.
+("other") must never get a page or API answer containing it, whatever the status. Nobody but an admin
+is ever shown a credential (the channel's webhook token and API token, an API key's hash).
 
 Adding a route? Add its row here (the test names the missing ones). A row reads:
 
@@ -191,6 +192,9 @@ class World:
         self.sandbox_media_id = SandboxMedia.objects.create(channel=self.channel, mime_type="image/png", file_name="x.png", file="x.png").media_id
         DialplanFactory()
 
+    def credentials(self) -> list[str]:
+        return [self.webhook_token, "test-access-token", self.api_key.key_hash]
+
     def value(self, name: str):
         found = getattr(self, name, None)
         if found is None:
@@ -261,9 +265,12 @@ def test_route_answers_each_role_as_written(world, name):
         answers[role] = response.status_code
         if role == "anon" and response.status_code == 302:
             assert "/login/" in response["Location"], f"{name}: anonymous redirected elsewhere: {response['Location']}"
+        body = b"".join(response.streaming_content) if response.streaming else response.content
         if role == "other":
-            body = b"".join(response.streaming_content) if response.streaming else response.content
             assert MARKER.encode() not in body, f"{name}: the Support agent got Sales' data"
+        if role != "admin":  # credentials: the webhook URL's token, the channel's API token, a key's hash
+            for secret in world.credentials():
+                assert secret.encode() not in body, f"{name}: {role} was shown a credential"
     expected = dict(zip(ROLES, (int(code) for code in row.expect.split())))
     assert answers == expected, f"{name}: got {' '.join(str(answers[r]) for r in ROLES)}, table says {row.expect}"
 
