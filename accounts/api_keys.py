@@ -4,6 +4,7 @@ A key is `smp_live_` + 43 characters of randomness (32 bytes). Only its SHA-256 
 leaked database or admin screen reveals no key; the first characters are kept to recognise it.
 """
 
+import datetime
 import hashlib
 import secrets
 
@@ -50,7 +51,7 @@ def user_for(raw: str) -> User | None:
     now = timezone.now()
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() >= LAST_USED_PRECISION:
         ApiKey.objects.filter(pk=key.pk).filter(
-            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - timezone.timedelta(seconds=LAST_USED_PRECISION))
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - datetime.timedelta(seconds=LAST_USED_PRECISION))
         ).update(last_used_at=now)
     return key.user
 

@@ -27,8 +27,9 @@ def _keys(request, username: str | None) -> list[tuple[str, int]]:
 
 
 def is_blocked(request, username: str | None = None) -> bool:
-    counts = cache.get_many([key for key, _ in _keys(request, username)])
-    return any(counts.get(key, 0) >= limit for key, limit in _keys(request, username))
+    limits = _keys(request, username)
+    counts = cache.get_many([key for key, _ in limits])
+    return any(counts.get(key, 0) >= limit for key, limit in limits)
 
 
 def record_failure(request, username: str | None = None) -> None:
