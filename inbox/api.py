@@ -1,4 +1,4 @@
-"""REST API of the inbox: channels, conversations and their messages. Token or session auth.
+"""REST API of the inbox: channels, conversations and their messages. API key (Bearer) or session auth.
 
 Thin: reads go through inbox.selectors (visibility applied), writes through inbox.channels.
 """
