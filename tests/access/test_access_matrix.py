@@ -101,6 +101,9 @@ ROUTES = {
     "outbound:retry":                Row("POST", "302 404 200 200", pk="failed_message"),
     "outbound:canned_search":        Row("GET",  "302 200 200 200", query="q=sec"),
     "outbound:canned":               Row("GET",  "302 200 200 200"),
+    # A Sales agent's private reply, by id: nobody else reads it, not even an admin (shared ones are theirs).
+    "outbound:canned#edit-theirs":   Row("GET",  "302 404 404 404", query="edit={canned}"),
+    "outbound:canned#save-theirs":   Row("POST", "302 404 404 404", {"pk": "canned", "shortcut": "x", "body": "y"}),
     "outbound:template_fields":      Row("GET",  "302 404 200 200", query="template={template}&conversation={conversation}"),
     "outbound:templates":            Row("GET",  "302 200 200 200"),
     "outbound:template_create":      Row("GET",  "302 403 403 200"),
@@ -184,7 +187,7 @@ class World:
         self.attachment = attachment
         Note.objects.create(contact=self.contact, author=agent, body=f"{MARKER} contact note")
         self.label = LabelFactory(name="vip")
-        CannedResponse.objects.create(shortcut="secret", body=f"{MARKER} canned", owner=agent)
+        self.canned = CannedResponse.objects.create(shortcut="secret", body=f"{MARKER} canned", owner=agent)
         self.template = Template.objects.create(channel=self.channel, name="order_update", language="en", status="APPROVED")
         self.campaign = Campaign.objects.create(name=f"{MARKER} campaign", channel=self.channel, template=self.template, created_by=supervisor)
         self.import_job = ImportJob.objects.create(created_by=supervisor, file_name="c.csv", content="name\nX\n")
