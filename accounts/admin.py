@@ -1,7 +1,12 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from accounts.models import Team, User
+from accounts import api_keys
+from accounts.forms import AdminLoginForm
+from accounts.models import ApiKey, Team, User
+
+# The admin login counts failures like the login page (accounts.throttle).
+admin.site.login_form = AdminLoginForm
 
 
 @admin.register(User)
@@ -25,3 +30,31 @@ class TeamAdmin(admin.ModelAdmin):
     @admin.display(description="members")
     def member_count(self, team):
         return team.members.count()
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Keys are listed masked (only a hash is stored); users make their own at /accounts/api-keys/."""
+
+    list_display = ["name", "masked", "user", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "prefix", "user__username"]
+    fields = ["user", "name", "masked", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="key")
+    def masked(self, key):
+        return key.masked
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request, queryset):
+        for key in queryset:
+            api_keys.revoke(key, by=request.user)
+        self.message_user(request, "Keys revoked.", messages.SUCCESS)

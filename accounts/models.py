@@ -58,3 +58,32 @@ class Team(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ApiKey(models.Model):
+    """A personal key for the REST API (`Authorization: Bearer smp_live_…`). Only its SHA-256 is stored:
+    the key is shown once, when made. A key is as strong as 32 random bytes, so a plain hash is the
+    right store (a slow password hash would only slow every API request)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100, help_text="what the key is for, e.g. “telephony bridge”")
+    prefix = models.CharField(max_length=24, help_text="the key's first characters, to recognise it")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "API key"
+
+    def __str__(self):
+        return f"{self.name} ({self.masked})"
+
+    @property
+    def masked(self) -> str:
+        return f"{self.prefix}…"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

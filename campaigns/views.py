@@ -73,6 +73,7 @@ def campaign_progress(request, pk):
 
 @require_POST
 def campaign_cancel(request, pk):
+    _bulk_only(request)
     campaign = get_object_or_404(Campaign, pk=pk)
     try:
         services.cancel(campaign, by=request.user)

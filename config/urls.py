@@ -1,14 +1,15 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.http import HttpResponse, HttpResponsePermanentRedirect
+from django.http import HttpResponsePermanentRedirect
 from django.templatetags.static import static as static_url
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from accounts.forms import LoginForm
 from accounts.views import home
 from contacts.api import ContactViewSet, LabelViewSet
+from core.views import healthz
 
 # No format-suffix routes (`/api/contacts.json`): the API speaks JSON only, and custom actions do not
 # take a `format` argument (`/api/contacts/1/notes.json` was a 500). One rule for every router.
@@ -24,9 +25,10 @@ urlpatterns = [
     path("", home, name="home"),
     # Pages link the icon; this answers browsers (and the admin's pages) that ask the root for it.
     path("favicon.ico", lambda request: HttpResponsePermanentRedirect(static_url("favicon.svg"))),
-    path("healthz", lambda request: HttpResponse("ok", content_type="text/plain")),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("healthz", healthz, name="healthz"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True, authentication_form=LoginForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("contacts/", include("contacts.urls")),
     path("inbox/", include("inbox.urls")),
@@ -41,10 +43,7 @@ urlpatterns = [
     path("api/", include("dialplan.api_urls")),
     path("api/", include("telephony.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# No /media/ URL, even with DEBUG on: stored files are served only by views that check who may see
+# them (inbox:attachment).

@@ -9,7 +9,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model
 
 from accounts.models import User
+from accounts.selectors import assignable_users
 from contacts.models import Contact, ContactPhone, CustomField, Label, Note
+from contacts.selectors import visible_contacts
 from core import phones
 
 
@@ -46,11 +48,18 @@ def normalise_phones(raw_numbers: list[str]) -> list[str]:
     return numbers
 
 
-def _check_phones_free(numbers: list[str], contact: Contact | None) -> None:
+def _check_phones_free(numbers: list[str], contact: Contact | None, by: User | None) -> None:
+    """A number belongs to one contact. The clash names that contact only to someone who may see it."""
     taken = ContactPhone.objects.filter(number__in=numbers).select_related("contact")
     if contact is not None:
         taken = taken.exclude(contact=contact)
-    errors = [f"{p.display} already belongs to {p.contact}." for p in taken]
+    taken = list(taken)
+    seen = set(visible_contacts(by).filter(pk__in=[p.contact_id for p in taken]).values_list("pk", flat=True)) if by else None
+    errors = [
+        f"{p.display} already belongs to {p.contact}." if seen is None or p.contact_id in seen
+        else f"{p.display} already belongs to a contact you cannot see; ask a supervisor."
+        for p in taken
+    ]
     if errors:
         raise ValidationError({"phones": errors})
 
@@ -123,10 +132,19 @@ def _merge_custom_fields(current: dict, updates: dict) -> dict:
 # ---------------------------------------------------------------- create / update
 
 
+def _check_owner(owner: User | None, by: User | None, *, current: User | None = None) -> None:
+    """Who may own a contact is who `by` may assign work to (an unchanged owner is left alone)."""
+    if by is None or owner is None or owner == current:
+        return
+    if not assignable_users(by).filter(pk=owner.pk).exists():
+        raise ValidationError({"owner": [f"You cannot make {owner} the owner; choose yourself or a teammate."]})
+
+
 @transaction.atomic
 def create_contact(data: ContactData, *, by: User | None = None) -> Contact:
     numbers = normalise_phones(data.phones)
-    _check_phones_free(numbers, None)
+    _check_owner(data.owner, by)
+    _check_phones_free(numbers, None, by)
     custom = clean_custom_fields(data.custom_fields or {})
     contact = Contact(name=data.name.strip(), email=data.email.strip(), owner=data.owner)
     contact.custom_fields = _merge_custom_fields({}, custom)
@@ -142,7 +160,8 @@ def create_contact(data: ContactData, *, by: User | None = None) -> Contact:
 def update_contact(contact: Contact, data: ContactData, *, by: User | None = None) -> Contact:
     """Replace the editable fields. `labels=None` / `custom_fields=None` leave those untouched."""
     numbers = normalise_phones(data.phones)
-    _check_phones_free(numbers, contact)
+    _check_owner(data.owner, by, current=contact.owner)
+    _check_phones_free(numbers, contact, by)
     contact.name = data.name.strip()
     contact.email = data.email.strip()
     contact.owner = data.owner

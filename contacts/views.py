@@ -48,7 +48,7 @@ def contact_detail(request, pk):
         "contacts/detail.html",
         {
             "contact": contact,
-            "timeline": timeline_for(contact),
+            "timeline": timeline_for(contact, request.user),
             "custom_field_rows": [
                 (definition.label, _shown(contact.custom_fields[definition.key]))
                 for definition in CustomField.objects.all()

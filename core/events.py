@@ -56,3 +56,23 @@ def _send(message: dict) -> None:
             async_to_sync(_group_send_all)(layer, message, groups)
     except Exception:  # a dead Redis must not break the request that published
         logger.exception("publish %s failed", message["event"])
+
+
+MEMBERSHIP_CHANGED = "membership.changed"
+
+
+def membership_changed(user_ids) -> None:
+    """Tell these users' open sockets to work out their groups again (a team, role or account changed):
+    core.relay hands the message to the consumer, which rejoins what the user may hear now."""
+    user_ids = sorted(set(user_ids))
+    if not user_ids:
+        return
+    from accounts.selectors import user_group  # accounts builds on core: imported when used
+
+    event_id = uuid.uuid4().hex
+    text = json.dumps({"id": event_id, "event": "resync", "ts": timezone.now().isoformat(), "payload": {}})
+    message = {
+        "type": "event.message", "id": event_id, "event": MEMBERSHIP_CHANGED, "text": text,
+        "groups": [user_group(pk) for pk in user_ids], "recheck_groups": True,
+    }
+    transaction.on_commit(lambda: _send(message), robust=True)

@@ -85,7 +85,17 @@ class Relay:
             self.recent_ids.append(message["id"])
             audience = set().union(*(self.sockets.get(group, ()) for group in message["groups"]))
             for socket in audience:
-                await _deliver(socket, message["text"])
+                if message.get("recheck_groups"):  # core.events.membership_changed
+                    await _recheck(socket)
+                else:
+                    await _deliver(socket, message["text"])
+
+
+async def _recheck(socket) -> None:
+    try:
+        await socket.recheck_groups()
+    except Exception:
+        logger.exception("could not recheck a websocket's groups")
 
 
 async def _deliver(socket, text: str) -> None:

@@ -271,7 +271,8 @@ def requests_for_contact(contact: Contact, limit: int):
     return DialplanRequest.objects.filter(caller__in=numbers).select_related("dialplan")[:limit]
 
 
-def timeline_source(contact: Contact, limit: int):
+def timeline_source(contact: Contact, viewer, limit: int):
+    """Dialplan requests carry no team: whoever may see the contact sees its callers' requests."""
     from contacts.timeline import Entry
 
     return [Entry(r.received_at, "dialplan_request", r) for r in requests_for_contact(contact, limit)]

@@ -21,7 +21,7 @@ from inbox.models import Attachment, Channel, Conversation, Message, WebhookEven
 class ChannelForm(forms.ModelForm):
     class Meta:
         model = Channel
-        fields = ["name", "kind", "phone_number", "api_base_url", "access_token", "auth_scheme", "partner_token", "team", "is_active"]
+        fields = ["name", "kind", "phone_number", "api_base_url", "access_token", "auth_scheme", "partner_token", "accept_unsigned_posts", "team", "is_active"]
 
     def clean_phone_number(self):
         try:
@@ -40,7 +40,7 @@ class ChannelAdmin(KeepSecretsMixin, admin.ModelAdmin):
     actions = ["test_connection", "rotate_webhook_url"]
     fieldsets = [
         (None, {"fields": ["name", "kind", "phone_number", "team", "is_active"]}),
-        ("Tata omni", {"fields": ["api_base_url", "access_token", "auth_scheme", "partner_token"]}),
+        ("Tata omni", {"fields": ["api_base_url", "access_token", "auth_scheme", "partner_token", "accept_unsigned_posts"]}),
         ("Paste into Tata's portal", {"fields": ["webhook_setup"]}),
     ]
 
@@ -58,12 +58,14 @@ class ChannelAdmin(KeepSecretsMixin, admin.ModelAdmin):
             else format_html(
                 '<p style="color:#b45309"><strong>{}</strong> {}</p>',
                 "No partner token:",
-                "webhooks are accepted unsigned. Paste the partner token from Tata's portal above so forged "
-                "requests are refused.",
+                "webhooks are accepted unsigned (you allowed it above): anyone who learns this URL can forge customer "
+                "messages. Paste the partner token from Tata's portal so forged requests are refused."
+                if channel.accept_unsigned_posts
+                else "every webhook is refused (403) until you paste the partner token from Tata's portal above.",
             )
         )
         return format_html(
-            '<input type="text" readonly value="{url}" size="90" onclick="this.select()" style="font-family:monospace">'
+            '<input type="text" readonly value="{url}" size="90" style="font-family:monospace">'
             "<p>In Tata omni → Integrations → Webhooks, paste this URL as <em>both</em> the Messages URL and the "
             "Callbacks URL ({kind}). Tata signs each request with the partner token "
             "(<code>x-hub-signature-256</code>); Sampark refuses requests whose signature does not match.</p>{warning}",

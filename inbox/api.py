@@ -1,9 +1,9 @@
-"""REST API of the inbox: channels, conversations and their messages. Token or session auth.
+"""REST API of the inbox: channels, conversations and their messages. API key (Bearer) or session auth.
 
 Thin: reads go through inbox.selectors (visibility applied), writes through inbox.channels.
 """
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
@@ -23,15 +23,23 @@ class ChannelSerializer(serializers.ModelSerializer):
     has_access_token = serializers.SerializerMethodField()
     has_partner_token = serializers.SerializerMethodField()
     team = serializers.PrimaryKeyRelatedField(queryset=Team.objects.all(), allow_null=True, required=False)
-    webhook_url = serializers.CharField(read_only=True, help_text="paste into Tata's portal for messages and callbacks")
+    webhook_url = serializers.CharField(read_only=True, help_text="paste into Tata's portal for messages and callbacks (admins only)")
 
     class Meta:
         model = Channel
         fields = [
             "id", "kind", "name", "phone_number", "api_base_url", "access_token", "auth_scheme", "partner_token", "has_access_token",
-            "has_partner_token", "team", "is_active", "webhook_url", "created_at",
+            "has_partner_token", "accept_unsigned_posts", "team", "is_active", "webhook_url", "created_at",
         ]
         read_only_fields = ["id", "created_at"]
+
+    def to_representation(self, channel):
+        """The webhook URL is a credential (it lets its holder post as Tata): admins only."""
+        data = super().to_representation(channel)
+        request = self.context.get("request")
+        if request is None or not request.user.is_admin_role:
+            data.pop("webhook_url", None)
+        return data
 
     def get_has_access_token(self, channel) -> bool:
         return bool(channel.access_token)
@@ -87,10 +95,7 @@ class AttachmentSerializer(serializers.ModelSerializer):
     def get_url(self, attachment):
         if attachment.status != Attachment.Status.READY:
             return None
-        try:
-            path = reverse("inbox:attachment", args=[attachment.pk])
-        except NoReverseMatch:
-            return attachment.file.url
+        path = reverse("inbox:attachment", args=[attachment.pk])
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request else path
 

@@ -9,7 +9,9 @@ from core.errors import Conflict, NotAllowed
 from inbox.models import Channel
 from inbox.providers import tata_rcs, tata_whatsapp
 
-EDITABLE = ("kind", "name", "phone_number", "api_base_url", "access_token", "auth_scheme", "partner_token", "team", "is_active")
+EDITABLE = (
+    "kind", "name", "phone_number", "api_base_url", "access_token", "auth_scheme", "partner_token", "accept_unsigned_posts", "team", "is_active",
+)
 
 
 def _check_admin(by: User | None) -> None:

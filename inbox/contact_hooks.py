@@ -5,7 +5,7 @@ from django.db.models import Q
 from contacts.timeline import Entry
 from inbox import events
 from inbox.models import Conversation, Message
-from inbox.selectors import conversation_visibility
+from inbox.selectors import conversation_visibility, visible_conversations
 
 
 def fold_conversations(keep, duplicate) -> None:
@@ -39,10 +39,11 @@ def contacts_of_visible_conversations(user) -> Q:
     return Q(pk__in=Conversation.objects.filter(conversation_visibility(user)).values("contact_id"))
 
 
-def messages_source(contact, limit: int) -> list[Entry]:
-    """Timeline source: the contact's latest messages on every channel (reactions show on their target)."""
+def messages_source(contact, viewer, limit: int) -> list[Entry]:
+    """Timeline source: the contact's latest messages in the conversations `viewer` may see, the
+    inbox's own rule (reactions show on their target)."""
     messages = (
-        Message.objects.filter(conversation__contact=contact)
+        Message.objects.filter(conversation__contact=contact, conversation__in=visible_conversations(viewer))
         .exclude(type="reaction")
         .select_related("channel", "sender")
         .order_by("-timestamp", "-id")[:limit]

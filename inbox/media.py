@@ -16,6 +16,7 @@ from django.core.files.base import ContentFile
 from django.db.models import F
 from django.utils.text import get_valid_filename
 
+from core import filetypes
 from core.errors import Conflict
 from core.tasks import enqueue
 from inbox import events
@@ -24,6 +25,7 @@ from inbox.providers import tata_whatsapp
 from inbox.providers.tata_whatsapp import TataError
 
 MAX_MEDIA_BYTES = 100 * 1024 * 1024  # WhatsApp's own ceiling (documents); larger files never arrive as media
+INLINE_KINDS = ("image", "sticker", "video", "audio")  # shown in the thread, if their bytes are such media
 AUTO_RETRY_DELAYS = [60, 300, 1800]  # seconds; media endpoints block after repeated errors, so back off
 EXTENSIONS = {
     "image/jpeg": ".jpg",
@@ -69,10 +71,14 @@ def fetch_attachment(attachment_id: int, *, auto_retry: bool = False) -> Attachm
             raise RetryLater(retry_in) from exc
         _settle(attachment, Attachment.Status.FAILED, exc.message)
         return attachment
-    mime = (attachment.mime_type or content_type or "application/octet-stream").split(";")[0].strip()
+    claimed = (attachment.mime_type or content_type or filetypes.OCTET_STREAM).split(";")[0].strip()
+    # What the bytes are decides how the file is shown (inbox.views.attachment_file decides again when
+    # serving). Documents the sniffer does not know (Office, text) keep the sender's name for their type.
+    sniffed = filetypes.sniff(content[: filetypes.HEAD_BYTES])
+    mime = sniffed if sniffed != filetypes.OCTET_STREAM or attachment.kind in INLINE_KINDS else claimed
     attachment.file.save(_file_name(attachment, mime), ContentFile(content), save=False)
     attachment.size = len(content)
-    attachment.mime_type = attachment.mime_type or mime
+    attachment.mime_type = mime[:100]
     attachment.status = Attachment.Status.READY
     attachment.error = ""
     attachment.save(update_fields=["file", "size", "mime_type", "status", "error"])

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from core.fields import EncryptedTextField
 from inbox.providers import tata_whatsapp
+from core.storage import UnguessablePath
 
 TATA_OMNI_BASE_URL = "https://wb.omni.tatatelebusiness.com"  # the WhatsApp API host
 TATA_RCS_BASE_URL = "https://api.omni.tatatelebusiness.com"  # the RCS API host (the reference's RCS server)
@@ -41,6 +42,11 @@ class Channel(models.Model):
         help_text="how the token is sent; “Test connection” on the channel list says which form Tata accepts",
     )
     partner_token = EncryptedTextField(blank=True, help_text="signs webhooks (x-hub-signature-256)")
+    accept_unsigned_posts = models.BooleanField(
+        default=False,
+        help_text="Without a partner token, accept webhooks that carry no signature (testing only: anyone who "
+        "learns the webhook URL can then forge customer messages). Off: such posts are refused with 403.",
+    )
     webhook_token = models.CharField(max_length=64, unique=True, default=new_public_token, editable=False)
     team = models.ForeignKey(
         "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="channels",
@@ -238,7 +244,7 @@ class Attachment(models.Model):
     mime_type = models.CharField(max_length=100, blank=True)
     sha256 = models.CharField(max_length=128, blank=True)
     file_name = models.CharField(max_length=255, blank=True)
-    file = models.FileField(upload_to="attachments/%Y/%m/", blank=True)
+    file = models.FileField(upload_to=UnguessablePath("attachments"), max_length=255, blank=True)
     size = models.PositiveBigIntegerField(null=True, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     error = models.TextField(blank=True)

@@ -13,7 +13,7 @@ from contacts.models import Label
 from core.errors import ApplicationError
 from inbox import canned, opt_status, outbound, templates_service
 from inbox.forms import ComposerForm
-from inbox.models import CannedResponse, Channel, Conversation, Message, OptStatus, Template
+from inbox.models import Channel, Conversation, Message, OptStatus, Template
 from inbox.selectors import visible_conversations
 
 
@@ -224,7 +224,8 @@ def canned_list(request):
         editing = get_object_or_404(canned.available(request.user), pk=request.GET["edit"])
     error = ""
     if request.method == "POST":
-        reply = get_object_or_404(CannedResponse, pk=request.POST["pk"]) if request.POST.get("pk") else None
+        # Only replies the user may see: someone else's private reply is a 404, never shown back in the form.
+        reply = get_object_or_404(canned.available(request.user), pk=request.POST["pk"]) if request.POST.get("pk") else None
         try:
             if request.POST.get("delete") and reply:
                 canned.delete(request.user, reply)

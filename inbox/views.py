@@ -16,6 +16,7 @@ from accounts.models import Team
 from accounts.selectors import assignable_users, can_play_customer
 from contacts.models import Label
 from contacts.selectors import visible_contacts
+from core import filetypes
 from core.errors import ApplicationError
 from core.pagination import page_of
 from inbox import selectors, services
@@ -150,7 +151,6 @@ def index(request):
 @require_GET
 def conversation_page(request, pk):
     conversation = _visible_conversation(request, pk)
-    services.mark_read(conversation, by=request.user)
     return render(request, "inbox/index.html", _full_context(request, conversation))
 
 
@@ -179,9 +179,9 @@ def counts(request):
 
 @require_GET
 def thread(request, pk):
-    """The thread pane and (out of band) the contact panel of one conversation; opening it marks it read."""
+    """The thread pane and (out of band) the contact panel of one conversation. Reading changes nothing:
+    the pane, once shown, posts to inbox:read itself."""
     conversation = _visible_conversation(request, pk)
-    services.mark_read(conversation, by=request.user)
     context = {**_thread_context(request, conversation), **_panel_context(request, conversation)}
     context.update(_header_context(request, conversation), note_form=NoteForm(), oob_panel=True)
     return render(request, "inbox/index.html#thread_pane", context)
@@ -239,17 +239,23 @@ def catch_up(request):
 
 @require_GET
 def attachment_file(request, pk):
+    """A stored file, to someone who may see its conversation. The type comes from the file's bytes,
+    not the sender's claim: images, audio and video show inline; anything else (SVG, HTML, PDF, Office…)
+    is a download. The sandbox CSP keeps even a mis-sniffed file from running script in our origin."""
     visible = selectors.visible_conversations(request.user)
     attachment = get_object_or_404(Attachment.objects.filter(message__conversation__in=visible), pk=pk)
     if not attachment.file:
         raise Http404("This file has not been downloaded yet.")
-    as_download = request.GET.get("download") == "1" or attachment.kind == "document"
-    return FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=as_download,
+    handle = attachment.file.open("rb")
+    mime = filetypes.sniff_file(handle)
+    inline = filetypes.is_inline_safe(mime) and request.GET.get("download") != "1"
+    response = FileResponse(
+        handle,
+        as_attachment=not inline,
         filename=attachment.file_name or attachment.file.name.rsplit("/", 1)[-1],
-        content_type=attachment.mime_type or None,
+        content_type=mime,
     )
+    return filetypes.harden_file_response(response)
 
 
 # ---------------------------------------------------------------- acting

@@ -10,7 +10,8 @@ provider's language:
 
 - 200 for anything stored (even a shape we cannot read yet: it is kept for replay)
 - 403 for a bad or missing signature (stored as `rejected`, only the first REJECTED_BODY_KEPT bytes:
-  anyone can post there, and the error says how much was cut)
+  anyone can post there, and the error says how much was cut); a channel without a partner token
+  refuses every post unless an admin ticked "accept unsigned posts"
 - 400 for a body that is not JSON, nested too deep, or multipart (stored as `unprocessable`)
 - 413 for a body over WEBHOOK_MAX_BODY_BYTES (not stored: we refuse to read it)
 - 404 for a token no active channel has
@@ -55,7 +56,7 @@ REJECTED_BODY_KEPT = 4096
 @csrf_exempt
 @require_POST
 def tata_webhook(request: HttpRequest, token: str) -> JsonResponse:
-    channel = Channel.objects.filter(webhook_token=token, is_active=True).only("pk", "kind", "partner_token").first()
+    channel = Channel.objects.filter(webhook_token=token, is_active=True).only("pk", "kind", "partner_token", "accept_unsigned_posts").first()
     if channel is None:
         return _answer(404, "No active channel has this webhook URL.")
     if _too_big(request):
@@ -72,9 +73,15 @@ def tata_webhook(request: HttpRequest, token: str) -> JsonResponse:
         body=body,
     )
     signature = request.headers.get(tata_whatsapp.SIGNATURE_HEADER)
-    if channel.partner_token and not tata_whatsapp.signature_matches(body, channel.partner_token, signature):
+    if channel.partner_token:
+        refusal = "" if tata_whatsapp.signature_matches(body, channel.partner_token, signature) else (
+            "Missing x-hub-signature-256 header." if not signature else "Signature does not match the partner token."
+        )
+    else:
+        refusal = "" if channel.accept_unsigned_posts else "This channel has no partner token to check signatures with; posts are refused."
+    if refusal:
         event.status = WebhookEvent.Status.REJECTED
-        event.error = "Missing x-hub-signature-256 header." if not signature else "Signature does not match the partner token."
+        event.error = refusal
         answer = event.error
         if len(body) > REJECTED_BODY_KEPT:
             event.body = body[:REJECTED_BODY_KEPT]

@@ -14,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from core.untrusted import NotJSON, loads_json
+from core.filetypes import harden_file_response
 from sandbox import omni
 from sandbox.models import SandboxMedia, SandboxTemplate
 
@@ -144,4 +145,8 @@ def media_file(request, token):
     media = omni.media_for_link(token)
     if media is None:
         return JsonResponse({"message": "Request has expired"}, status=403)
-    return FileResponse(media.file.open("rb"), content_type=media.mime_type or "application/octet-stream", filename=media.file_name)
+    # The sender's claimed type, as S3 would answer; but on our origin, so never a page of ours.
+    response = FileResponse(
+        media.file.open("rb"), as_attachment=True, content_type=media.mime_type or "application/octet-stream", filename=media.file_name
+    )
+    return harden_file_response(response)

@@ -7,6 +7,8 @@ import secrets
 
 from django.db import models
 
+from core.storage import UnguessablePath
+
 
 def new_media_id() -> str:
     return str(secrets.randbelow(9 * 10**15) + 10**15)  # 16 digits, like Meta's media ids
@@ -15,7 +17,7 @@ def new_media_id() -> str:
 class SandboxMedia(models.Model):
     media_id = models.CharField(max_length=64, unique=True, default=new_media_id)
     channel = models.ForeignKey("inbox.Channel", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    file = models.FileField(upload_to="sandbox/%Y/%m/")
+    file = models.FileField(upload_to=UnguessablePath("sandbox"), max_length=255)
     file_name = models.CharField(max_length=255, blank=True)
     mime_type = models.CharField(max_length=100, blank=True)
     sha256 = models.CharField(max_length=64, blank=True, help_text="base64 of the SHA-256, as WhatsApp sends it")

@@ -4,10 +4,12 @@ Sampark through the real webhook path, signed like Tata's."""
 import requests
 from django import forms
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.selectors import can_access_admin
 from contacts.models import ContactPhone
 from core import phones
 from inbox.models import Channel
@@ -20,9 +22,13 @@ MAX_UPLOAD = 16 * 1024 * 1024
 
 
 def sandbox_only(view):
+    """The customer's side of every sandbox channel: every contact and every team's messages. Admins only."""
+
     def wrapper(request, *args, **kwargs):
         if not settings.SANDBOX_ENABLED:
             raise Http404("The sandbox is off.")
+        if not can_access_admin(request.user):
+            raise PermissionDenied("Only admins can play the customer.")
         return view(request, *args, **kwargs)
 
     wrapper.__name__ = view.__name__

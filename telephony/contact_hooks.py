@@ -4,13 +4,14 @@ from django.db.models import Q
 
 from contacts.timeline import Entry
 from telephony.models import Call
+from telephony.selectors import visible_calls
 
 
-def calls_source(contact, limit: int) -> list[Entry]:
-    """Timeline source: the contact's calls. Whoever may see the contact sees its calls (the calls
-    page applies the same rule: telephony.selectors.call_visibility)."""
+def calls_source(contact, viewer, limit: int) -> list[Entry]:
+    """Timeline source: the contact's calls the viewer may see (the calls page's rule,
+    telephony.selectors.call_visibility)."""
     calls = (
-        Call.objects.filter(contact=contact)
+        visible_calls(viewer).filter(contact=contact)
         .select_related("agent", "connection")
         .prefetch_related("notes__author")
         .order_by("-started_at", "-id")[:limit]

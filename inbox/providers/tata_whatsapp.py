@@ -14,8 +14,11 @@ from urllib.parse import urlsplit
 
 import requests
 
+from core import safe_http
+
 DEFAULT_TIMEOUT = (5, 20)  # (connect, read) seconds
-MEDIA_TIMEOUT = (5, 60)  # media files can be up to 100 MB
+MEDIA_TIMEOUT = (5, 60)  # connect, each read
+MEDIA_TOTAL_TIMEOUT = 600  # a whole download (media files can be up to 100 MB)
 RETRYABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
 # Meta codes inside a 424 that clear by themselves: app/number throughput (4, 80007, 130429),
 # pair rate to one user (131056), service temporarily unavailable (131016).
@@ -137,24 +140,21 @@ def download_media(url: str, *, base_url: str, authorization: str, max_bytes: in
 
     The link Tata returns is a pre-signed S3 URL: it must be fetched *without* our Authorization header
     (S3 refuses a request carrying two kinds of auth). A link on Tata's own host gets the header.
+    Links come from payloads (an RCS fileUri, a WhatsApp media url), so they go through the safe
+    fetcher: http(s) only, public addresses only, every redirect checked. The channel's own API host is
+    the one origin an admin vouched for (the sandbox on 127.0.0.1 in development).
     """
     headers = {}
     if _same_host(url, base_url):
         headers["Authorization"] = authorization
-    response = _request("GET", url, timeout=MEDIA_TIMEOUT, headers=headers, stream=True)
-    chunks, total = [], 0
     try:
-        for chunk in response.iter_content(chunk_size=64 * 1024):
-            total += len(chunk)
-            if total > max_bytes:
-                raise TataError(f"The file is larger than {max_bytes // (1024 * 1024)} MB", retryable=False)
-            chunks.append(chunk)
-    except requests.RequestException as exc:
-        raise TataError(f"The download broke off: {exc.__class__.__name__}", retryable=True) from exc
-    finally:
-        response.close()
-    content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
-    return b"".join(chunks), content_type
+        fetched = safe_http.fetch(
+            url, headers=headers, max_bytes=max_bytes, connect_timeout=MEDIA_TIMEOUT[0], read_timeout=MEDIA_TIMEOUT[1],
+            total_timeout=MEDIA_TOTAL_TIMEOUT, trusted_origins=(base_url,),
+        )
+    except safe_http.FetchError as exc:
+        raise TataError(exc.message, retryable=exc.retryable, status_code=exc.status_code) from exc
+    return fetched.content, fetched.content_type
 
 
 def _same_host(url: str, base_url: str) -> bool:

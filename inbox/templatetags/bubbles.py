@@ -17,6 +17,8 @@ from django.utils.html import format_html, format_html_join, urlize
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator, capfirst
 
+from core.filetypes import is_inline_safe
+from core.links import http_url
 from inbox.models import Channel, Message
 from inbox.templatetags.inbox_ui import pk_url
 
@@ -157,11 +159,12 @@ def _media_body(message: Message, m: dict) -> str:
 def _attachment(attachment, m: dict) -> str:
     if attachment.status == "ready" and attachment.file:
         url = pk_url(attachment.pk, "inbox:attachment")
-        if attachment.kind in ("image", "sticker"):
+        shown_inline = is_inline_safe(attachment.mime_type)  # what its bytes were (inbox.media); else a download
+        if attachment.kind in ("image", "sticker") and shown_inline:
             shown = format_html('<a href="{}" target="_blank"><img src="{}" alt="{}" loading="lazy"></a>', url, url, m["text"] or attachment.kind)
-        elif attachment.kind == "video":
+        elif attachment.kind == "video" and shown_inline:
             shown = format_html('<video controls preload="metadata" src="{}"></video>', url)
-        elif attachment.kind == "audio":
+        elif attachment.kind == "audio" and shown_inline:
             voice = mark_safe('<span class="muted">Voice note</span>') if m.get("voice") else ""
             shown = format_html('<audio controls preload="metadata" src="{}"></audio>{}', url, voice)
         else:
@@ -337,7 +340,7 @@ def describe(message: Message) -> dict:
         info["referral"] = {
             "headline": referral.get("headline") or "an ad",
             "body": referral.get("body") or "",
-            "url": referral.get("source_url") or "",
+            "url": http_url(referral.get("source_url")),  # provider-supplied: http(s) only
             "type": referral.get("source_type") or "ad",
         }
 

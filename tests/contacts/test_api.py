@@ -1,5 +1,4 @@
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from contacts.models import Contact
@@ -10,13 +9,13 @@ def test_api_needs_auth(db):
     assert APIClient().get("/api/contacts/").status_code in (401, 403)
 
 
-def test_token_auth_from_the_management_command(agent, capsys):
-    call_command("drf_create_token", agent.username)
-    token = Token.objects.get(user=agent).key
+def test_api_key_from_the_management_command(agent, capsys):
+    call_command("create_api_key", agent.username)
+    key = capsys.readouterr().out.strip()
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     assert client.get("/api/contacts/").status_code == 200
-    client.credentials(HTTP_AUTHORIZATION="Token wrong")
+    client.credentials(HTTP_AUTHORIZATION="Bearer smp_live_wrong")
     assert client.get("/api/contacts/").status_code == 401
 
 

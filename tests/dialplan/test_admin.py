@@ -105,7 +105,7 @@ def test_timeline_shows_the_callers_requests(client, logged_in, admin_user):
     plan = DialplanFactory(name="Front door")
     make_rule(plan, "all", action="transfer", transfer_type="ivr", transfer_to="3")
     client.get(plan.path, {"uuid": "1", "caller_id_number": "09812345678"})
-    entries = [e for e in timeline_for(contact) if e.kind == "dialplan_request"]
+    entries = [e for e in timeline_for(contact, admin_user) if e.kind == "dialplan_request"]
     assert len(entries) == 1 and entries[0].obj.rule_name == "all"
     page = logged_in(admin_user).get(contact.get_absolute_url()).content.decode()
     assert "Front door" in page and "Rule matched" in page

@@ -3,9 +3,9 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts import api_keys
 from contacts.models import Contact, ContactPhone, Label
 from inbox.models import Channel, Conversation, Message
 from tests.inbox.tata_payloads import make_channel, post_fixture
@@ -58,11 +58,11 @@ def test_updating_a_channel_without_secrets_keeps_them(api, admin_user):
     assert channel.name == "Renamed" and channel.partner_token == "test-partner-token"
 
 
-def test_token_auth_and_anonymous_refusal(admin_user):
-    token = Token.objects.create(user=admin_user)
+def test_api_key_auth_and_anonymous_refusal(admin_user):
+    _, key = api_keys.create(admin_user, name="test")
     client = APIClient()
     assert client.get("/api/conversations/").status_code == 401
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
     assert client.get("/api/conversations/").status_code == 200
 
 

@@ -54,7 +54,7 @@ def test_messages_show_on_the_contact_timeline_without_reaction_rows(deliver, cl
     reaction["messages"]["reaction"]["message_id"] = Message.objects.get().provider_message_id
     deliver(payload=reaction)
     contact = Conversation.objects.get().contact
-    entries = timeline_for(contact)
+    entries = timeline_for(contact, admin_user)
     assert [(e.kind, e.obj.body) for e in entries] == [("message", "Hi, I want to know the status of my order #4521")]
     client.force_login(admin_user)
     page = client.get(contact.get_absolute_url())

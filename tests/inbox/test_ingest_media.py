@@ -37,11 +37,11 @@ def deliver(client, channel, django_capture_on_commit_callbacks):
 @responses.activate
 def test_image_is_fetched_by_id_then_from_the_signed_link_without_our_token(deliver):
     responses.get(MEDIA_API, json={"url": SIGNED_LINK, "mime_type": "image/jpeg"})
-    responses.get(SIGNED_LINK, body=b"\xff\xd8jpeg", content_type="image/jpeg")
+    responses.get(SIGNED_LINK, body=b"\xff\xd8\xffjpeg", content_type="image/jpeg")  # a JPEG's first bytes
     deliver("wa_in_image.json")
     attachment = Attachment.objects.get()
     assert attachment.status == "ready" and attachment.attempts == 1
-    assert attachment.file.read() == b"\xff\xd8jpeg" and attachment.size == 6
+    assert attachment.file.read() == b"\xff\xd8\xffjpeg" and attachment.size == 7
     assert attachment.file.name.endswith(".jpg") and attachment.mime_type == "image/jpeg"
     assert attachment.kind == "image" and attachment.provider_media_id == IMAGE_ID
     api_call, file_call = responses.calls

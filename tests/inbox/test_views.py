@@ -58,9 +58,15 @@ def test_unread_count_shown_and_cleared_when_opened(logged_in, agent, sales_team
     conversation = conversation_for(team=sales_team, unread_count=3)
     client = logged_in(agent)
     assert 'aria-label="3 unread"' in client.get(reverse("inbox:list")).content.decode()
-    client.get(reverse("inbox:thread", args=[conversation.pk]))
+    for url in (reverse("inbox:thread", args=[conversation.pk]), reverse("inbox:conversation", args=[conversation.pk])):
+        page = client.get(url).content.decode()
+        conversation.refresh_from_db()
+        assert conversation.unread_count == 3  # a GET changes nothing (finding 20)
+        assert f'hx-post="{reverse("inbox:read", args=[conversation.pk])}" hx-trigger="load"' in page  # the shown pane marks it read
+    assert client.post(reverse("inbox:read", args=[conversation.pk])).status_code == 204
     conversation.refresh_from_db()
     assert conversation.unread_count == 0
+    assert client.get(reverse("inbox:read", args=[conversation.pk])).status_code == 405
 
 
 def test_other_teams_conversation_is_404(logged_in, other_agent, sales_team):

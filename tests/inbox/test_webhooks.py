@@ -104,8 +104,8 @@ def test_only_post_is_accepted(client, channel):
     assert client.get(reverse("webhooks:tata", args=[channel.webhook_token])).status_code == 405
 
 
-def test_channel_without_partner_token_accepts_unsigned_posts(client, django_capture_on_commit_callbacks):
-    channel = make_channel(partner_token="")
+def test_channel_without_partner_token_accepts_unsigned_posts_when_an_admin_allowed_it(client, django_capture_on_commit_callbacks):
+    channel = make_channel(partner_token="", accept_unsigned_posts=True)
     with django_capture_on_commit_callbacks(execute=True):
         response = post_raw(client, channel, fixture_bytes("wa_in_text.json"), signature=None)
     assert response.status_code == 200

@@ -47,8 +47,8 @@ def send(client, channel, capture=None, **data):
         return client.post(reverse("sandbox:send"), data, HTTP_HX_REQUEST="true")
 
 
-def test_customer_text_arrives_in_the_inbox_through_the_signed_webhook(logged_in, agent, channel, webhook_server):
-    client = logged_in(agent)
+def test_customer_text_arrives_in_the_inbox_through_the_signed_webhook(logged_in, admin_user, channel, webhook_server):
+    client = logged_in(admin_user)
     response = send(client, channel, webhook_server.capture, text="<b>Where</b> is my order?", kind="text")
     assert response.status_code == 200, response.content
     event = WebhookEvent.objects.get()
@@ -60,8 +60,8 @@ def test_customer_text_arrives_in_the_inbox_through_the_signed_webhook(logged_in
     assert "&lt;b&gt;Where&lt;/b&gt; is my order?" in response.content.decode()
 
 
-def test_customer_media_is_downloadable_by_ingest_from_the_sandbox(logged_in, agent, channel, webhook_server):
-    client = logged_in(agent)
+def test_customer_media_is_downloadable_by_ingest_from_the_sandbox(logged_in, admin_user, channel, webhook_server):
+    client = logged_in(admin_user)
     api = Client()
 
     def sandbox_api(request):
@@ -81,8 +81,8 @@ def test_customer_media_is_downloadable_by_ingest_from_the_sandbox(logged_in, ag
     assert attachment.file.read() == b"\xff\xd8\xff\xe0 a photo"
 
 
-def test_taps_locations_and_reactions(logged_in, agent, channel, webhook_server):
-    client = logged_in(agent)
+def test_taps_locations_and_reactions(logged_in, admin_user, channel, webhook_server):
+    client = logged_in(admin_user)
     send(client, channel, webhook_server.capture, kind="location")
     business = SandboxMessage.objects.create(
         channel=channel, customer="+919812345678", direction="out", provider_message_id="wamid.biz1", type="interactive",
@@ -97,16 +97,16 @@ def test_taps_locations_and_reactions(logged_in, agent, channel, webhook_server)
     assert types[0][0] == "location" and types[1] == ("interactive", "Track order") and types[2][0] == "reaction"
 
 
-def test_errors_are_shown(logged_in, agent, channel):
-    client = logged_in(agent)
+def test_errors_are_shown(logged_in, admin_user, channel):
+    client = logged_in(admin_user)
     assert send(client, channel, phone="12", text="hi").status_code == 400
     response = send(client, channel, text="   ")
     assert response.status_code == 400 and "Type a message or attach a file." in response.content.decode()
 
 
-def test_sandbox_off_is_404(logged_in, agent, settings, channel):
+def test_sandbox_off_is_404(logged_in, admin_user, settings, channel):
     settings.SANDBOX_ENABLED = False
-    assert logged_in(agent).get(reverse("sandbox:customer")).status_code == 404
+    assert logged_in(admin_user).get(reverse("sandbox:customer")).status_code == 404
     assert Client().post(reverse("sandbox:wa_messages"), {}, content_type="application/json").status_code == 404
 
 

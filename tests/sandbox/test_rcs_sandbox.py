@@ -43,14 +43,14 @@ def send(client, body, token="rcs-token"):
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in EXAMPLES.glob("*.json")))
-def test_every_reference_example_is_accepted_and_shown_on_the_phone(client, logged_in, agent, rcs, posted, name):
+def test_every_reference_example_is_accepted_and_shown_on_the_phone(client, logged_in, admin_user, rcs, posted, name):
     body = {**json.loads((EXAMPLES / f"{name}.json").read_text()), "to": CUSTOMER}
     response = send(client, body)
     assert response.status_code == 200, response.content
     message = SandboxMessage.objects.get(provider_message_id=response.json()["id"])
     assert [p["entity"]["eventType"] for p in posted] == ["SEND_MESSAGE_SUCCESS", "MESSAGE_DELIVERED", "MESSAGE_READ"]
 
-    page = logged_in(agent).get(reverse("sandbox:customer"), {"channel": rcs.pk, "phone": CUSTOMER}).content.decode()
+    page = logged_in(admin_user).get(reverse("sandbox:customer"), {"channel": rcs.pk, "phone": CUSTOMER}).content.decode()
     view = omni.rcs_view(body["content"])
     if view["text"]:
         assert "hello!!!!" in page
@@ -161,11 +161,11 @@ def test_a_tapped_reply_chip_names_our_message_and_lands_linked_to_it(client, rc
     assert (answer.type, answer.body, answer.reply_to) == ("suggestion", "Suggestion #2", ours)
 
 
-def test_the_customer_taps_a_suggested_action_on_a_carousel_card(logged_in, agent, rcs, posted, monkeypatch):
+def test_the_customer_taps_a_suggested_action_on_a_carousel_card(logged_in, admin_user, rcs, posted, monkeypatch):
     """Chips are drawn on their card, replies and actions alike; a tap goes out as Tata's suggestionResponse
     (type ACTION for an action) naming the business message, and the thread redraws as an htmx swap."""
     body = json.loads((EXAMPLES / "carousel_dialer_action.json").read_text()) | {"to": CUSTOMER}
-    client = logged_in(agent)
+    client = logged_in(admin_user)
     sent_id = send(client, body).json()["id"]
     page = client.get(reverse("sandbox:customer"), {"channel": rcs.pk, "phone": CUSTOMER}).content.decode()
     assert page.count('value="ACTION"') == 2 and "📞 Call us" in page and "+919090909090" in page
