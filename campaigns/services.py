@@ -6,6 +6,9 @@ row, so a re-run never queues a contact twice. Delivery goes through inbox.outbo
 message, so the per-number token bucket keeps the campaign within the provider's throughput.
 """
 
+import datetime
+
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -65,10 +68,74 @@ def run(campaign_id: int) -> int:
         for recipient in batch:
             _queue_one(campaign, recipient)
             handled += 1
-        campaign.refresh_from_db(fields=["status"])
+        Campaign.objects.filter(pk=campaign.pk).update(problem="", retry_at=None, progressed_at=timezone.now())
+        campaign.refresh_from_db(fields=["status", "problem", "retry_at", "progressed_at"])
         _announce(campaign)
     _finish_if_settled(campaign)
     return handled
+
+
+def record_problem(campaign_id: int, error: Exception, *, retry_in: float | None) -> None:
+    """A queuing step failed: say why on the campaign's page, and when it is tried again."""
+    retry_at = timezone.now() + datetime.timedelta(seconds=retry_in) if retry_in is not None else None
+    Campaign.objects.filter(pk=campaign_id).update(problem=(str(error) or error.__class__.__name__)[:500], retry_at=retry_at)
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is not None:
+        _announce(campaign)
+
+
+# A running campaign whose queuing has not moved for this long is resumed by the periodic job (its
+# process may have stopped, or its retries given up).
+STALLED_AFTER = datetime.timedelta(minutes=2)
+# Messages queued longer than this are named on the campaign's page as waiting to be sent.
+SLOW_SEND_AFTER = datetime.timedelta(minutes=5)
+
+
+def resume_stalled(now: datetime.datetime | None = None) -> int:
+    """Queue a run of every running campaign with waiting recipients whose queuing stopped moving."""
+    from campaigns.tasks import run_campaign
+
+    now = now or timezone.now()
+    stalled = (
+        Campaign.objects.filter(status=Campaign.Status.RUNNING, recipients__status=Recipient.Status.PENDING)
+        .filter(Q(progressed_at__lt=now - STALLED_AFTER) | Q(progressed_at__isnull=True, created_at__lt=now - STALLED_AFTER))
+        .filter(Q(retry_at__isnull=True) | Q(retry_at__lt=now))
+        .distinct()
+    )
+    ids = list(stalled.values_list("pk", flat=True))
+    for campaign_id in ids:
+        enqueue(run_campaign, campaign_id)
+    return len(ids)
+
+
+def obstacles(campaign: Campaign, progress: dict, now: datetime.datetime | None = None) -> list[str]:
+    """Why a running campaign is not moving, in words for its page (empty when nothing holds it up)."""
+    if campaign.status != Campaign.Status.RUNNING:
+        return []
+    now = now or timezone.now()
+    reasons = []
+    if campaign.problem:
+        when = (
+            f"Trying again at {timezone.localtime(campaign.retry_at):%H:%M:%S}."
+            if campaign.retry_at and campaign.retry_at > now
+            else "Sampark tries again every minute."
+        )
+        reasons.append(f"Queuing the messages stopped: {campaign.problem}. {when}")
+    elif progress["pending"] and (campaign.progressed_at or campaign.created_at) < now - STALLED_AFTER:
+        since = timezone.localtime(campaign.progressed_at or campaign.created_at)
+        reasons.append(f"Queuing has not moved since {since:%H:%M}; Sampark resumes it within a minute.")
+    slow = Message.objects.filter(
+        campaign_recipient__campaign=campaign, status__in=[Message.Status.QUEUED, Message.Status.SENDING],
+        created_at__lt=now - SLOW_SEND_AFTER,
+    )
+    waiting = slow.count()
+    if waiting:
+        retrying = slow.exclude(error_message="").values_list("error_message", flat=True).first()
+        detail = retrying or "no sender has picked them up yet" + (
+            "" if settings.CELERY_TASK_ALWAYS_EAGER else "; is a Celery worker running (make worker)?"
+        )
+        reasons.append(f"{waiting} message{'s have' if waiting != 1 else ' has'} waited more than {SLOW_SEND_AFTER.seconds // 60} minutes to be sent: {detail}")
+    return reasons
 
 
 def _queue_one(campaign: Campaign, recipient: Recipient) -> None:

@@ -12,7 +12,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
-from core.runtime import freeze_startup_objects  # noqa: E402
+from core.runtime import freeze_startup_objects, start_embedded_runtime  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
@@ -22,3 +22,4 @@ application = ProtocolTypeRouter(
 )
 
 freeze_startup_objects()
+start_embedded_runtime()  # the periodic jobs, where no Celery beat runs them

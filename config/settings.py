@@ -99,9 +99,17 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=0))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL + a busy timeout let the live server, the in-process tasks and tests share the file.
+    # The embedded default has concurrent writers: requests, the in-process tasks' threads, the sandbox's
+    # callbacks. WAL lets readers run beside a writer; BEGIN IMMEDIATE takes the write lock when a
+    # transaction starts, so a writer waits (up to `timeout` seconds) instead of failing: with SQLite's
+    # default deferred transactions, one that read first and then wrote after another writer committed
+    # failed at once with "database is locked", whatever the timeout (Django ≥ 5.1 supports this).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     )
 elif env.bool("DATABASE_POOL", default=False):
     # Under daphne every request runs on a fresh thread, so CONN_MAX_AGE cannot keep connections:
@@ -201,6 +209,8 @@ CELERY_BEAT_SCHEDULE = {
     "drain-webhook-events": {"task": "inbox.drain_webhook_events", "schedule": 60.0},
     # Snoozed conversations reopen when their time comes.
     "wake-snoozed-conversations": {"task": "inbox.wake_snoozed_conversations", "schedule": 60.0},
+    # Campaigns whose queuing stopped moving (a process that stopped, retries that gave up) carry on.
+    "resume-stalled-campaigns": {"task": "campaigns.resume_stalled", "schedule": 60.0},
     # Dialplan request logs older than DIALPLAN_LOG_RETENTION_DAYS are deleted nightly.
     "prune-dialplan-requests": {"task": "dialplan.prune_requests", "schedule": 24 * 3600.0},
 }
