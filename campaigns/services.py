@@ -118,7 +118,7 @@ def obstacles(campaign: Campaign, progress: dict, now: datetime.datetime | None 
         when = (
             f"Trying again at {timezone.localtime(campaign.retry_at):%H:%M:%S}."
             if campaign.retry_at and campaign.retry_at > now
-            else "Sampark tries again every minute."
+            else "Sampark keeps trying every few minutes."
         )
         reasons.append(f"Queuing the messages stopped: {campaign.problem}. {when}")
     elif progress["pending"] and (campaign.progressed_at or campaign.created_at) < now - STALLED_AFTER:
@@ -191,14 +191,16 @@ RESULTS = ("pending", "queued", "sent", "delivered", "read", "failed", "skipped"
 
 
 def progress(campaign: Campaign) -> dict:
-    """Counts per result: pending (not yet queued), queued (includes sending), sent, delivered, read, failed, skipped."""
+    """Counts per result: pending (not yet queued), queued (includes sending), sent, delivered, read, failed,
+    skipped; `waiting` is pending + queued. The list and the detail page both show these (campaigns/_counts.html)."""
     rows = campaign.recipients.values("status", "message__status").annotate(n=Count("pk"))
     counts = dict.fromkeys(RESULTS, 0)
     for row in rows:
         counts[result_of(row["status"], row["message__status"])] += row["n"]
     total = sum(counts.values())
-    done = total - counts["pending"] - counts["queued"]
-    return {**counts, "total": total, "done": done, "percent": int(100 * done / total) if total else 100}
+    waiting = counts["pending"] + counts["queued"]
+    done = total - waiting
+    return {**counts, "total": total, "waiting": waiting, "done": done, "percent": int(100 * done / total) if total else 100}
 
 
 def result_of(recipient_status: str, message_status: str | None) -> str:

@@ -8,7 +8,7 @@ from core.tasks import backoff, enqueue_later
 
 logger = logging.getLogger(__name__)
 
-RUN_RETRIES = 8  # 0.5 s, 1 s, 2 s … 60 s apart; after that the periodic resume (every minute) carries on
+RUN_RETRIES = 8  # 0.5 s, 1 s, 2 s … 60 s apart; after that the periodic resume (campaigns.resume_stalled) carries on
 
 
 @shared_task(name="campaigns.run_campaign", acks_late=True, reject_on_worker_lost=True)

@@ -58,7 +58,8 @@ def _context(request, pk):
     recipients = campaign.recipients.select_related("contact", "message").order_by("pk")
     page = Paginator(recipients, 100).get_page(request.GET.get("page"))
     rows = [(r, services.result_of(r.status, r.message.status if r.message else None)) for r in page.object_list]
-    return {"campaign": campaign, "progress": services.progress(campaign), "rows": rows, "page": page}
+    progress = services.progress(campaign)
+    return {"campaign": campaign, "progress": progress, "obstacles": services.obstacles(campaign, progress), "rows": rows, "page": page}
 
 
 @require_GET
