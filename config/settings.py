@@ -21,7 +21,9 @@ DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env("SECRET_KEY", default="insecure-dev-key-change-me" if DEBUG else environ.Env.NOTSET)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-# Shown in admin as the base of the URLs to paste into the Tata / Smartflo portals.
+# Shown in admin as the base of the URLs to paste into the Tata / Smartflo portals. Unset, it is this
+# machine on the port `runserver` (`make run PORT=…`) starts on (core.runtime.serve_on).
+PUBLIC_BASE_URL_CONFIGURED = bool(env("PUBLIC_BASE_URL", default=""))
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # Fernet key for secrets stored in the database (tokens, passwords, API keys).
@@ -38,6 +40,7 @@ except ValueError as exc:
     ) from exc
 
 INSTALLED_APPS = [
+    "core",  # first: its runserver (daphne's, plus the port the app is started on) wins over daphne's
     "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -53,7 +56,6 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "channels",
-    "core",
     "accounts",
     "contacts",
     "inbox",

@@ -105,3 +105,28 @@ def start_embedded_runtime() -> PeriodicJobs | None:
             _periodic_jobs = PeriodicJobs(settings.CELERY_BEAT_SCHEDULE)
             _periodic_jobs.start()
     return _periodic_jobs
+
+
+# ---------------------------------------------------------------- the port the app is started on
+
+WILDCARD_HOSTS = {"0.0.0.0", "::", ""}
+
+
+def serve_on(host: str, port: int) -> str:
+    """The app is being served at host:port (runserver). Unless PUBLIC_BASE_URL is configured, it becomes
+    the public base; channels served by this machine's sandbox are pointed at it. Returns the public base."""
+    from django.conf import settings
+    from django.db import DatabaseError
+
+    reachable = "127.0.0.1" if host in WILDCARD_HOSTS else (f"[{host}]" if ":" in host else host)
+    local_base = f"http://{reachable}:{port}"
+    if not settings.PUBLIC_BASE_URL_CONFIGURED:
+        settings.PUBLIC_BASE_URL = local_base
+    if settings.SANDBOX_ENABLED:
+        from sandbox.omni import point_local_channels_at
+
+        try:
+            point_local_channels_at(local_base)
+        except DatabaseError:  # not migrated yet: runserver says so itself
+            logger.warning("could not point the sandbox channels at %s", local_base, exc_info=True)
+    return settings.PUBLIC_BASE_URL

@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -62,6 +63,21 @@ def unauthorized(missing: bool) -> SandboxError:
 def sandbox_channels():
     """Channels whose API base URL points at this sandbox."""
     return Channel.objects.filter(is_active=True, api_base_url__contains=SANDBOX_PATH).select_related("team").order_by("-kind", "name")
+
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
+
+
+def point_local_channels_at(server_base: str) -> int:
+    """Channels served by a sandbox on this machine follow the port the app now runs on (they were
+    seeded with the base of an earlier run, e.g. :8000 before `make run PORT=8100`). Returns how many moved."""
+    api_base = server_base.rstrip("/") + SANDBOX_PATH
+    moved = [
+        channel.pk
+        for channel in Channel.objects.filter(api_base_url__endswith=SANDBOX_PATH).exclude(api_base_url=api_base)
+        if urlsplit(channel.api_base_url).hostname in LOOPBACK_HOSTS
+    ]
+    return Channel.objects.filter(pk__in=moved).update(api_base_url=api_base)
 
 
 def channel_for_authorization(header: str | None) -> Channel:
