@@ -27,6 +27,9 @@ from inbox.models import Channel, Message, Template
 RUN_CHUNK = 200
 
 
+AUDIENCE_FILTERS = ("q", "label", "owner")
+
+
 def audience(user: User, filters: dict):
     """The contacts a filter selects, as the contacts list shows them to this user."""
     contacts = contact_selectors.visible_contacts(user)
@@ -34,16 +37,53 @@ def audience(user: User, filters: dict):
     return contact_selectors.filter_contacts(contacts, user=user, label=filters.get("label") or None, owner=filters.get("owner") or None)
 
 
-def start(*, by: User, name: str, channel: Channel, template: Template, values: dict, filters: dict) -> Campaign:
+def audience_chosen(filters: dict) -> bool:
+    """A campaign goes to a search, a label or an owner's contacts; every contact only when asked for."""
+    return any(filters.get(key) for key in AUDIENCE_FILTERS) or bool(filters.get("everyone"))
+
+
+def recipients_of(user: User, filters: dict) -> list[int]:
+    """The ids of the contacts with a phone that a campaign with these filters goes to (none until chosen)."""
+    if not audience_chosen(filters):
+        return []
+    return list(audience(user, filters).filter(phones__isnull=False).distinct().values_list("pk", flat=True))
+
+
+def recipient_count(user: User, filters: dict) -> int:
+    return audience(user, filters).filter(phones__isnull=False).distinct().count() if audience_chosen(filters) else 0
+
+
+def describe_audience(filters: dict, *, labels: dict, owners: dict) -> str:
+    """The audience in words, for the confirmation step: "label vip, search “Meera”", "every contact"."""
+    parts = []
+    if filters.get("q"):
+        parts.append(f"search “{filters['q']}”")
+    if filters.get("label"):
+        parts.append(f"label {labels.get(filters['label'], '?')}")
+    if filters.get("owner"):
+        parts.append("no owner" if filters["owner"] == "none" else f"owned by {owners.get(filters['owner'], '?')}")
+    return ", ".join(parts) or "every contact"
+
+
+def check(*, by: User, channel: Channel, template: Template, values: dict, filters: dict) -> list[int]:
+    """Everything `start` requires, without sending: returns the recipients' contact ids, which the
+    confirmation step counts."""
     if not can_manage_contacts_in_bulk(by):
         raise NotAllowed("Only supervisors and admins send campaigns.")
     if template.channel_id != channel.pk or template.status.upper() != "APPROVED":
         raise ApplicationError("Choose an approved template of this number.")
-    contacts = list(audience(by, filters).filter(phones__isnull=False).distinct().values_list("pk", flat=True))
+    if not audience_chosen(filters):
+        raise ApplicationError("Choose who receives it: a search, a label or an owner, or tick “Every contact”.")
+    contacts = recipients_of(by, filters)
     if not contacts:
         raise ApplicationError("The filter selects no contacts with a phone number.")
     sample = Contact.objects.get(pk=contacts[0])
     templates_service.send_components(template, values, contact=sample)  # every blank filled? (raises)
+    return contacts
+
+
+def start(*, by: User, name: str, channel: Channel, template: Template, values: dict, filters: dict) -> Campaign:
+    contacts = check(by=by, channel=channel, template=template, values=values, filters=filters)
     with transaction.atomic():
         campaign = Campaign.objects.create(
             name=name.strip() or f"{template.name} — {timezone.localtime():%d %b %H:%M}", channel=channel, template=template,

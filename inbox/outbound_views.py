@@ -312,6 +312,11 @@ def bulk_opt(request):
                 return redirect("outbound:bulk_opt")
             channel = get_object_or_404(Channel, pk=request.POST.get("channel") or 0)
             opt_in, options = _opt_choice(request.POST)
+            if request.POST.get("confirmed_count") != str(context["count"]):
+                # A confirmation step naming the count; asked again if the filter now selects others.
+                context.update(confirm={"opt_in": opt_in, "channel": channel, "options": options,
+                                        "changed": bool(request.POST.get("confirmed_count"))})
+                return render(request, "inbox/outbound/bulk_opt.html", context)
             count = opt_status.set_opt(contacts, channel, opt_in=opt_in, by=request.user, **options)
             flash.success(request, f"{count} contacts opted {'in' if opt_in else 'out'} on {channel.name}; Tata is being told.")
             return redirect("outbound:bulk_opt")
