@@ -125,7 +125,7 @@ def _admin_only(request):
 def template_list(request):
     channels = Channel.objects.filter(kind=Channel.Kind.WHATSAPP)
     return render(request, "inbox/outbound/templates.html", {
-        "channels": [(c, Template.objects.filter(channel=c), templates_service.insights_enabled(c)) for c in channels],
+        "channels": [(c, Template.objects.filter(channel=c), templates_service.insights_enabled(c), templates_service.last_synced(c)) for c in channels],
         "can_manage": request.user.is_admin_role,
     })
 
@@ -170,7 +170,7 @@ def template_create(request):
         except ApplicationError as exc:
             context["errors"] = exc.extra.get("errors") or [exc.message]
             return render(request, "inbox/outbound/template_form.html", context, status=422)
-        flash.success(request, f"{template.name} was sent to WhatsApp for approval.")
+        flash.success(request, f"{template.name} was sent to WhatsApp for approval: it is pending until WhatsApp approves it (sync to see).")
         return redirect("outbound:templates")
     return render(request, "inbox/outbound/template_form.html", context)
 
