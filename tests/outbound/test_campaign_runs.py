@@ -45,10 +45,12 @@ def campaign(channel, template, supervisor, audience):
 def test_a_failed_step_says_why_on_the_page_and_tries_again(campaign, retries, monkeypatch, logged_in, supervisor):
     monkeypatch.setattr(campaigns, "_queue_one", lambda *a: (_ for _ in ()).throw(OperationalError("database is locked")))
     assert campaign_tasks.run_campaign(campaign.pk) == 0
+    assert retries == [("campaigns.run_campaign", (campaign.pk, 1), 0.5)]
     campaign.refresh_from_db()
     assert campaign.problem == "database is locked"
     assert campaign.retry_at and campaign.retry_at - timezone.now() < datetime.timedelta(seconds=1)
-    assert retries == [("campaigns.run_campaign", (campaign.pk, 1), 0.5)]
+    assert campaign_tasks.run_campaign(campaign.pk, 5) == 0  # a later attempt waits longer: 16 s
+    assert retries[-1] == ("campaigns.run_campaign", (campaign.pk, 6), 16)
 
     page = logged_in(supervisor).get(reverse("campaigns:detail", args=[campaign.pk])).content.decode()
     assert "Queuing the messages stopped: database is locked. Trying again at" in page
