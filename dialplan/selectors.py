@@ -267,7 +267,11 @@ def requests_for_contact(contact: Contact, limit: int):
 def timeline_source(contact: Contact, limit: int):
     from contacts.timeline import Entry
 
-    return [Entry(r.received_at, "dialplan_request", r) for r in requests_for_contact(contact, limit)]
+    entries = []
+    for request in requests_for_contact(contact, limit):
+        request.answer_in_words = describe_answer(request.answer) if request.answer is not None else []  # as the simulator says it
+        entries.append(Entry(request.received_at, "dialplan_request", request))
+    return entries
 
 
 def describe_answer(answer: list) -> list[str]:
