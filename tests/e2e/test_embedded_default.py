@@ -2,6 +2,7 @@
 loads that stalled it: a 20-recipient campaign finishes, a burst of 60 webhooks followed by silence is
 applied within seconds, and a reply sent on a port other than 8000 reaches the sandbox."""
 
+import datetime
 import json
 import re
 import time
@@ -9,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from campaigns.models import Campaign
@@ -174,3 +176,17 @@ def test_a_burst_of_60_webhooks_then_silence_is_applied_within_seconds(embedded,
     expect(page.locator("#conv-list-pane")).to_contain_text(re.compile(r"Hello from \d\d"))
     assert "database is locked" not in server.log()
     assert json.loads(bodies[0])  # the bodies were the fixtures' shape
+
+
+def test_the_embedded_default_runs_the_periodic_jobs_itself(embedded, sandbox_whatsapp):
+    """What Celery beat does in production: left from before a restart, events never applied and a
+    snooze that came due are settled with no request at all."""
+    contact = ContactPhoneFactory(number="+919812345678", contact__name="Meera Iyer").contact
+    snoozed = Conversation.objects.create(channel=sandbox_whatsapp, contact=contact, team=sandbox_whatsapp.team,
+                                          status=Conversation.Status.SNOOZED, snoozed_until=timezone.now() - datetime.timedelta(minutes=1))
+    for i in range(3):
+        _, body = omni.customer_message(sandbox_whatsapp, f"+91981234570{i}", name=f"Waiting {i}", text=f"Still there? {i}")
+        WebhookEvent.objects.create(source="tata_whatsapp", channel=sandbox_whatsapp, headers={}, body=body)
+    embedded()
+    wait_until(lambda: WebhookEvent.objects.filter(status=WebhookEvent.Status.PROCESSED).count() == 3, 20, "the periodic drain did not run")
+    wait_until(lambda: Conversation.objects.get(pk=snoozed.pk).status == Conversation.Status.OPEN, 20, "the snooze was not woken")
