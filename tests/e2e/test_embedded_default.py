@@ -17,6 +17,7 @@ from campaigns.models import Campaign
 from inbox.models import Channel, Conversation, Message, Template, WebhookEvent
 from sandbox import omni
 from sandbox.models import SandboxMessage
+from tests.e2e.conftest import _logged_in_pages as logged_in_pages
 from tests.e2e.embedded import EmbeddedServer, database_url, usable_password
 from tests.factories import ContactPhoneFactory, LabelFactory
 from tests.inbox.tata_payloads import PARTNER_TOKEN
@@ -50,28 +51,19 @@ def sandbox_whatsapp(sales_team):
 
 
 @pytest.fixture
-def open_page(browser):
-    contexts = []
-
+def open_page(new_page):
     def make(viewport="desktop"):
-        context = browser.new_context(viewport=VIEWPORTS[viewport])
-        context.set_default_timeout(15_000)
-        contexts.append(context)
-        return context.new_page()
+        page = new_page()
+        page.set_viewport_size(VIEWPORTS[viewport])
+        page.set_default_timeout(15_000)
+        return page
 
-    yield make
-    for context in contexts:
-        context.close()
+    return make
 
 
 def log_in(page, server, user, password):
     usable_password(user, password)
-    page.goto(f"{server.url}/accounts/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
-    return page
+    return logged_in_pages(lambda: page, server.url)(user, password)
 
 
 def wait_until(condition, timeout: float, message: str):
