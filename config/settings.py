@@ -284,6 +284,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
 }
+if not REDIS_URL:
+    # In-process tasks and periodic jobs would log a line per run on `make run`'s console; failures still show.
+    LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
