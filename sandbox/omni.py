@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import requests
+from django.apps import apps
 from django.conf import settings
 from django.core import signing
 from django.utils import timezone
@@ -69,15 +70,21 @@ LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
 
 
 def point_local_channels_at(server_base: str) -> int:
-    """Channels served by a sandbox on this machine follow the port the app now runs on (they were
-    seeded with the base of an earlier run, e.g. :8000 before `make run PORT=8100`). Returns how many moved."""
-    api_base = server_base.rstrip("/") + SANDBOX_PATH
-    moved = [
-        channel.pk
-        for channel in Channel.objects.filter(api_base_url__endswith=SANDBOX_PATH).exclude(api_base_url=api_base)
-        if urlsplit(channel.api_base_url).hostname in LOOPBACK_HOSTS
-    ]
-    return Channel.objects.filter(pk__in=moved).update(api_base_url=api_base)
+    """Channels (and, with the telephony app, Smartflo connections) served by a sandbox on this machine
+    follow the port the app now runs on: they were seeded with the base of an earlier run, e.g. :8000
+    before `make run PORT=8100`. Returns how many moved."""
+    server_base = server_base.rstrip("/")
+    moved = _point_at(Channel.objects.filter(api_base_url__endswith=SANDBOX_PATH), "api_base_url", server_base + SANDBOX_PATH)
+    if apps.is_installed("telephony"):
+        from sandbox.smartflo import SMARTFLO_PATH, sandbox_connections
+
+        moved += _point_at(sandbox_connections(), "base_url", server_base + SMARTFLO_PATH)
+    return moved
+
+
+def _point_at(rows, field: str, base: str) -> int:
+    local = [row.pk for row in rows.exclude(**{field: base}) if urlsplit(getattr(row, field)).hostname in LOOPBACK_HOSTS]
+    return rows.model.objects.filter(pk__in=local).update(**{field: base})
 
 
 def channel_for_authorization(header: str | None) -> Channel:

@@ -1,6 +1,7 @@
 """`make run PORT=8100`: the public base and the sandbox channels follow the port the app is started on."""
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command, get_commands
 
 from core import runtime
@@ -56,3 +57,17 @@ def test_runserver_is_ours_and_tells_the_runtime_its_port(seeded, settings, monk
     call_command("runserver", "127.0.0.1:8123", "--noreload", "--skip-checks")
     assert served == ["http://127.0.0.1:8123"]
     assert Channel.objects.get(pk=seeded["sandbox"].pk).api_base_url == "http://127.0.0.1:8123/sandbox/api/tata"
+
+
+@pytest.mark.skipif(not apps.is_installed("telephony"), reason="the telephony app (Smartflo connections)")
+def test_the_sandbox_smartflo_account_follows_the_port_too(seeded):
+    from telephony.models import TelephonyConnection
+
+    local = TelephonyConnection.objects.create(provider="tata_smartflo", name="Sandbox Smartflo",
+                                               base_url="http://127.0.0.1:8000/sandbox/api/smartflo", auth_token="t")
+    real = TelephonyConnection.objects.create(provider="tata_smartflo", name="Real", base_url="https://cloudphone.tatateleservices.com/sandbox/api/smartflo", auth_token="t")
+    runtime.serve_on("127.0.0.1", 8100)
+    local.refresh_from_db()
+    real.refresh_from_db()
+    assert local.base_url == "http://127.0.0.1:8100/sandbox/api/smartflo"
+    assert real.base_url.startswith("https://cloudphone")
