@@ -63,7 +63,7 @@ def open_page(new_page):
 
 def log_in(page, server, user, password):
     usable_password(user, password)
-    return logged_in_pages(lambda: page, server.url)(user, password)
+    return logged_in_pages(lambda *viewport: page, server.url)(user, password)
 
 
 def wait_until(condition, timeout: float, message: str):
