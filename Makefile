@@ -5,17 +5,24 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install migrate demo worker beat lint clean
+.PHONY: run test install install-dev migrate demo worker beat lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: requirements.txt | $(BIN)/python
+# One stamp per requirements file: `make run` installs what the app needs, `make test` adds the test tools.
+$(VENV)/.installed-runtime: requirements.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-install: $(VENV)/.installed
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed-runtime
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed-runtime
+
+install-dev: $(VENV)/.installed-dev
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
@@ -27,10 +34,11 @@ run: demo
 	@echo ""
 	@echo "  Sampark is starting at http://$(HOST):$(PORT)/"
 	@echo "  Log in as admin / sampark-demo (agents: rahul, ananya, vikram, fatima; supervisor: priya — same password)"
+	@echo "  Play the customer at http://$(HOST):$(PORT)/sandbox/"
 	@echo ""
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: install
+test: install-dev
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 # Production shape: with REDIS_URL set, run workers next to daphne. Workers run at a lower CPU

@@ -19,6 +19,11 @@ class Campaign(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="campaigns")
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Why queuing the messages stopped (the last error), and when it is tried again (None: by the
+    # periodic resume). Cleared as soon as a step succeeds.
+    problem = models.CharField(max_length=500, blank=True)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    progressed_at = models.DateTimeField(null=True, blank=True, help_text="when queuing last moved on")
 
     class Meta:
         ordering = ["-created_at"]

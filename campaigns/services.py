@@ -6,6 +6,9 @@ row, so a re-run never queues a contact twice. Delivery goes through inbox.outbo
 message, so the per-number token bucket keeps the campaign within the provider's throughput.
 """
 
+import datetime
+
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -24,6 +27,9 @@ from inbox.models import Channel, Message, Template
 RUN_CHUNK = 200
 
 
+AUDIENCE_FILTERS = ("q", "label", "owner")
+
+
 def audience(user: User, filters: dict):
     """The contacts a filter selects, as the contacts list shows them to this user."""
     contacts = contact_selectors.visible_contacts(user)
@@ -31,16 +37,53 @@ def audience(user: User, filters: dict):
     return contact_selectors.filter_contacts(contacts, user=user, label=filters.get("label") or None, owner=filters.get("owner") or None)
 
 
-def start(*, by: User, name: str, channel: Channel, template: Template, values: dict, filters: dict) -> Campaign:
+def audience_chosen(filters: dict) -> bool:
+    """A campaign goes to a search, a label or an owner's contacts; every contact only when asked for."""
+    return any(filters.get(key) for key in AUDIENCE_FILTERS) or bool(filters.get("everyone"))
+
+
+def recipients_of(user: User, filters: dict) -> list[int]:
+    """The ids of the contacts with a phone that a campaign with these filters goes to (none until chosen)."""
+    if not audience_chosen(filters):
+        return []
+    return list(audience(user, filters).filter(phones__isnull=False).distinct().values_list("pk", flat=True))
+
+
+def recipient_count(user: User, filters: dict) -> int:
+    return audience(user, filters).filter(phones__isnull=False).distinct().count() if audience_chosen(filters) else 0
+
+
+def describe_audience(filters: dict, *, labels: dict, owners: dict) -> str:
+    """The audience in words, for the confirmation step: "label vip, search “Meera”", "every contact"."""
+    parts = []
+    if filters.get("q"):
+        parts.append(f"search “{filters['q']}”")
+    if filters.get("label"):
+        parts.append(f"label {labels.get(filters['label'], '?')}")
+    if filters.get("owner"):
+        parts.append("no owner" if filters["owner"] == "none" else f"owned by {owners.get(filters['owner'], '?')}")
+    return ", ".join(parts) or "every contact"
+
+
+def check(*, by: User, channel: Channel, template: Template, values: dict, filters: dict) -> list[int]:
+    """Everything `start` requires, without sending: returns the recipients' contact ids, which the
+    confirmation step counts."""
     if not can_manage_contacts_in_bulk(by):
         raise NotAllowed("Only supervisors and admins send campaigns.")
     if template.channel_id != channel.pk or template.status.upper() != "APPROVED":
         raise ApplicationError("Choose an approved template of this number.")
-    contacts = list(audience(by, filters).filter(phones__isnull=False).distinct().values_list("pk", flat=True))
+    if not audience_chosen(filters):
+        raise ApplicationError("Choose who receives it: a search, a label or an owner, or tick “Every contact”.")
+    contacts = recipients_of(by, filters)
     if not contacts:
         raise ApplicationError("The filter selects no contacts with a phone number.")
     sample = Contact.objects.get(pk=contacts[0])
     templates_service.send_components(template, values, contact=sample)  # every blank filled? (raises)
+    return contacts
+
+
+def start(*, by: User, name: str, channel: Channel, template: Template, values: dict, filters: dict) -> Campaign:
+    contacts = check(by=by, channel=channel, template=template, values=values, filters=filters)
     with transaction.atomic():
         campaign = Campaign.objects.create(
             name=name.strip() or f"{template.name} — {timezone.localtime():%d %b %H:%M}", channel=channel, template=template,
@@ -65,10 +108,74 @@ def run(campaign_id: int) -> int:
         for recipient in batch:
             _queue_one(campaign, recipient)
             handled += 1
-        campaign.refresh_from_db(fields=["status"])
+        Campaign.objects.filter(pk=campaign.pk).update(problem="", retry_at=None, progressed_at=timezone.now())
+        campaign.refresh_from_db(fields=["status", "problem", "retry_at", "progressed_at"])
         _announce(campaign)
     _finish_if_settled(campaign)
     return handled
+
+
+def record_problem(campaign_id: int, error: Exception, *, retry_in: float | None) -> None:
+    """A queuing step failed: say why on the campaign's page, and when it is tried again."""
+    retry_at = timezone.now() + datetime.timedelta(seconds=retry_in) if retry_in is not None else None
+    Campaign.objects.filter(pk=campaign_id).update(problem=(str(error) or error.__class__.__name__)[:500], retry_at=retry_at)
+    campaign = Campaign.objects.filter(pk=campaign_id).first()
+    if campaign is not None:
+        _announce(campaign)
+
+
+# A running campaign whose queuing has not moved for this long is resumed by the periodic job (its
+# process may have stopped, or its retries given up).
+STALLED_AFTER = datetime.timedelta(minutes=2)
+# Messages queued longer than this are named on the campaign's page as waiting to be sent.
+SLOW_SEND_AFTER = datetime.timedelta(minutes=5)
+
+
+def resume_stalled(now: datetime.datetime | None = None) -> int:
+    """Queue a run of every running campaign with waiting recipients whose queuing stopped moving."""
+    from campaigns.tasks import run_campaign
+
+    now = now or timezone.now()
+    stalled = (
+        Campaign.objects.filter(status=Campaign.Status.RUNNING, recipients__status=Recipient.Status.PENDING)
+        .filter(Q(progressed_at__lt=now - STALLED_AFTER) | Q(progressed_at__isnull=True, created_at__lt=now - STALLED_AFTER))
+        .filter(Q(retry_at__isnull=True) | Q(retry_at__lt=now))
+        .distinct()
+    )
+    ids = list(stalled.values_list("pk", flat=True))
+    for campaign_id in ids:
+        enqueue(run_campaign, campaign_id)
+    return len(ids)
+
+
+def obstacles(campaign: Campaign, progress: dict, now: datetime.datetime | None = None) -> list[str]:
+    """Why a running campaign is not moving, in words for its page (empty when nothing holds it up)."""
+    if campaign.status != Campaign.Status.RUNNING:
+        return []
+    now = now or timezone.now()
+    reasons = []
+    if campaign.problem:
+        when = (
+            f"Trying again at {timezone.localtime(campaign.retry_at):%H:%M:%S}."
+            if campaign.retry_at and campaign.retry_at > now
+            else "Sampark keeps trying every few minutes."
+        )
+        reasons.append(f"Queuing the messages stopped: {campaign.problem}. {when}")
+    elif progress["pending"] and (campaign.progressed_at or campaign.created_at) < now - STALLED_AFTER:
+        since = timezone.localtime(campaign.progressed_at or campaign.created_at)
+        reasons.append(f"Queuing has not moved since {since:%H:%M}; Sampark resumes it within a minute.")
+    slow = Message.objects.filter(
+        campaign_recipient__campaign=campaign, status__in=[Message.Status.QUEUED, Message.Status.SENDING],
+        created_at__lt=now - SLOW_SEND_AFTER,
+    )
+    waiting = slow.count()
+    if waiting:
+        retrying = slow.exclude(error_message="").values_list("error_message", flat=True).first()
+        detail = retrying or "no sender has picked them up yet" + (
+            "" if settings.CELERY_TASK_ALWAYS_EAGER else "; is a Celery worker running (make worker)?"
+        )
+        reasons.append(f"{waiting} message{'s have' if waiting != 1 else ' has'} waited more than {SLOW_SEND_AFTER.seconds // 60} minutes to be sent: {detail}")
+    return reasons
 
 
 def _queue_one(campaign: Campaign, recipient: Recipient) -> None:
@@ -124,14 +231,16 @@ RESULTS = ("pending", "queued", "sent", "delivered", "read", "failed", "skipped"
 
 
 def progress(campaign: Campaign) -> dict:
-    """Counts per result: pending (not yet queued), queued (includes sending), sent, delivered, read, failed, skipped."""
+    """Counts per result: pending (not yet queued), queued (includes sending), sent, delivered, read, failed,
+    skipped; `waiting` is pending + queued. The list and the detail page both show these (campaigns/_counts.html)."""
     rows = campaign.recipients.values("status", "message__status").annotate(n=Count("pk"))
     counts = dict.fromkeys(RESULTS, 0)
     for row in rows:
         counts[result_of(row["status"], row["message__status"])] += row["n"]
     total = sum(counts.values())
-    done = total - counts["pending"] - counts["queued"]
-    return {**counts, "total": total, "done": done, "percent": int(100 * done / total) if total else 100}
+    waiting = counts["pending"] + counts["queued"]
+    done = total - waiting
+    return {**counts, "total": total, "waiting": waiting, "done": done, "percent": int(100 * done / total) if total else 100}
 
 
 def result_of(recipient_status: str, message_status: str | None) -> str:

@@ -26,24 +26,32 @@ def campaign_list(request):
 
 
 def campaign_create(request):
+    """The form, then a confirmation step that names the count (the POST that sends carries the count
+    the person confirmed; if the audience changed since, they are asked again)."""
     _bulk_only(request)
     source = request.POST if request.method == "POST" else request.GET
     channels = list(Channel.objects.filter(kind=Channel.Kind.WHATSAPP, is_active=True))
     channel = next((c for c in channels if str(c.pk) == source.get("channel")), channels[0] if channels else None)
     templates = list(templates_service.sendable_templates(channel)) if channel else []
     template = next((t for t in templates if str(t.pk) == source.get("template")), None)
-    filters = {k: source.get(k, "") for k in ("q", "label", "owner")}
+    filters = {k: source.get(k, "") for k in (*services.AUDIENCE_FILTERS, "everyone")}
     values = {k: v for k, v in source.items() if k.startswith(("header_", "body_", "button_"))}
+    labels, owners = list(Label.objects.all()), list(assignable_users(request.user))
     context = {
         "channels": channels, "channel": channel, "templates": templates, "template": template, "filters": filters,
-        "labels": Label.objects.all(), "owners": assignable_users(request.user), "name": source.get("name", ""),
-        "count": services.audience(request.user, filters).filter(phones__isnull=False).distinct().count(), "error": "",
+        "labels": labels, "owners": owners, "name": source.get("name", ""), "values": values,
+        "audience_chosen": services.audience_chosen(filters), "count": services.recipient_count(request.user, filters), "error": "",
     }
     if template:
         context.update(template_fields=templates_service.template_fields(template), template_values=values,
                        template_preview=templates_service.preview(template, values))
     if request.method == "POST" and template:
         try:
+            count = len(services.check(by=request.user, channel=channel, template=template, values=values, filters=filters))
+            if source.get("confirmed_count") != str(count):
+                context.update(count=count, audience_changed=bool(source.get("confirmed_count")), audience=services.describe_audience(
+                    filters, labels={str(label.pk): label.name for label in labels}, owners={str(user.pk): str(user) for user in owners}))
+                return render(request, "campaigns/confirm.html", context)
             campaign = services.start(by=request.user, name=source.get("name", ""), channel=channel, template=template, values=values, filters=filters)
         except ApplicationError as exc:
             context["error"] = exc.message
@@ -58,7 +66,8 @@ def _context(request, pk):
     recipients = campaign.recipients.select_related("contact", "message").order_by("pk")
     page = Paginator(recipients, 100).get_page(request.GET.get("page"))
     rows = [(r, services.result_of(r.status, r.message.status if r.message else None)) for r in page.object_list]
-    return {"campaign": campaign, "progress": services.progress(campaign), "rows": rows, "page": page}
+    progress = services.progress(campaign)
+    return {"campaign": campaign, "progress": progress, "obstacles": services.obstacles(campaign, progress), "rows": rows, "page": page}
 
 
 @require_GET

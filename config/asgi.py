@@ -15,7 +15,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from config.routing import websocket_urlpatterns  # noqa: E402
 from core import daphne_limits  # noqa: E402
 from core.body_limit import bound_daphne_request_bodies  # noqa: E402
-from core.runtime import freeze_startup_objects  # noqa: E402
+from core.runtime import freeze_startup_objects, start_embedded_runtime  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
@@ -29,3 +29,4 @@ application = ProtocolTypeRouter(
 daphne_limits.install()
 bound_daphne_request_bodies()
 freeze_startup_objects()
+start_embedded_runtime()  # the periodic jobs, where no Celery beat runs them

@@ -27,7 +27,9 @@ if not DEBUG and SECRET_KEY == _DEV_SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY is the published development key; set your own when DEBUG is off.")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-# Shown in admin as the base of the URLs to paste into the Tata / Smartflo portals.
+# Shown in admin as the base of the URLs to paste into the Tata / Smartflo portals. Unset, it is this
+# machine on the port `runserver` (`make run PORT=…`) starts on (core.runtime.serve_on).
+PUBLIC_BASE_URL_CONFIGURED = bool(env("PUBLIC_BASE_URL", default=""))
 PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # Fernet key for secrets stored in the database (tokens, passwords, API keys).
@@ -46,6 +48,7 @@ except ValueError as exc:
     ) from exc
 
 INSTALLED_APPS = [
+    "core",  # first: its runserver (daphne's, plus the port the app is started on) wins over daphne's
     "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -60,7 +63,6 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "channels",
-    "core",
     "accounts",
     "contacts",
     "inbox",
@@ -112,9 +114,17 @@ DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=
 DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", env.bool("CONN_HEALTH_CHECKS", default=False))
 DATABASES["default"].setdefault("OPTIONS", {})
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL + a busy timeout let the live server, the in-process tasks and tests share the file.
+    # The embedded default has concurrent writers: requests, the in-process tasks' threads, the sandbox's
+    # callbacks. WAL lets readers run beside a writer; BEGIN IMMEDIATE takes the write lock when a
+    # transaction starts, so a writer waits (up to `timeout` seconds) instead of failing: with SQLite's
+    # default deferred transactions, one that read first and then wrote after another writer committed
+    # failed at once with "database is locked", whatever the timeout (Django ≥ 5.1 supports this).
     DATABASES["default"]["OPTIONS"].update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
     )
 elif env.bool("DATABASE_POOL", default=False):
     # Under daphne every request runs on a fresh thread, so CONN_MAX_AGE cannot keep connections:
@@ -236,6 +246,8 @@ CELERY_BEAT_SCHEDULE = {
     "requeue-stalled-messages": {"task": "inbox.requeue_stalled_messages", "schedule": 60.0},
     # Snoozed conversations reopen when their time comes.
     "wake-snoozed-conversations": {"task": "inbox.wake_snoozed_conversations", "schedule": 60.0},
+    # Campaigns whose queuing stopped moving (a process that stopped, retries that gave up) carry on.
+    "resume-stalled-campaigns": {"task": "campaigns.resume_stalled", "schedule": 60.0},
     # Dialplan request logs older than DIALPLAN_LOG_RETENTION_DAYS are deleted nightly.
     "prune-dialplan-requests": {"task": "dialplan.prune_requests", "schedule": 24 * 3600.0},
     # Smartflo call records of the last hours are re-read, so a call whose webhook never came still lands.
@@ -318,6 +330,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
 }
+if not REDIS_URL:
+    # In-process tasks and periodic jobs would log a line per run on `make run`'s console; failures still show.
+    LOGGING["loggers"]["celery.app.trace"] = {"level": "WARNING"}
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)

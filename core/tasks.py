@@ -24,7 +24,19 @@ def _start(task, args, kwargs) -> None:
     elif getattr(settings, "TASKS_INLINE", False):
         task.apply(args=args, kwargs=kwargs)
     else:
-        threading.Thread(target=_run_in_thread, args=(task, args, kwargs), daemon=True).start()
+        run_in_background(task, args, kwargs)
+
+
+def run_in_background(task, args=(), kwargs=None) -> threading.Thread:
+    """Run a task in this process on a thread of its own (embedded defaults: no broker, no workers)."""
+    thread = threading.Thread(target=_run_in_thread, args=(task, tuple(args), kwargs or {}), name=task.name, daemon=True)
+    thread.start()
+    return thread
+
+
+def backoff(attempt: int, *, first: float = 0.5, cap: float = 60.0) -> float:
+    """Seconds before retry number `attempt + 1` of a failed step: 0.5, 1, 2, 4… capped at `cap`."""
+    return min(cap, first * 2**attempt)
 
 
 def enqueue_later(task, args: tuple, countdown: float, **options) -> None:

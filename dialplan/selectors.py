@@ -275,7 +275,11 @@ def timeline_source(contact: Contact, viewer, limit: int):
     """Dialplan requests carry no team: whoever may see the contact sees its callers' requests."""
     from contacts.timeline import Entry
 
-    return [Entry(r.received_at, "dialplan_request", r) for r in requests_for_contact(contact, limit)]
+    entries = []
+    for request in requests_for_contact(contact, limit):
+        request.answer_in_words = describe_answer(request.answer) if request.answer is not None else []  # as the simulator says it
+        entries.append(Entry(request.received_at, "dialplan_request", request))
+    return entries
 
 
 def describe_answer(answer: list) -> list[str]:

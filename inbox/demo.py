@@ -17,7 +17,7 @@ from accounts.models import Role, Team, User
 from contacts.models import Contact
 from core import phones
 from inbox.ingest import process_event
-from inbox.models import TATA_OMNI_BASE_URL, Channel, Conversation, Message, WebhookEvent
+from inbox.models import TATA_OMNI_BASE_URL, CannedResponse, Channel, Conversation, Message, WebhookEvent
 
 DEMO_NUMBER = "+919876500001"  # the sandbox's WhatsApp number too (sandbox/demo.py)
 CONVERSATIONS = 120
@@ -45,7 +45,30 @@ AGENT_REPLIES = [
 PLACES = [("Andheri East Office", "Andheri East, Mumbai", 19.1136, 72.8697), ("Koramangala store", "Koramangala, Bengaluru", 12.9352, 77.6245)]
 
 
+# Canned replies (`/shortcut` in the composer): shared ones, and a few of the agents' own.
+SHARED_REPLIES = {
+    "greet": "Namaste! Thank you for writing to us. How can I help you today?",
+    "hours": "We are open 10 am to 9 pm, Monday to Sunday. Our stores are closed on national holidays.",
+    "order-number": "Could you share your order number? It starts with # and is in your confirmation message.",
+    "thanks": "Thank you for your patience! Is there anything else I can help you with?",
+}
+OWN_REPLIES = {
+    "rahul": {"upgrade": "The annual plan costs ₹4,999 and saves you two months. Shall I upgrade your account?"},
+    "fatima": {"refund": "Your refund has been started. It reaches your account in 5–7 working days."},
+}
+
+
+def seed_canned_replies() -> None:
+    for shortcut, body in SHARED_REPLIES.items():
+        CannedResponse.objects.get_or_create(shortcut=shortcut, owner=None, defaults={"body": body})
+    for username, replies in OWN_REPLIES.items():
+        owner = User.objects.filter(username=username).first()
+        for shortcut, body in replies.items() if owner else ():
+            CannedResponse.objects.get_or_create(shortcut=shortcut, owner=owner, defaults={"body": body})
+
+
 def seed(*, rng, stdout, **_):
+    seed_canned_replies()
     channel = _demo_channel()
     if Message.objects.filter(channel=channel, provider_message_id__startswith="wamid.DEMO-").exists():
         stdout.write(f"Inbox: demo messages already on {channel.name}.")

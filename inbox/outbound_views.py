@@ -137,7 +137,7 @@ def _admin_only(request):
 def template_list(request):
     channels = Channel.objects.filter(kind=Channel.Kind.WHATSAPP)
     return render(request, "inbox/outbound/templates.html", {
-        "channels": [(c, Template.objects.filter(channel=c), templates_service.insights_enabled(c)) for c in channels],
+        "channels": [(c, Template.objects.filter(channel=c), templates_service.insights_enabled(c), templates_service.last_synced(c)) for c in channels],
         "can_manage": request.user.is_admin_role,
     })
 
@@ -182,7 +182,7 @@ def template_create(request):
         except ApplicationError as exc:
             context["errors"] = exc.extra.get("errors") or [exc.message]
             return render(request, "inbox/outbound/template_form.html", context, status=422)
-        flash.success(request, f"{template.name} was sent to WhatsApp for approval.")
+        flash.success(request, f"{template.name} was sent to WhatsApp for approval: it is pending until WhatsApp approves it (sync to see).")
         return redirect("outbound:templates")
     return render(request, "inbox/outbound/template_form.html", context)
 
@@ -325,6 +325,11 @@ def bulk_opt(request):
                 return redirect("outbound:bulk_opt")
             channel = get_object_or_404(Channel, pk=request.POST.get("channel") or 0)
             opt_in, options = _opt_choice(request.POST)
+            if request.POST.get("confirmed_count") != str(context["count"]):
+                # A confirmation step naming the count; asked again if the filter now selects others.
+                context.update(confirm={"opt_in": opt_in, "channel": channel, "options": options,
+                                        "changed": bool(request.POST.get("confirmed_count"))})
+                return render(request, "inbox/outbound/bulk_opt.html", context)
             count = opt_status.set_opt(contacts, channel, opt_in=opt_in, by=request.user, **options)
             flash.success(request, f"{count} contacts opted {'in' if opt_in else 'out'} on {channel.name}; Tata is being told.")
             return redirect("outbound:bulk_opt")

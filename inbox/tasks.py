@@ -1,9 +1,14 @@
 """Celery tasks of the inbox: thin — load, call a service."""
 
-from celery import shared_task
+import logging
 
-from core.tasks import enqueue_later
+from celery import shared_task
+from django.db import DatabaseError
+
+from core.tasks import backoff, enqueue_later
 from inbox import services
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="inbox.wake_snoozed_conversations")
@@ -22,7 +27,15 @@ def deliver_message(self, message_id: int) -> None:
 
     retries = self.request.retries or 0
     while True:
-        outcome = outbound.deliver(message_id, retries=retries)
+        try:
+            outcome = outbound.deliver(message_id, retries=retries)
+        except DatabaseError:
+            # A lock or a lost connection is not the message's fault: try again later (a send interrupted
+            # after its claim is reconciled by the next run, never resent blindly).
+            if retries >= settings.OUTBOUND_MAX_RETRIES:
+                raise
+            logger.warning("delivering message %s hit a database error; trying again", message_id, exc_info=True)
+            outcome = outbound.Outcome(done=False, retry_in=backoff(retries))
         if outcome.reconcile_in is not None:
             enqueue_later(reconcile_message, (message_id,), outcome.reconcile_in)
         if outcome.retry_in is None:
@@ -55,13 +68,30 @@ def reconcile_message(message_id: int) -> None:
 # ---------------------------------------------------------------- ingest (inbox.ingest, inbox.media)
 
 
+DRAIN_RETRIES = 8  # 0.5 s, 1 s, 2 s … 60 s apart; after that the periodic drain (every minute) carries on
+
+
 @shared_task(name="inbox.drain_webhook_events", acks_late=True, reject_on_worker_lost=True)
-def drain_webhook_events() -> int:
+def drain_webhook_events(attempt: int = 0) -> int:
     """Apply every stored `received` webhook event (queued by the webhook; also run every minute, so a
-    crash that left events behind heals by itself)."""
+    crash that left events behind heals by itself).
+
+    A drain that fails (a database error, a lock it could not get) opens the webhook's gate, so the
+    next webhook queues a drain again, and tries again itself after a backoff, so events that arrived
+    in a burst followed by silence are applied without waiting for another webhook."""
+    from django.core.cache import cache
+
     from inbox import ingest
 
-    return ingest.drain_received()
+    try:
+        return ingest.drain_received()
+    except Exception:
+        cache.delete(ingest.DRAIN_FLAG)
+        if attempt >= DRAIN_RETRIES:
+            raise
+        logger.warning("drain of webhook events failed (attempt %s); trying again", attempt + 1, exc_info=True)
+        enqueue_later(drain_webhook_events, (attempt + 1,), backoff(attempt))
+        return 0
 
 
 @shared_task(name="inbox.download_attachment", acks_late=True, reject_on_worker_lost=True)

@@ -7,6 +7,7 @@ import json
 import re
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import User
@@ -286,6 +287,11 @@ def create_template(channel: Channel, draft: TemplateDraft, *, by: User | None) 
 
 
 # ---------------------------------------------------------------- syncing
+
+
+def last_synced(channel: Channel):
+    """When the number's templates were last read from (or created at) Tata; None if never."""
+    return Template.objects.filter(channel=channel).aggregate(last=Max("synced_at"))["last"]
 
 
 def sync_templates(channel: Channel) -> dict:

@@ -17,8 +17,10 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import requests
+from django.apps import apps
 from django.conf import settings
 from django.core import signing
 from django.utils import timezone
@@ -62,6 +64,27 @@ def unauthorized(missing: bool) -> SandboxError:
 def sandbox_channels():
     """Channels whose API base URL points at this sandbox."""
     return Channel.objects.filter(is_active=True, api_base_url__contains=SANDBOX_PATH).select_related("team").order_by("-kind", "name")
+
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
+
+
+def point_local_channels_at(server_base: str) -> int:
+    """Channels (and, with the telephony app, Smartflo connections) served by a sandbox on this machine
+    follow the port the app now runs on: they were seeded with the base of an earlier run, e.g. :8000
+    before `make run PORT=8100`. Returns how many moved."""
+    server_base = server_base.rstrip("/")
+    moved = _point_at(Channel.objects.filter(api_base_url__endswith=SANDBOX_PATH), "api_base_url", server_base + SANDBOX_PATH)
+    if apps.is_installed("telephony"):
+        from sandbox.smartflo import SMARTFLO_PATH, sandbox_connections
+
+        moved += _point_at(sandbox_connections(), "base_url", server_base + SMARTFLO_PATH)
+    return moved
+
+
+def _point_at(rows, field: str, base: str) -> int:
+    local = [row.pk for row in rows.exclude(**{field: base}) if urlsplit(getattr(row, field)).hostname in LOOPBACK_HOSTS]
+    return rows.model.objects.filter(pk__in=local).update(**{field: base})
 
 
 def channel_for_authorization(header: str | None) -> Channel:

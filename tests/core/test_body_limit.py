@@ -19,7 +19,11 @@ def test_runserver_is_daphnes_and_config_asgi_bounds_its_requests():
 
     import config.asgi  # noqa: F401
 
-    assert get_commands()["runserver"] == "daphne"  # `make run` serves through daphne's protocol
+    from daphne.management.commands.runserver import Command as DaphneRunserver
+
+    from core.management.commands.runserver import Command as Runserver
+
+    assert get_commands()["runserver"] == "core" and issubclass(Runserver, DaphneRunserver)  # `make run` serves through daphne
     assert http_protocol.WebRequest.__name__ == "BoundedWebRequest"
 
 

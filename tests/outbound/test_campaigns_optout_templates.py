@@ -61,7 +61,14 @@ def test_agents_cannot_send_campaigns(channel, template, agent, vip_contacts):
 
 def test_campaign_needs_every_blank(channel, template, supervisor, vip_contacts):
     with pytest.raises(ApplicationError, match="Fill in"):
-        campaigns.start(by=supervisor, name="x", channel=channel, template=template, values={"body_1": "x"}, filters={})
+        campaigns.start(by=supervisor, name="x", channel=channel, template=template, values={"body_1": "x"}, filters={"everyone": "1"})
+
+
+def test_campaign_audience_is_never_everyone_by_default(channel, template, supervisor, vip_contacts):
+    with pytest.raises(ApplicationError, match="Choose who receives it"):
+        campaigns.start(by=supervisor, name="x", channel=channel, template=template, values=VALUES, filters={})
+    assert campaigns.recipient_count(supervisor, {}) == 0
+    assert campaigns.recipient_count(supervisor, {"everyone": "1"}) == 5
 
 
 @responses.activate

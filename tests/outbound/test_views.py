@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from campaigns.models import Campaign
 from inbox.models import CannedResponse, Message, OptStatus, Template, TemplateInsightsOptIn
+from tests.factories import ContactPhoneFactory
 
 from .conftest import TATA
 
@@ -147,13 +148,21 @@ def test_canned_page_manages_own_replies(logged_in, agent):
 def test_campaign_pages(logged_in, supervisor, agent, channel, template, customer, django_capture_on_commit_callbacks):
     client = logged_in(supervisor)
     form = client.get(reverse("campaigns:create"), {"channel": channel.pk, "template": template.pk})
-    assert b"Send to 1 contacts" in form.content
+    assert b"Choose who receives it" in form.content and b"Send to" not in form.content  # never everyone by default
+    form = client.get(reverse("campaigns:create"), {"channel": channel.pk, "template": template.pk, "everyone": "1"})
+    assert "Send to 1 contact…" in form.content.decode()
     responses.post(SEND_URL, json={"id": "r"})
+    fields = {"channel": channel.pk, "template": template.pk, "name": "Test", "everyone": "1",
+              "header_1": "A", "body_1": "{first_name}", "body_2": "C", "button_0": "D"}
+    confirm = client.post(reverse("campaigns:create"), fields).content.decode()
+    assert "Yes, send to 1 contact" in confirm and "every contact" in confirm and not Campaign.objects.exists()
+    ContactPhoneFactory(contact__name="Arrived meanwhile")
+    again = client.post(reverse("campaigns:create"), {**fields, "confirmed_count": "1"}).content.decode()
+    assert "The audience changed since you looked: it is now 2 contacts." in again and not Campaign.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
-        answer = client.post(reverse("campaigns:create"), {"channel": channel.pk, "template": template.pk, "name": "Test",
-                                                          "header_1": "A", "body_1": "{first_name}", "body_2": "C", "button_0": "D"})
+        answer = client.post(reverse("campaigns:create"), {**fields, "confirmed_count": "2"})
     campaign = Campaign.objects.get()
-    assert answer.status_code == 302
+    assert answer.status_code == 302 and campaign.name == "Test" and campaign.recipients.count() == 2
     detail = client.get(reverse("campaigns:detail", args=[campaign.pk])).content.decode()
     assert "Meera Iyer" in detail and "result-sent" in detail
     assert b"campaign-live" in client.get(reverse("campaigns:progress", args=[campaign.pk])).content
@@ -165,7 +174,9 @@ def test_bulk_opt_page(logged_in, supervisor, channel, customer, django_capture_
         mock.post(f"{TATA}/business/optin_optout", json={"success": True})
         page = logged_in(supervisor).get(reverse("outbound:bulk_opt"), {"q": "Meera"})
         assert b"<strong>1</strong> contacts" in page.content
-        answer = logged_in(supervisor).post(reverse("outbound:bulk_opt"), {"q": "Meera", "channel": channel.pk, "action": "optout"})
+        confirm = logged_in(supervisor).post(reverse("outbound:bulk_opt"), {"q": "Meera", "channel": channel.pk, "action": "optout"})
+        assert "Yes, opt out 1 contact" in confirm.content.decode() and not OptStatus.objects.exists()
+        answer = logged_in(supervisor).post(reverse("outbound:bulk_opt"), {"q": "Meera", "channel": channel.pk, "action": "optout", "confirmed_count": "1"})
     assert answer.status_code == 302 and OptStatus.objects.get().opted_out
 
 
