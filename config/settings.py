@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "dialplan",
     "sandbox",
     "campaigns",
+    "imports",
 ]
 
 MIDDLEWARE = [
