@@ -247,6 +247,8 @@ def render(messages: Iterable[ChatMessage], *, style: str = "android", date_orde
         if message.edited:
             text += " <This message was edited>"
         if style == "ios":
-            yield f"[{a:02d}/{b:02d}/{at.year % 100:02d}, {time}:{at.second:02d}{meridiem}] {message.sender}: {text}\n"
+            entry = f"[{a:02d}/{b:02d}/{at.year % 100:02d}, {time}:{at.second:02d}{meridiem}] {message.sender}: {text}"
         else:
-            yield f"{a:02d}/{b:02d}/{at.year}, {time}{meridiem} - {message.sender}: {text}\n"
+            entry = f"{a:02d}/{b:02d}/{at.year}, {time}{meridiem} - {message.sender}: {text}"
+        for line in entry.split("\n"):
+            yield line + "\n"
