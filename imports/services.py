@@ -156,8 +156,9 @@ def other_participant(job: ImportJob, business_sender: str) -> str | None:
     return others[0] if len(others) == 1 else None
 
 
-def start(job: ImportJob, answers: Answers, *, by: User) -> ImportJob:
-    """Check the answers, find or create the contact, and queue the import."""
+def start(job: ImportJob, answers: Answers, *, by: User, run_now: bool = False) -> ImportJob:
+    """Check the answers, find or create the contact, and queue the import (or leave it for the
+    caller to run, as the management command does)."""
     _check_owner(job, by)
     if job.status != ImportJob.Status.NEEDS_ANSWERS:
         raise ApplicationError("This import has already started.")
@@ -190,9 +191,10 @@ def start(job: ImportJob, answers: Answers, *, by: User) -> ImportJob:
     job.time_zone = answers.time_zone or job.time_zone
     job.status = ImportJob.Status.QUEUED
     job.save()
-    from imports.tasks import run_import
+    if not run_now:
+        from imports.tasks import run_import
 
-    enqueue(run_import, job.pk)
+        enqueue(run_import, job.pk)
     return job
 
 
