@@ -4,11 +4,12 @@ from imports import whatsapp_export as wa
 from inbox.models import Channel
 
 
-class ExportUploadForm(forms.Form):
+class UploadForm(forms.Form):
     file = forms.FileField(
-        label="Chat export",
-        help_text="The .zip (with media) or .txt that WhatsApp's “Export chat” made, on Android or iPhone. Up to 1 GB.",
-        widget=forms.ClearableFileInput(attrs={"accept": ".zip,.txt"}),
+        label="Chat export or message report",
+        help_text="The .zip (with media) or .txt that WhatsApp's “Export chat” made, on Android or iPhone; or a message "
+        "report as .csv, .json or .jsonl (Tata portal, another CRM). Up to 1 GB.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".zip,.txt,.csv,.json,.jsonl,.ndjson"}),
     )
 
 
@@ -32,3 +33,11 @@ class ExportQuestionsForm(forms.Form):
         self.fields["business_sender"].choices = [(name, name) for name in senders]
         if not ask_date_order:
             del self.fields["date_order"]
+
+
+class ReportSettingsForm(forms.Form):
+    channel = forms.ModelChoiceField(
+        label="Number for rows without a business number",
+        queryset=Channel.objects.filter(kind=Channel.Kind.WHATSAPP, is_active=True),
+    )
+    time_zone = forms.CharField(label="Time zone of times written without one", max_length=64)

@@ -7,6 +7,7 @@ class ImportJob(models.Model):
 
     class Kind(models.TextChoices):
         WHATSAPP_EXPORT = "whatsapp", "WhatsApp chat export"
+        REPORT = "report", "Message report (CSV / JSON)"
 
     class Status(models.TextChoices):
         NEEDS_ANSWERS = "answers", "Waiting for your answers"
@@ -24,7 +25,8 @@ class ImportJob(models.Model):
     file = models.FileField(upload_to="imports/%Y/%m/", help_text="the uploaded .txt or .zip, kept until the job is deleted")
     file_name = models.CharField(max_length=255)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEEDS_ANSWERS)
-    # What one pass over the file found: {"date_order": "dmy"|"mdy"|None, "senders": [[name, count]…], "lines": n}
+    # What one pass over the file found. Exports: {"date_order": "dmy"|"mdy"|None, "senders": [[name, count]…],
+    # "lines": n, "has_media": bool}; reports: {"columns": […], "preview": [{…}], "lines": n}.
     scan = models.JSONField(default=dict, blank=True)
     # The importer's answers.
     channel = models.ForeignKey("inbox.Channel", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -32,6 +34,7 @@ class ImportJob(models.Model):
     contact = models.ForeignKey("contacts.Contact", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     date_order = models.CharField(max_length=3, blank=True)
     time_zone = models.CharField(max_length=64, default=settings.TIME_ZONE)
+    mapping = models.JSONField(default=dict, blank=True, help_text="reports: column → field (imports.reports.TARGETS)")
     # Progress (lines of the file read so far, against scan["lines"]).
     processed = models.PositiveIntegerField(default=0)
     imported_count = models.PositiveIntegerField(default=0)

@@ -18,3 +18,8 @@ def run_import(job_id: int) -> None:
         ImportJob.objects.filter(pk=job_id).update(status=ImportJob.Status.FAILED, failure=str(exc)[:2000], finished_at=timezone.now())
         services.announce(ImportJob.objects.get(pk=job_id))
         raise
+
+
+@shared_task
+def fetch_media(attachment_id: int) -> None:
+    services.fetch_media(attachment_id)

@@ -8,7 +8,8 @@ from django.views.decorators.http import require_POST
 
 from core.errors import ApplicationError
 from imports import selectors, services
-from imports.forms import ExportQuestionsForm, ExportUploadForm
+from imports import reports
+from imports.forms import ExportQuestionsForm, ReportSettingsForm, UploadForm
 from imports.models import ImportJob
 
 
@@ -24,10 +25,12 @@ def _job_or_404(request, pk) -> ImportJob:
 
 def upload(request):
     _check_may_import(request)
-    form = ExportUploadForm(request.POST or None, request.FILES or None)
+    form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        create = services.create_whatsapp_job if upload.name.lower().endswith((".txt", ".zip")) else services.create_report_job
         try:
-            job = services.create_whatsapp_job(by=request.user, upload=form.cleaned_data["file"])
+            job = create(by=request.user, upload=upload)
         except ApplicationError as exc:
             form.add_error("file", str(exc))
         else:
@@ -40,6 +43,8 @@ def questions(request, pk):
     job = _job_or_404(request, pk)
     if job.status != ImportJob.Status.NEEDS_ANSWERS:
         return redirect("imports:job", pk=job.pk)
+    if job.kind == ImportJob.Kind.REPORT:
+        return _report_mapping(request, job)
     senders = services.senders(job)
     initial = {"time_zone": job.time_zone, "business_sender": senders[0] if len(senders) == 1 else None}
     form = ExportQuestionsForm(
@@ -54,6 +59,24 @@ def questions(request, pk):
         else:
             return redirect("imports:job", pk=job.pk)
     return render(request, "imports/questions.html", {"job": job, "form": form, "senders": job.scan.get("senders", [])})
+
+
+def _report_mapping(request, job: ImportJob):
+    columns = job.scan.get("columns", [])
+    form = ReportSettingsForm(request.POST or None, initial={"time_zone": job.time_zone})
+    mapping = {column: request.POST.get(f"map_{i}", "") for i, column in enumerate(columns)} if request.method == "POST" else job.mapping
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.start_report(job, mapping=mapping, by=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect("imports:job", pk=job.pk)
+    rows = [
+        {"index": i, "name": column, "target": mapping.get(column, ""), "samples": [row.get(column, "") for row in job.scan.get("preview", [])]}
+        for i, column in enumerate(columns)
+    ]
+    return render(request, "imports/mapping.html", {"job": job, "form": form, "columns": rows, "targets": reports.TARGETS})
 
 
 def job_detail(request, pk):
