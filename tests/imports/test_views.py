@@ -74,3 +74,12 @@ def test_management_command_imports_with_a_progress_bar(tmp_path, admin_user, ch
     call_command("import_whatsapp_export", str(path), channel=channel.phone_number, business="Sharma Store")
     assert "0 imported, 5 already there" in capsys.readouterr().out
     assert Message.objects.count() == 5
+
+
+def test_report_command_guesses_columns_and_dedupes(tmp_path, admin_user, channel, capsys):
+    path = tmp_path / "report.csv"
+    path.write_text("time,direction,phone,text,wamid\n22/11/2025 14:00,in,919812345678,hi,wamid.A\n22/11/2025 14:01,out,919812345678,hello,\n")
+    call_command("import_message_report", str(path), channel=channel.phone_number)
+    assert "2 imported" in capsys.readouterr().out
+    call_command("import_message_report", str(path), channel=channel.phone_number, map=["time=time", "direction=direction", "phone=phone", "text=text", "wamid=provider_message_id"])
+    assert "0 imported, 2 already there" in capsys.readouterr().out

@@ -26,7 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--time-zone", default="", help="the phone's time zone (default: the project's)")
         parser.add_argument("--user", default="", help="username recorded as the importer (default: the first admin)")
 
-    def handle(self, *args, **options):
+    def _channel_and_user(self, options):
         channel = Channel.objects.filter(phone_number=options["channel"], kind=Channel.Kind.WHATSAPP).first()
         if channel is None:
             raise CommandError(f"No WhatsApp number {options['channel']}.")
@@ -34,6 +34,10 @@ class Command(BaseCommand):
         user = users.filter(username=options["user"]).first() if options["user"] else users.filter(role=Role.ADMIN).first()
         if user is None:
             raise CommandError("No such active user (an admin or supervisor records the import).")
+        return channel, user
+
+    def handle(self, *args, **options):
+        channel, user = self._channel_and_user(options)
         try:
             with open(options["path"], "rb") as handle:
                 job = services.create_whatsapp_job(by=user, upload=File(handle, name=options["path"]))
@@ -45,6 +49,9 @@ class Command(BaseCommand):
             job = services.run(job.pk, on_progress=self._bar)
         except ApplicationError as exc:
             raise CommandError(str(exc)) from exc
+        self._summary(job)
+
+    def _summary(self, job):
         sys.stderr.write("\n")
         self.stdout.write(
             f"{job.get_status_display()}: {job.imported_count} imported, {job.duplicate_count} already there, "
