@@ -3,6 +3,8 @@ their photo) sit above the live one in the customer's thread, and the conversati
 
 import base64
 import datetime
+import re
+import threading
 
 import pytest
 from django.utils import timezone
@@ -73,3 +75,39 @@ def test_import_a_zip_export_and_see_it_above_the_live_messages(asgi_login_page,
     page.goto(f"{asgi_live_server.url}/inbox/")
     expect(rows).to_have_count(2)
     assert rows.all_inner_texts() == order_before
+
+
+def test_the_progress_bar_follows_the_worker_over_the_websocket(asgi_login_page, asgi_live_server, supervisor, password, sales_team, monkeypatch):
+    """The job page is open while the worker runs: the bar and counts move without a reload."""
+    from imports import services
+
+    channel = Channel.objects.create(kind=Channel.Kind.WHATSAPP, name="Shop", phone_number="+919876500001", team=sales_team)
+    monkeypatch.setattr(services, "enqueue", lambda *args, **kwargs: None)  # the test plays the worker
+    monkeypatch.setattr(services, "BATCH_SIZE", 50)
+    chat = "".join(f"13/01/2024, {10 + i // 60}:{i % 60:02d} - +91 98123 45678: message {i}\n" for i in range(200))
+    job = services.create_whatsapp_job(by=supervisor, upload=export_zip(chat + "13/01/2024, 14:00 - Sharma Store: ok\n"))
+    services.start(job, services.Answers(channel=channel, business_sender="Sharma Store"), by=supervisor)
+
+    page = asgi_login_page(supervisor, password)
+    page.goto(f"{asgi_live_server.url}/history-import/{job.pk}/")
+    expect(page.get_by_test_id("import-status")).to_have_attribute("data-status", "queued")
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    worker = threading.Thread(target=_work, args=(job.pk,))  # a worker, off the browser's event loop
+    worker.start()
+    worker.join(30)
+    # Well inside the page's 5-second fallback refresh: this is the websocket.
+    expect(page.get_by_test_id("import-status")).to_have_attribute("data-status", "done", timeout=3000)
+    expect(page.get_by_test_id("import-bar")).to_have_attribute("value", "100")
+    expect(page.get_by_test_id("import-counts")).to_contain_text("201 imported")
+    expect(page.get_by_role("link", name=re.compile(r"^Open "))).to_be_visible()  # the refreshed card, once finished
+
+
+def _work(job_id):
+    from django.db import connection
+
+    from imports import services
+
+    try:
+        services.run(job_id)
+    finally:
+        connection.close()
