@@ -83,3 +83,14 @@ def test_report_command_guesses_columns_and_dedupes(tmp_path, admin_user, channe
     assert "2 imported" in capsys.readouterr().out
     call_command("import_message_report", str(path), channel=channel.phone_number, map=["time=time", "direction=direction", "phone=phone", "text=text", "wamid=provider_message_id"])
     assert "0 imported, 2 already there" in capsys.readouterr().out
+
+
+def test_admin_shows_jobs_read_only_with_their_failed_lines(logged_in, admin_user, channel, django_capture_on_commit_callbacks):
+    client = logged_in(admin_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("imports:upload"), {"file": export_txt(CHAT)})
+    job = ImportJob.objects.get()
+    assert client.get(reverse("admin:imports_importjob_changelist")).status_code == 200
+    page = client.get(reverse("admin:imports_importjob_change", args=[job.pk])).content.decode()
+    assert job.file_name in page
+    assert client.get(reverse("admin:imports_importjob_add")).status_code == 403
