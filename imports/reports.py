@@ -76,7 +76,7 @@ def rows(fileobj, kind: str) -> Iterator[tuple[int, dict[str, str] | None, str]]
             if None in row:
                 yield number, None, "More values than the header has columns"
             else:
-                yield number, {key: _clean(value) for key, value in row.items() if key is not None}, ""
+                yield number, {_clean(key): _clean(value) for key, value in row.items() if key is not None}, ""
     elif kind == "jsonl":
         for number, line in enumerate(_text_stream(fileobj), 1):
             if not line.strip():
@@ -86,7 +86,7 @@ def rows(fileobj, kind: str) -> Iterator[tuple[int, dict[str, str] | None, str]]
             except (ValueError, RecursionError):
                 yield number, None, "Not valid JSON"
                 continue
-            yield (number, {str(k): _clean(v) for k, v in obj.items()}, "") if isinstance(obj, dict) else (number, None, "Not a JSON object")
+            yield (number, {_clean(k): _clean(v) for k, v in obj.items()}, "") if isinstance(obj, dict) else (number, None, "Not a JSON object")
     else:
         content = fileobj.read(MAX_JSON_BYTES + 1)
         if len(content) > MAX_JSON_BYTES:
@@ -100,7 +100,7 @@ def rows(fileobj, kind: str) -> Iterator[tuple[int, dict[str, str] | None, str]]
         if not isinstance(data, list):
             raise ReportError("The JSON must be a list of messages.")
         for number, obj in enumerate(data, 1):
-            yield (number, {str(k): _clean(v) for k, v in obj.items()}, "") if isinstance(obj, dict) else (number, None, "Not a JSON object")
+            yield (number, {_clean(k): _clean(v) for k, v in obj.items()}, "") if isinstance(obj, dict) else (number, None, "Not a JSON object")
 
 
 def columns_and_preview(fileobj, kind: str) -> tuple[list[str], list[dict[str, str]]]:

@@ -52,6 +52,7 @@ BATCH_SIZE = 2000
 MAX_UPLOAD = 1024 * 1024 * 1024  # the zip of a long chat with its photos
 MAX_MEDIA_FILE = 100 * 1024 * 1024  # WhatsApp's own limit for documents
 MAX_TEXT_SIZE = 2 * 1024 * 1024 * 1024  # a chat text larger than this (uncompressed) is not an export
+MAX_ZIP_ENTRIES = 200_000
 
 
 # ---------------------------------------------------------------- reading the upload
@@ -68,6 +69,8 @@ class ExportFile:
         if zipfile.is_zipfile(fileobj):
             fileobj.seek(0)
             self._zip = zipfile.ZipFile(fileobj)
+            if len(self._zip.infolist()) > MAX_ZIP_ENTRIES:
+                raise ApplicationError("This zip holds too many files to be a WhatsApp export.")
             texts = [info for info in self._zip.infolist() if info.filename.lower().endswith(".txt") and not info.is_dir()]
             if not texts:
                 raise ApplicationError("This zip holds no chat (.txt file). Upload the zip WhatsApp's “Export chat” made.")

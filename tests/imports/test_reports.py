@@ -178,3 +178,13 @@ def test_mapping_page(logged_in, supervisor, channel, django_capture_on_commit_c
     assert response.status_code == 302
     job.refresh_from_db()
     assert job.status == ImportJob.Status.DONE and job.imported_count == 4  # the file:// row is plain text without a media column
+
+
+def test_hostile_json_is_reported_not_crashed(imported, supervisor):
+    deep = "[" * 100_000 + "]" * 100_000
+    with pytest.raises(ApplicationError):
+        services.create_report_job(by=supervisor, upload=report(deep, "deep.json"))
+    lines = '{"t": "1763800000", "d": "in", "p": "919812345678", "x": "lone \\ud800 surrogate", "\\udc00key": 1}\n' + "[" * 5000 + "\n"
+    job = imported(report(lines, "r.jsonl"), {"t": "time", "d": "direction", "p": "phone", "x": "text"})
+    assert (job.imported_count, job.failed_count) == (1, 1)
+    assert Message.objects.get().body == "lone \ufffd surrogate"

@@ -189,3 +189,9 @@ def test_only_the_creator_or_an_admin_may_cancel(supervisor, admin_user, channel
     with pytest.raises(NotAllowed):
         services.cancel(job, by=other)
     assert services.cancel(job, by=admin_user).status == ImportJob.Status.CANCELLED
+
+
+def test_a_zip_with_too_many_files_is_refused(supervisor, monkeypatch):
+    monkeypatch.setattr(services, "MAX_ZIP_ENTRIES", 1)
+    with pytest.raises(ApplicationError, match="too many files"):
+        services.create_whatsapp_job(by=supervisor, upload=export_zip(CHAT, {"IMG-20240113-WA0003.jpg": JPEG}))
