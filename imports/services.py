@@ -43,7 +43,7 @@ from imports import fetch, reports
 from imports import whatsapp_export as wa
 from imports.models import ImportFailure, ImportJob
 from imports.selectors import can_import_history
-from inbox.models import Attachment, Channel, Message
+from inbox.models import Attachment, Channel, Conversation, Message
 from inbox.services import conversation_for
 
 logger = logging.getLogger(__name__)
@@ -390,13 +390,23 @@ def _imported_message(job: ImportJob, *, conversation_id: int, channel_id: int, 
     )
 
 
+def _history_conversation(contact, channel) -> Conversation:
+    """The contact's conversation on this number. One made for an import starts resolved: history is
+    not work, and the customer's next message reopens it as any resolved conversation."""
+    existed = Conversation.objects.filter(contact=contact, channel=channel).exists()
+    conversation = conversation_for(contact, channel)
+    if not existed:
+        Conversation.objects.filter(pk=conversation.pk, status=Conversation.Status.OPEN).update(status=Conversation.Status.RESOLVED)
+    return conversation
+
+
 class _ExportReader:
     """WhatsApp chat export → rows, one contact's conversation."""
 
     def __init__(self, job: ImportJob):
         self.job = job
         self.zone = zoneinfo.ZoneInfo(job.time_zone)
-        self.conversation = conversation_for(job.contact, job.channel)
+        self.conversation = _history_conversation(job.contact, job.channel)
 
     def batches(self, fileobj, writer: "_Writer") -> Iterator[list[_Row]]:
         export = ExportFile(fileobj)
@@ -482,7 +492,7 @@ class _ReportReader:
         contact, _ = find_or_create_by_phone(record.phone, known=self.contacts)
         key = (contact.pk, channel.pk)
         if key not in self.conversations:
-            self.conversations[key] = conversation_for(contact, channel).pk
+            self.conversations[key] = _history_conversation(contact, channel).pk
         at = record.at if record.at.tzinfo else record.at.replace(tzinfo=self.zone)
         if record.media_url and not record.media_url.lower().startswith(("http://", "https://")):
             raise reports.ReportError("Media URL is not an http or https link")

@@ -66,6 +66,7 @@ def test_zip_export_lands_in_the_contacts_conversation_in_order_with_media(impor
     assert attachment.status == Attachment.Status.READY and attachment.file.read() == JPEG
     # No work, no list movement, no window, no live message events.
     assert (conversation.unread_count, conversation.assignee_id, conversation.last_message_at, conversation.last_inbound_at) == (0, None, None, None)
+    assert conversation.status == "resolved"  # made by the import: history, not work
     assert not [e for e in sent if e[0] != "import.progress"]
     progress = [payload for event, payload, groups in sent if event == "import.progress"]
     assert progress[-1]["status"] == "done" and progress[-1]["imported"] == 5
@@ -195,3 +196,13 @@ def test_a_zip_with_too_many_files_is_refused(supervisor, monkeypatch):
     monkeypatch.setattr(services, "MAX_ZIP_ENTRIES", 1)
     with pytest.raises(ApplicationError, match="too many files"):
         services.create_whatsapp_job(by=supervisor, upload=export_zip(CHAT, {"IMG-20240113-WA0003.jpg": JPEG}))
+
+
+def test_an_existing_conversation_keeps_its_status(imported, channel):
+    from contacts.services import find_or_create_by_phone
+    from inbox.models import Conversation
+
+    contact, _ = find_or_create_by_phone("+919812345678")
+    Conversation.objects.create(channel=channel, contact=contact, status="pending")
+    imported(export_txt(CHAT))
+    assert Conversation.objects.get().status == "pending"
