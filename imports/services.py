@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator
 import requests
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -542,10 +543,8 @@ class _Writer:
         if not rows:
             return []
         keys = [r.message.import_key for r in rows if r.message.import_key]
-        ids = [r.message.provider_message_id for r in rows if r.message.provider_message_id]
-        seen = set(Message.objects.filter(import_key__in=keys).values_list("channel_id", "import_key")) if keys else set()
-        if ids:
-            seen.update(Message.objects.filter(provider_message_id__in=ids).values_list("channel_id", "provider_message_id"))
+        seen = set(_stored(rows, "import_key").values_list("channel_id", "import_key"))
+        seen.update(_stored(rows, "provider_message_id").values_list("channel_id", "provider_message_id"))
         if keys:
             start = min(r.message.timestamp for r in rows).replace(second=0, microsecond=0)
             end = max(r.message.timestamp for r in rows) + datetime.timedelta(minutes=1)
@@ -566,19 +565,12 @@ class _Writer:
         """Attachments for the new rows; returns the ids of those a worker must fetch."""
         if not rows:
             return []
-        by_key = dict(
-            Message.objects.filter(import_key__in=[r.message.import_key for r in rows if r.message.import_key]).values_list(
-                "import_key", "pk"
-            )
-        )
-        by_id = dict(
-            Message.objects.filter(
-                provider_message_id__in=[r.message.provider_message_id for r in rows if r.message.provider_message_id]
-            ).values_list("provider_message_id", "pk")
-        )
+        stored = {}
+        for field in ("import_key", "provider_message_id"):
+            stored.update(((channel, value), pk) for channel, value, pk in _stored(rows, field).values_list("channel_id", field, "pk"))
         attachments = []
         for row in rows:
-            message_id = by_id.get(row.message.provider_message_id) if row.message.provider_message_id else by_key.get(row.message.import_key)
+            message_id = stored.get((row.message.channel_id, row.message.provider_message_id or row.message.import_key))
             if message_id is None:
                 continue
             if row.media is not None:
@@ -595,6 +587,22 @@ class _Writer:
         if any(a.pk is None for a in created):  # backends that do not return ids from a bulk insert
             return list(Attachment.objects.filter(message_id__in=[a.message_id for a in attachments if a.source_url]).values_list("pk", flat=True))
         return [a.pk for a in created if a.source_url]
+
+
+def _stored(rows: list[_Row], field: str):
+    """Stored messages with the same (channel, field) as some of these rows: per channel, so the
+    lookup uses the (channel, field) unique index."""
+    values_by_channel: dict[int, set[str]] = {}
+    for row in rows:
+        value = getattr(row.message, field)
+        if value:
+            values_by_channel.setdefault(row.message.channel_id, set()).add(value)
+    if not values_by_channel:
+        return Message.objects.none()
+    match = Q()
+    for channel_id, values in values_by_channel.items():
+        match |= Q(channel_id=channel_id, **{f"{field}__in": values})
+    return Message.objects.filter(match)
 
 
 def fetch_media(attachment_id: int) -> Attachment:
