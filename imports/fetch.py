@@ -1,9 +1,11 @@
 """The one place imports fetch a file from a URL someone put in a report.
 
-Until core/safe_fetch.py (SSRF checks, being written on another branch) is merged, this function does
-the checks itself: http/https only, every address the host resolves to must be public (no private,
-loopback, link-local, reserved or multicast ranges), redirects are followed by hand and checked
-again, and size and time are capped. Swap the body for core.safe_fetch once it exists.
+Until the safe fetcher (another branch; on main as core/safe_http.py, `fetch(url, max_bytes=…)` →
+Fetched(content, content_type, url), raising Refused / FetchError) is on this branch, this function
+does the checks itself: http/https only, every address the host resolves to must be public (no
+private, loopback, link-local, reserved or multicast ranges), redirects are followed by hand and
+checked again, and size and time are capped. Once merged, the body of `fetch` becomes a call to
+core.safe_http.fetch and FetchRefused its FetchError.
 """
 
 import ipaddress
