@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "telephony",
     "sandbox",
     "campaigns",
+    "imports",
 ]
 
 MIDDLEWARE = [

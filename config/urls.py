@@ -34,6 +34,7 @@ urlpatterns = [
     path("inbox/", include("inbox.urls")),
     path("outbound/", include("inbox.outbound_urls")),
     path("campaigns/", include("campaigns.urls")),
+    path("history-import/", include("imports.urls")),
     path("webhooks/", include("inbox.webhook_urls")),
     path("dialplan/", include("dialplan.urls")),
     path("telephony/", include("telephony.urls")),

@@ -195,6 +195,9 @@ class Message(models.Model):
     # When it happened for the customer (the provider's timestamp); threads are ordered by it.
     timestamp = models.DateTimeField(db_index=True)
     status_updated_at = models.DateTimeField(null=True, blank=True)
+    # Imported rows only: a hash of (contact, minute, direction, text) so importing the same history
+    # twice adds nothing (see imports.services.import_key).
+    import_key = models.CharField(max_length=64, null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -203,7 +206,10 @@ class Message(models.Model):
                 fields=["channel", "provider_message_id"],
                 condition=Q(provider_message_id__isnull=False),
                 name="message_unique_provider_id",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["channel", "import_key"], condition=Q(import_key__isnull=False), name="message_unique_import_key"
+            ),
         ]
         indexes = [
             models.Index(fields=["conversation", "-timestamp", "-id"], name="msg_thread"),

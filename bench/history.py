@@ -1,0 +1,129 @@
+"""History import throughput and memory on PostgreSQL: a generated WhatsApp chat export.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sampark_history_bench .venv/bin/python bench/history.py [N]
+
+Writes an Android-style export of N messages (default 100,000; the issue's target is 1,000,000) to a
+temporary file, then imports it with the same code the "Import history" page runs (create job → scan
+→ run in batches), and prints messages/s and the resident-memory growth during the run, for N/10 and
+N, so flat memory shows as the same growth at both sizes. Side by side, on the same machine in the
+same run, the ceilings: parsing alone (no database) and a bare bulk_create of the same rows.
+Goal (issue #15): ≥ 5,000 messages/s, memory flat in the file's size.
+"""
+
+import datetime
+import functools
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+from bench.common import PRODUCTION_MODE, machine_reference  # noqa: E402
+
+for name, value in PRODUCTION_MODE.items():
+    os.environ.setdefault(name, value)
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.files import File  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from accounts.models import Role, User  # noqa: E402
+from imports import services  # noqa: E402
+from imports import whatsapp_export as wa  # noqa: E402
+from inbox.models import Channel, Conversation, Message  # noqa: E402
+
+PAGE = os.sysconf("SC_PAGE_SIZE")
+print = functools.partial(print, flush=True)  # noqa: A001  (lines appear as they are measured, also when redirected)
+
+
+def clear(channel) -> None:
+    """Raw DELETE: the ORM's delete would load every row (cascades) and blow up this process's memory."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM inbox_message WHERE channel_id = %s", [channel.pk])
+
+
+def rss() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * PAGE
+
+
+def write_export(path: str, n: int, phone: str) -> None:
+    start = datetime.datetime(2020, 1, 1, 9, 0)
+
+    def messages():
+        for i in range(n):
+            sender = "Sharma Store" if i % 3 else phone
+            text = f"message {i} about order #{i % 9973}" + ("\nsecond line" if i % 10 == 0 else "")
+            yield wa.ChatMessage(line=0, at=start + datetime.timedelta(seconds=37 * i), sender=sender, text=text)
+
+    with open(path, "w", encoding="utf-8") as out:
+        out.writelines(wa.render(messages(), style="android", date_order=wa.DMY, clock=24))
+
+
+def parse_only(path: str) -> float:
+    started = time.perf_counter()
+    with open(path, encoding="utf-8") as lines:
+        count = sum(1 for record in wa.parse(lines, date_order=wa.DMY) if isinstance(record, wa.ChatMessage))
+    return count / (time.perf_counter() - started)
+
+
+def import_once(path: str, user, channel, phone: str) -> tuple[float, int, int]:
+    clear(channel)
+    peak = [0]
+    baseline = rss()
+    started = time.perf_counter()
+    with open(path, "rb") as handle:
+        job = services.create_whatsapp_job(by=user, upload=File(handle, name="chat.txt"))
+    services.start(job, services.Answers(channel=channel, business_sender="Sharma Store", contact_phone=phone, date_order=wa.DMY), by=user, run_now=True)
+    job = services.run(job.pk, on_progress=lambda j: peak.__setitem__(0, max(peak[0], rss())))
+    elapsed = time.perf_counter() - started
+    return job.imported_count / elapsed, job.imported_count, max(peak[0], rss()) - baseline
+
+
+def bulk_ceiling(n: int, channel, conversation) -> float:
+    clear(channel)
+    at = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
+    started = time.perf_counter()
+    for offset in range(0, n, services.BATCH_SIZE):
+        Message.objects.bulk_create(
+            [
+                Message(channel=channel, conversation=conversation, direction="in", source="import", body=f"message {i}",
+                        timestamp=at + datetime.timedelta(seconds=i), import_key=f"{i:064d}")  # fmt: skip
+                for i in range(offset, min(n, offset + services.BATCH_SIZE))
+            ]
+        )
+    return n / (time.perf_counter() - started)
+
+
+def main() -> None:
+    if connection.vendor != "postgresql":
+        raise SystemExit("Run on PostgreSQL: DATABASE_URL=postgres://postgres@127.0.0.1:5432/sampark_history_bench")
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    call_command("migrate", verbosity=0)
+    user = User.objects.filter(username="bench-importer").first() or User.objects.create_user("bench-importer", role=Role.ADMIN)
+    channel, _ = Channel.objects.get_or_create(kind=Channel.Kind.WHATSAPP, phone_number="+919876599999", defaults={"name": "Bench"})
+    phone = "+91 98123 40000"
+    print(machine_reference())
+    with tempfile.TemporaryDirectory() as directory:
+        for size in (n // 10, n):
+            path = os.path.join(directory, f"chat-{size}.txt")
+            write_export(path, size, phone)
+            print(f"\n{size:,} messages ({os.path.getsize(path) / 1024 / 1024:.1f} MB export)")
+            print(f"  ceiling, parse only (no database):  {parse_only(path):>9,.0f} messages/s")
+            rate, imported, growth = import_once(path, user, channel, phone)
+            print(f"  import (scan + parse + dedupe + insert): {rate:>9,.0f} messages/s, {imported:,} imported, "
+                  f"memory growth {growth / 1024 / 1024:.1f} MB")  # fmt: skip
+            conversation = Conversation.objects.get(channel=channel)
+            print(f"  ceiling, bare bulk_create:          {bulk_ceiling(size, channel, conversation):>9,.0f} messages/s")
+    clear(channel)
+
+
+if __name__ == "__main__":
+    main()
