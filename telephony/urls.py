@@ -18,6 +18,8 @@ urlpatterns = [
     path("connections/<uuid:pk>/setup/", views.connection_setup, name="setup"),
     path("connections/<uuid:pk>/test/", views.connection_test, name="test"),
     path("connections/<uuid:pk>/import/", views.connection_import, name="import"),
+    path("connections/<uuid:pk>/agents/", views.connection_agents, name="agents"),
+    path("me/", views.my_line, name="me"),
     path("imports/<int:pk>/", views.import_progress, name="import_progress"),
     path("imports/<int:pk>/resume/", views.import_resume, name="import_resume"),
 ]

@@ -15,8 +15,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from core.errors import ApplicationError
-from telephony import charts, connections, recordings, selectors, services
-from telephony.models import Call, CallImport, Provider, TelephonyConnection
+from telephony import agents, charts, connections, recordings, selectors, services
+from telephony.models import AgentLine, Call, CallImport, Provider, TelephonyConnection
+from telephony.providers import smartflo
 
 PAGE_SIZE = 50
 
@@ -295,3 +296,48 @@ def import_resume(request, pk):
     if job.status == CallImport.Status.FAILED:
         services.resume_import(job, by=request.user)
     return redirect(reverse("telephony:import", args=[job.connection_id]))
+
+
+# ---------------------------------------------------------------- agents on the phone
+
+
+def connection_agents(request, pk):
+    """Import agents from Smartflo's users API: each agent with the user it most likely is; the admin
+    confirms (or corrects) each match, and only confirmed rows are saved."""
+    _admin(request)
+    connection = get_object_or_404(TelephonyConnection, pk=pk, provider=Provider.TATA_SMARTFLO)
+    if request.method == "POST":
+        rows = []
+        for index in range(int(request.POST.get("count", 0) or 0)):
+            prefix = f"row-{index}-"
+            if request.POST.get(prefix + "confirm") and request.POST.get(prefix + "user"):
+                rows.append({k: request.POST.get(prefix + k, "") for k in ("user", "agent_id", "extension", "mobile")})
+        try:
+            written = agents.apply(rows, by=request.user)
+            flash.success(request, f"{written} agent line(s) saved.")
+        except ApplicationError as exc:
+            flash.error(request, exc.message)
+        return redirect(reverse("telephony:agents", args=[connection.pk]))
+    error, proposals = "", []
+    try:
+        proposals = agents.propose(connection, by=request.user)
+    except smartflo.SmartfloError as exc:
+        error = services.explain(exc, "agents")
+    return render(request, "telephony/agents.html", {
+        "connection": connection, "proposals": proposals, "error": error,
+        "users": User.objects.filter(is_active=True), "lines": AgentLine.objects.select_related("user").order_by("user__first_name"),
+    })
+
+
+def my_line(request):
+    """The user's own profile: how Smartflo reaches them (agent id, extension, mobile)."""
+    line = agents.line_of(request.user)
+    error = ""
+    if request.method == "POST":
+        try:
+            agents.save_own_line(request.user, **{k: request.POST.get(k, "") for k in ("agent_id", "extension", "mobile")})
+            flash.success(request, "Your phone line is saved.")
+            return redirect("telephony:me")
+        except ApplicationError as exc:
+            error = exc.message
+    return render(request, "telephony/me.html", {"line": line, "error": error, "posted": request.POST}, status=422 if error else 200)
