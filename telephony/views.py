@@ -7,7 +7,7 @@ import datetime
 from django import forms
 from django.contrib import messages as flash
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import FileResponse, Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from core.errors import ApplicationError
-from telephony import agents, charts, connections, recordings, selectors, services
+from telephony import agents, charts, connections, live, recordings, selectors, services
 from telephony.models import AgentLine, Call, CallImport, Provider, TelephonyConnection
 from telephony.providers import smartflo
 
@@ -64,6 +64,7 @@ def call_list(request):
         "agents": selectors.agent_counts(calls),
         "chart": charts.calls_per_day(selectors.per_day(calls)),
         "is_admin": request.user.is_admin_role,
+        "can_watch_live": live.can_act_on_calls(request.user),
     })
 
 
@@ -106,7 +107,8 @@ def _visible_call(request, pk) -> Call:
 @require_GET
 def call_detail(request, pk):
     call = _visible_call(request, pk)
-    return render(request, "telephony/call.html", {"call": call, "notes": call.notes.select_related("author")})
+    return render(request, "telephony/call.html", {"call": call, "notes": call.notes.select_related("author"),
+                                                   "actions": call.actions.select_related("by")})
 
 
 @require_GET
@@ -341,3 +343,106 @@ def my_line(request):
         except ApplicationError as exc:
             error = exc.message
     return render(request, "telephony/me.html", {"line": line, "error": error, "posted": request.POST}, status=422 if error else 200)
+
+
+# ---------------------------------------------------------------- click-to-call, live calls, screen pop
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _back(request, fallback="telephony:calls"):
+    next_url = request.POST.get("next", "")
+    if next_url.startswith("/") and not next_url.startswith("//"):
+        return redirect(next_url)
+    return redirect(fallback)
+
+
+@require_POST
+def click_to_call(request):
+    try:
+        call = live.click_to_call(request.user, request.POST.get("number", ""), caller_id=request.POST.get("caller_id", ""))
+    except ApplicationError as exc:
+        if _wants_json(request):
+            return JsonResponse({"ok": False, "message": exc.message, "code": exc.code}, status=422)
+        flash.error(request, exc.message)
+        return _back(request)
+    message = "Your phone is ringing: answer it, then Smartflo calls the customer."
+    if _wants_json(request):
+        return JsonResponse({"ok": True, "message": message, "call": {"id": call.pk, "url": call.get_absolute_url(), "status": call.status}})
+    flash.success(request, message)
+    return _back(request)
+
+
+@require_GET
+def call_state(request, pk):
+    """A call's status, for a button's popover that missed an event (reconnect)."""
+    call = _visible_call(request, pk)
+    return JsonResponse({"id": call.pk, "status": call.status, "label": call.get_status_display()})
+
+
+def _supervisor(request):
+    if not live.can_act_on_calls(request.user):
+        raise PermissionDenied("Live calls are for supervisors and admins.")
+
+
+@require_GET
+def live_page(request):
+    _supervisor(request)
+    connection = live.calling_connection()
+    if connection is not None:
+        live.ping(connection)
+    calls, snapshot = live.live_calls(connection) if connection else ([], {})
+    return render(request, "telephony/live.html", {
+        "connection": connection, "calls": calls, "snapshot": snapshot, "targets": live.transfer_targets(connection),
+        "poll_seconds": live.poll_seconds(),
+    })
+
+
+@require_GET
+def live_rows(request):
+    """The live table's body, refetched when a poll's snapshot or a call changes (and pinged: the
+    page's fetch marks the account as watched)."""
+    _supervisor(request)
+    connection = live.calling_connection()
+    if connection is None:
+        raise Http404("No Smartflo account is connected.")
+    live.ping(connection)
+    calls, snapshot = live.live_calls(connection)
+    return render(request, "telephony/_live_rows.html", {"calls": calls, "snapshot": snapshot, "targets": live.transfer_targets(connection)})
+
+
+@require_POST
+def call_action(request, pk):
+    call = _visible_call(request, pk)
+    kind = request.POST.get("kind", "")
+    target = request.POST.get("intercom") or request.POST.get("target", "")
+    try:
+        action = live.act(call, kind, by=request.user, target=target)
+        ok, message = True, f"{action.get_kind_display()}: {action.result}"
+    except ApplicationError as exc:
+        ok, message = False, exc.message
+    if _wants_json(request):
+        return JsonResponse({"ok": ok, "message": message}, status=200 if ok else 422)
+    (flash.success if ok else flash.error)(request, message)
+    return _back(request, fallback="telephony:live")
+
+
+@require_GET
+def screen_pop(request, pk):
+    """The caller's card for the agent whose phone rings: contact (or "new number"), open
+    conversations and last calls."""
+    call = _visible_call(request, pk)
+    contact = call.contact
+    conversations, last_calls = [], []
+    if contact is not None:
+        from inbox.selectors import visible_conversations
+
+        conversations = list(visible_conversations(request.user).filter(contact=contact).exclude(status="resolved")
+                             .select_related("channel").order_by("-last_message_at")[:3])
+        last_calls = list(selectors.visible_calls(request.user).filter(contact=contact).exclude(pk=call.pk)
+                          .order_by("-started_at")[:3])
+    is_new = contact is None or (not contact.name and not last_calls and not conversations)
+    return render(request, "telephony/_screen_pop.html", {"call": call, "contact": contact, "conversations": conversations,
+                                                           "last_calls": last_calls, "is_new": is_new})
