@@ -212,6 +212,9 @@ def live_calls(connection: TelephonyConnection) -> tuple[list[Call], dict]:
         Call.objects.filter(pk__in=snapshot["calls"], status__in=LIVE_STATES)
         .select_related("agent", "contact").prefetch_related("actions__by").order_by("started_at")
     )
+    for call in calls:
+        actions = list(call.actions.all())
+        call.last_action = actions[-1] if actions else None
     return calls, snapshot
 
 
