@@ -377,8 +377,11 @@ def click_to_call(request):
 
 @require_GET
 def call_state(request, pk):
-    """A call's status, for a button's popover that missed an event (reconnect)."""
+    """A call's status, for a button's popover that follows its click-to-call; while the call is live
+    the popover's fetch also marks its account as watched (the poll stays one per account)."""
     call = _visible_call(request, pk)
+    if call.status in live.LIVE_STATES and call.connection is not None:
+        live.ping(call.connection)
     return JsonResponse({"id": call.pk, "status": call.status, "label": call.get_status_display()})
 
 

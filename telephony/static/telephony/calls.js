@@ -53,9 +53,20 @@
     if (table && !box.parentElement) table.before(box);
   }
 
+  const LIVE = ["requested", "ringing", "in_progress"];
+  // While a click-to-call is live its popover asks for its state now and then: the answer arrives
+  // by websocket anyway; the request keeps the account watched so Sampark keeps polling Smartflo.
+  setInterval(function () {
+    Object.keys(watching).forEach(async function (id) {
+      const response = await fetch("/telephony/calls/" + id + "/state/");
+      if (response.ok) { const data = await response.json(); showState(data.id, data.status); }
+    });
+  }, 5000);
+
   function showState(callId, status) {
     const result = watching[callId];
     if (!result) return;
+    if (LIVE.indexOf(status) === -1) delete watching[callId];
     const badge = result.querySelector(".c2c-state");
     if (badge) { badge.className = "c2c-state call-status " + status; badge.textContent = LABELS[status] || status; }
   }
