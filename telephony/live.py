@@ -13,10 +13,13 @@ LIVE_POLL_SECONDS per connection, and the snapshot is pushed over the websocket.
 
 import datetime
 import logging
+import threading
+import time
 import uuid
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connections as db_connections
 from django.db import transaction
 from django.utils import timezone
 
@@ -172,13 +175,48 @@ def poll_due(*, force: bool = False) -> list[str]:
 
 
 def ping(connection: TelephonyConnection) -> None:
-    """A watching page's ping. With Celery beat the periodic job polls; on embedded defaults (no
-    beat) the ping queues the poll itself — still gated to one per interval per connection."""
+    """A watching page's ping. With Celery beat the periodic job polls. On embedded defaults (no
+    beat) the ping starts this process's poller thread, which runs the same job every interval until
+    nobody has watched for a while; tests (TASKS_INLINE) run one poll inline instead."""
     watch(connection)
-    if settings.CELERY_TASK_ALWAYS_EAGER:
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        return
+    if getattr(settings, "TASKS_INLINE", False):
         from telephony.tasks import poll_live_calls
 
         enqueue(poll_live_calls)
+    else:
+        transaction.on_commit(_start_embedded_poller, robust=True)
+
+
+_poller: threading.Thread | None = None
+_poller_lock = threading.Lock()
+EMBEDDED_IDLE_ROUNDS = 3
+
+
+def _start_embedded_poller() -> None:
+    global _poller
+    with _poller_lock:
+        if _poller is not None and _poller.is_alive():
+            return
+        _poller = threading.Thread(target=_embedded_poller, name="telephony-live-poller", daemon=True)
+        _poller.start()
+
+
+def _embedded_poller() -> None:
+    idle = 0
+    try:
+        while idle < EMBEDDED_IDLE_ROUNDS:
+            try:
+                watched = any(is_watched(c) for c in TelephonyConnection.objects.filter(provider=Provider.TATA_SMARTFLO))
+                poll_due()
+            except Exception:  # one bad round (a locked database) counts as idle; the next ping restarts it
+                logger.warning("live calls poller: a round failed", exc_info=True)
+                watched = False
+            idle = 0 if watched else idle + 1
+            time.sleep(poll_seconds())
+    finally:
+        db_connections.close_all()
 
 
 def poll(connection: TelephonyConnection, *, client: smartflo.SmartfloClient | None = None) -> list[dict]:

@@ -19,6 +19,7 @@ urlpatterns = [
     path("click-to-call/", views.click_to_call, name="click_to_call"),
     path("live/", views.live_page, name="live"),
     path("live/rows/", views.live_rows, name="live_rows"),
+    path("watch/", views.watch, name="watch"),
     path("connections/", views.connection_list, name="connections"),
     path("connections/new/", views.connection_new, name="connection_new"),
     path("connections/<uuid:pk>/setup/", views.connection_setup, name="setup"),

@@ -449,3 +449,13 @@ def screen_pop(request, pk):
     is_new = contact is None or (not contact.name and not last_calls and not conversations)
     return render(request, "telephony/_screen_pop.html", {"call": call, "contact": contact, "conversations": conversations,
                                                            "last_calls": last_calls, "is_new": is_new})
+
+
+@require_POST
+def watch(request):
+    """Every page of a user with a phone line says "I am here" now and then, so the account's live
+    calls are polled (one poll per account, whatever the number of pages) and their calls pop up."""
+    connection = live.calling_connection()
+    if connection is not None and AgentLine.objects.filter(user=request.user).exists():
+        live.ping(connection)
+    return JsonResponse({"ok": True})

@@ -20,6 +20,7 @@ VIEWPORTS = [{"width": 1280, "height": 800}, {"width": 390, "height": 844}]
 @pytest.fixture
 def sandbox_smartflo(asgi_live_server, agent, settings):
     settings.TELEPHONY_LIVE_POLL_SECONDS = 1.0
+    settings.TASKS_INLINE = False  # as on `make run`: the embedded poller thread polls while pages watch
     AgentLine.objects.create(user=agent, agent_id="05000001", mobile="+919845000001")
     return TelephonyConnection.objects.create(
         provider="tata_smartflo", name="Sandbox Smartflo", base_url=asgi_live_server.url + "/sandbox/api/smartflo",
@@ -110,3 +111,28 @@ def test_supervisor_barges_into_a_live_sandbox_call_and_transfers_it(
     page.goto(f"{asgi_live_server.url}{call.get_absolute_url()}")
     expect(page.locator("#call-actions")).to_contain_text("Barge")
     expect(page.locator("#call-actions")).to_contain_text("0602123700")
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_screen_pop_shows_the_callers_card_to_the_agent_who_takes_the_call(
+    asgi_login_page, asgi_live_server, sandbox_smartflo, admin_user, agent, password, viewport
+):
+    contact = Contact.objects.create(name="Kabir Mehta")
+    contact.phones.create(number="+919812399999", is_primary=True)
+    page = asgi_login_page(agent, password)
+    page.set_viewport_size(viewport)
+    page.goto(f"{asgi_live_server.url}/inbox/")
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+
+    phones = asgi_login_page(admin_user, password)
+    phones.goto(f"{asgi_live_server.url}/sandbox/calls/")
+    phones.get_by_label("Caller's phone").fill("98123 99999")
+    phones.get_by_role("button", name="Call").click()
+    phones.get_by_role("button", name="Answer").click()
+    expect(phones.locator("#sandbox-call")).to_contain_text("Talking with")
+
+    pop = page.locator(".screen-pop")
+    expect(pop).to_contain_text("Kabir Mehta", timeout=30_000)
+    expect(pop).to_contain_text("In progress")
+    pop.get_by_role("link", name="Open contact").click()
+    expect(page).to_have_url(f"{asgi_live_server.url}/contacts/{contact.pk}/")

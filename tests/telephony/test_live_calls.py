@@ -157,3 +157,14 @@ def test_screen_pop_card_known_contact_and_new_number(client, connection, agent)
     fresh = CallFactory(connection=connection, contact=stranger, agent=agent, customer_number="+919800000077", status="ringing")
     card = client.get(f"/telephony/calls/{fresh.pk}/pop/").content.decode()
     assert "New number" in card and "Create contact" in card
+
+
+def test_presence_of_an_agent_with_a_line_watches_the_account(client, connection, agent, teammate, monkeypatch):
+    monkeypatch.setattr(live, "poll_due", lambda **kwargs: [])
+    client.force_login(teammate)  # no phone line: nothing to pop up for them
+    client.post("/telephony/watch/")
+    assert not cache.get(live.watch_key(connection.pk))
+    AgentLine.objects.create(user=agent, agent_id="05000001")
+    client.force_login(agent)
+    assert client.post("/telephony/watch/").status_code == 200
+    assert cache.get(live.watch_key(connection.pk))

@@ -113,6 +113,13 @@
     }
   });
 
+  // Presence: an agent's open page keeps the account's live calls polled, so their calls pop up.
+  function presence() {
+    const token = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
+    fetch("/telephony/watch/", { method: "POST", headers: { "X-CSRFToken": token ? decodeURIComponent(token[1]) : "" } }).catch(function () {});
+  }
+  document.addEventListener("DOMContentLoaded", function () { presence(); setInterval(presence, 20000); });
+
   document.addEventListener("sampark:event", function (e) {
     const { event, payload } = e.detail;
     if (event === "call.updated") { showState(payload.call, payload.status); if (document.getElementById("live-calls")) refreshLive(); }
