@@ -122,8 +122,7 @@ def phone_call(request, pk):
         line = AgentLine.objects.select_related("user").filter(pk=request.POST.get("line") or 0).first()
         smartflo.answer(call, line)
     elif request.method == "POST" and action in ("hangup", "miss"):
-        smartflo.hang_up(call, call.connection.status_url.replace(settings.PUBLIC_BASE_URL, request.build_absolute_uri("/").rstrip("/")),
-                         _recording_url(request))
+        smartflo.hang_up(call, _status_url(request, call.connection), _recording_url(request))
     if request.method == "POST":
         return redirect("sandbox:smartflo_call", pk=call.pk)
     if call.is_click_to_call:

@@ -2,15 +2,15 @@
 clicks to call a contact, both sandbox phones answer, the call shows live and ends on the timeline;
 a supervisor barges into a live sandbox call and transfers it."""
 
-import time
-
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.models import Team
 from contacts.models import Contact
 from sandbox.models import SandboxCall
 from telephony.models import AgentLine, Call, CallAction, TelephonyConnection
+from tests.e2e.test_telephony_browser import _wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,16 +27,6 @@ def sandbox_smartflo(asgi_live_server, agent, settings):
         auth_token="sandbox-token", phone_numbers=["+918069001000", "+918069001001"], is_default=True,
         team=Team.objects.get(name="Sales"),
     )
-
-
-def _wait_for(lookup, timeout=15):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = lookup()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError("timed out")
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
@@ -87,7 +77,7 @@ def test_supervisor_barges_into_a_live_sandbox_call_and_transfers_it(
     live = SandboxCall.objects.create(
         connection=sandbox_smartflo, call_id="1764650000.42", uuid="u-42", direction="inbound", state="answered", leg="talking",
         customer_number="+919812300042", did_number="+918069001000", agent_number="05000001", agent_name=str(agent),
-        started_at=__import__("django.utils.timezone", fromlist=["now"]).now(),
+        started_at=timezone.now(),
     )
     page = asgi_login_page(supervisor, password)
     page.set_viewport_size(viewport)

@@ -27,16 +27,6 @@ def line(agent):
     return AgentLine.objects.create(user=agent, agent_id="05000001")
 
 
-@pytest.fixture
-def published(monkeypatch):
-    sent = []
-    from telephony import events
-
-    monkeypatch.setattr(events, "publish", lambda event, payload, groups: sent.append((event, payload, set(groups))))
-    monkeypatch.setattr(live, "publish", lambda event, payload, groups: sent.append((event, payload, set(groups))))
-    return sent
-
-
 @responses.activate
 def test_click_creates_the_call_with_our_identifier_then_asks_smartflo(client, connection, agent, line, published):
     responses.post(C2C, json={"success": True, "ref_id": "ref-9"})

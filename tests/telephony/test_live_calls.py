@@ -25,16 +25,6 @@ def connection(db):
 
 
 @pytest.fixture
-def published(monkeypatch):
-    sent = []
-    from telephony import events
-
-    monkeypatch.setattr(events, "publish", lambda event, payload, groups: sent.append((event, payload, set(groups))))
-    monkeypatch.setattr(live, "publish", lambda event, payload, groups: sent.append((event, payload, set(groups))))
-    return sent
-
-
-@pytest.fixture
 def live_call(connection, agent):
     AgentLine.objects.create(user=agent, agent_id="05000001")
     return CallFactory(connection=connection, provider_call_id="1700.1", status="in_progress", agent=agent)
