@@ -305,7 +305,7 @@ def act(call: Call, kind: str, *, by: User, target: str = "") -> CallAction:
     return _audit(call, kind, by, target=target, ok=True, result=str(answer.get("message") or "Done"))
 
 
-def transfer_targets(connection: TelephonyConnection | None) -> list[tuple[str, str]]:
+def transfer_targets() -> list[tuple[str, str]]:
     """(intercom, label) choices: each agent's mobile and extension. Departments are typed in."""
     choices = []
     for line in AgentLine.objects.select_related("user").order_by("user__first_name"):

@@ -398,7 +398,7 @@ def live_page(request):
         live.ping(connection)
     calls, snapshot = live.live_calls(connection) if connection else ([], {})
     return render(request, "telephony/live.html", {
-        "connection": connection, "calls": calls, "snapshot": snapshot, "targets": live.transfer_targets(connection),
+        "connection": connection, "calls": calls, "snapshot": snapshot, "targets": live.transfer_targets(),
         "poll_seconds": live.poll_seconds(),
     })
 
@@ -413,7 +413,7 @@ def live_rows(request):
         raise Http404("No Smartflo account is connected.")
     live.ping(connection)
     calls, snapshot = live.live_calls(connection)
-    return render(request, "telephony/_live_rows.html", {"calls": calls, "snapshot": snapshot, "targets": live.transfer_targets(connection)})
+    return render(request, "telephony/_live_rows.html", {"calls": calls, "snapshot": snapshot, "targets": live.transfer_targets()})
 
 
 @require_POST

@@ -122,7 +122,14 @@
 
   document.addEventListener("sampark:event", function (e) {
     const { event, payload } = e.detail;
-    if (event === "call.updated") { showState(payload.call, payload.status); if (document.getElementById("live-calls")) refreshLive(); }
+    if (event === "call.updated") {
+      showState(payload.call, payload.status);
+      const badge = document.getElementById("call-status"); // a call's own page
+      if (badge && badge.dataset.call === String(payload.call)) {
+        if (badge.className.indexOf(payload.status) === -1) location.reload(); // times, actions and recording changed too
+      }
+      if (document.getElementById("live-calls")) refreshLive();
+    }
     else if (event === "calls.live") refreshLive();
     else if (event === "call.screen_pop") screenPop(payload.call);
   });
