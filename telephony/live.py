@@ -191,12 +191,14 @@ def ping(connection: TelephonyConnection) -> None:
 
 _poller: threading.Thread | None = None
 _poller_lock = threading.Lock()
+_last_ping = 0.0
 EMBEDDED_IDLE_ROUNDS = 3
 
 
 def _start_embedded_poller() -> None:
-    global _poller
+    global _poller, _last_ping
     with _poller_lock:
+        _last_ping = time.monotonic()
         if _poller is not None and _poller.is_alive():
             return
         _poller = threading.Thread(target=_embedded_poller, name="telephony-live-poller", daemon=True)
@@ -204,16 +206,25 @@ def _start_embedded_poller() -> None:
 
 
 def _embedded_poller() -> None:
+    global _poller
     idle = 0
     try:
-        while idle < EMBEDDED_IDLE_ROUNDS:
+        while True:
             try:
                 watched = any(is_watched(c) for c in TelephonyConnection.objects.filter(provider=Provider.TATA_SMARTFLO))
                 poll_due()
-            except Exception:  # one bad round (a locked database) counts as idle; the next ping restarts it
+            except Exception:  # one bad round (a locked database) counts as idle
                 logger.warning("live calls poller: a round failed", exc_info=True)
                 watched = False
             idle = 0 if watched else idle + 1
+            if idle >= EMBEDDED_IDLE_ROUNDS:
+                # Stop under the lock, unless a ping came meanwhile: a ping never finds a poller that
+                # is about to stop without polling for it.
+                with _poller_lock:
+                    if time.monotonic() - _last_ping > poll_seconds() * EMBEDDED_IDLE_ROUNDS:
+                        _poller = None
+                        return
+                idle = 0
             time.sleep(poll_seconds())
     finally:
         db_connections.close_all()
