@@ -253,7 +253,12 @@ CELERY_BEAT_SCHEDULE = {
     "prune-dialplan-requests": {"task": "dialplan.prune_requests", "schedule": 24 * 3600.0},
     # Smartflo call records of the last hours are re-read, so a call whose webhook never came still lands.
     "sync-recent-calls": {"task": "telephony.sync_recent_calls", "schedule": env.float("TELEPHONY_SYNC_SECONDS", default=900.0)},
+    # Live calls of each watched Smartflo account (live page open, a click-to-call ringing): one poll
+    # per account per TELEPHONY_LIVE_POLL_SECONDS whatever the number of browsers (telephony.live).
+    "poll-live-calls": {"task": "telephony.poll_live_calls", "schedule": env.float("TELEPHONY_LIVE_POLL_SECONDS", default=5.0),
+                        "options": {"expires": 10}},
 }
+TELEPHONY_LIVE_POLL_SECONDS = env.float("TELEPHONY_LIVE_POLL_SECONDS", default=5.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

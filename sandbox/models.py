@@ -94,10 +94,20 @@ class SandboxCall(models.Model):
     answered_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     has_recording = models.BooleanField(default=False)
+    # Click-to-call (agent first): the agent's phone rings, then the customer's.
+    custom_identifier = models.CharField(max_length=128, blank=True)
+    ref_id = models.CharField(max_length=64, blank=True)
+    leg = models.CharField(max_length=16, blank=True, help_text="click-to-call: agent_ringing, customer_ringing (then state answered)")
+    # Monitor / whisper / barge / transfer as Smartflo's call operations did them: [{type, agent_id|intercom, at}].
+    operations = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["started_at", "pk"]
         indexes = [models.Index(fields=["connection", "started_at"], name="sandbox_call_range")]
+
+    @property
+    def is_click_to_call(self) -> bool:
+        return bool(self.custom_identifier or self.ref_id)
 
     def __str__(self):
         return f"{self.customer_number} → {self.did_number} ({self.state})"

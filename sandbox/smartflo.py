@@ -106,7 +106,8 @@ def numbers(connection: TelephonyConnection) -> list[dict]:
 def users() -> list[dict]:
     return [
         {"id": line.pk, "name": str(line.user), "email": line.user.email, "agent_id": line.agent_id, "extension": line.extension,
-         "follow_me_number": phones.provider_digits(line.user.phone) if line.user.phone else ""}
+         "follow_me_number": phones.provider_digits(line.mobile or line.user.phone) if (line.mobile or line.user.phone) else "",
+         "agent": {"id": line.agent_id, "extension": line.extension}}
         for line in AgentLine.objects.select_related("user").order_by("pk")
     ]
 
@@ -158,6 +159,8 @@ def hangup_variables(call: SandboxCall, recording_url) -> dict:
     talk = int((call.ended_at - call.answered_at).total_seconds()) if call.answered_at else 0
     return {
         "uuid": call.uuid, "call_id": call.call_id, "direction": call.direction, "call_status": call.status,
+        "customer_number": phones.provider_digits(call.customer_number), "did_number": phones.provider_digits(call.did_number),
+        "custom_identifier": call.custom_identifier, "ref_id": call.ref_id,
         "caller_id_number": phones.provider_digits(call.customer_number), "call_to_number": phones.provider_digits(call.did_number),
         "answered_agent_number": call.agent_number, "answered_agent_name": call.agent_name,
         "start_stamp": _ist(call.started_at), "answer_stamp": _ist(call.answered_at), "end_stamp": _ist(call.ended_at),
@@ -191,11 +194,12 @@ def answer(call: SandboxCall, line: AgentLine | None) -> SandboxCall:
     return call
 
 
-def hang_up(call: SandboxCall, status_url: str, recording_url) -> SandboxCall:
-    """End the call (answered if it was, else missed) and send the hangup webhook to the Status URL."""
+def hang_up(call: SandboxCall, status_url: str, recording_url, *, status: str = "") -> SandboxCall:
+    """End the call (answered if it was, else missed, or `status`) and send the hangup webhook to the Status URL."""
     if call.state == SandboxCall.State.ENDED:
         return call
-    call.status = "answered" if call.state == SandboxCall.State.ANSWERED else "missed"
+    call.status = "answered" if call.state == SandboxCall.State.ANSWERED else (status or "missed")
+    call.leg = ""
     call.state, call.ended_at = SandboxCall.State.ENDED, timezone.now()
     call.has_recording = call.status == "answered"
     call.save()
@@ -265,3 +269,125 @@ def seed_history(connection: TelephonyConnection, *, count: int, days: int, rng)
         ))
     SandboxCall.objects.bulk_create(rows, batch_size=1000)
     return len(rows)
+
+
+# ---------------------------------------------------------------- click-to-call, live calls, call operations
+
+
+def _line_for(number: str) -> AgentLine | None:
+    """An agent number as click-to-call or a transfer names it: agent id, extension or mobile."""
+    digits = "".join(c for c in number if c.isdigit())
+    for line in AgentLine.objects.select_related("user"):
+        mobile = phones.provider_digits(line.mobile) if line.mobile else ""
+        if digits and digits in (line.agent_id, line.extension, mobile, mobile[-10:]):
+            return line
+    return None
+
+
+def _live(connection):
+    return SandboxCall.objects.filter(connection=connection).exclude(state=SandboxCall.State.ENDED)
+
+
+def click_to_call(connection: TelephonyConnection, body) -> dict:
+    """POST /v1/click_to_call: the agent's phone rings (the sandbox agent phone page), then the customer's."""
+    if not isinstance(body, dict):
+        raise SmartfloSandboxError(422, {"success": False, "message": "agent_number and destination_number are required"})
+    agent_number = "".join(c for c in str(body.get("agent_number") or "") if c.isdigit())
+    destination = "".join(c for c in str(body.get("destination_number") or "") if c.isdigit())
+    if not agent_number:
+        raise SmartfloSandboxError(422, {"success": False, "message": "agent_number is required"})
+    customer = phones.try_e164("+" + destination) if 10 <= len(destination) <= 13 else None
+    if customer is None:
+        raise SmartfloSandboxError(400, {"success": False, "message": "Invalid destination number"})
+    dids = connection.phone_numbers or SANDBOX_DIDS
+    caller_id = phones.try_e164("+" + str(body.get("caller_id"))) if body.get("caller_id") else dids[0]
+    if caller_id not in dids:
+        raise SmartfloSandboxError(400, {"success": False, "message": "Invalid caller_id: not a number of this account"})
+    if _live(connection).filter(agent_number=agent_number).exists():
+        return {"success": False, "message": "Agent is busy on another call"}
+    line = _line_for(agent_number)
+    call_id, uuid = new_ids()
+    ref_id = secrets.token_hex(8)
+    SandboxCall.objects.create(
+        connection=connection, call_id=call_id, uuid=uuid, direction="outbound", customer_number=customer, did_number=caller_id,
+        agent_number=agent_number, agent_name=str(line.user) if line else "", started_at=timezone.now(),
+        custom_identifier=str(body.get("custom_identifier") or "")[:128], ref_id=ref_id, leg="agent_ringing",
+    )
+    return {"success": True, "message": "Originate successfully queued", "ref_id": ref_id}
+
+
+def live_calls(connection: TelephonyConnection, agent_number: str = "") -> dict:
+    calls = _live(connection).order_by("started_at")
+    if agent_number:
+        calls = calls.filter(agent_number=agent_number)
+    return {"success": True, "data": [{
+        "call_id": call.call_id, "state": "Answered" if call.state == SandboxCall.State.ANSWERED else "Ringing",
+        "queue_state": call.leg, "direction": call.direction, "customer_number": phones.provider_digits(call.customer_number),
+        "did_number": phones.provider_digits(call.did_number), "agent_number": call.agent_number, "agent_name": call.agent_name,
+        "call_time": _ist(call.started_at), "created_at": _ist(call.started_at), "custom_identifier": call.custom_identifier,
+        "ref_id": call.ref_id,
+    } for call in calls]}
+
+
+OPERATION_NAMES = {"1": "monitor", "2": "whisper", "3": "barge", "4": "transfer"}
+
+
+def call_operation(connection: TelephonyConnection, body) -> dict:
+    """POST /v1/call/options: monitor, whisper, barge (agent_id) and transfer (intercom), visible on the phone pages."""
+    if not isinstance(body, dict):
+        raise SmartfloSandboxError(422, {"success": False, "message": "type and call_id are required"})
+    kind = OPERATION_NAMES.get(str(body.get("type") or ""))
+    if kind is None:
+        raise SmartfloSandboxError(422, {"success": False, "message": "type must be 1, 2, 3 or 4"})
+    call = _live(connection).filter(call_id=str(body.get("call_id") or "")).first()
+    if call is None:
+        return {"success": False, "message": "Call not found or already ended"}
+    operation = {"type": kind, "at": timezone.now().isoformat()}
+    if kind == "transfer":
+        intercom = "".join(c for c in str(body.get("intercom") or "") if c.isdigit())
+        if not intercom:
+            raise SmartfloSandboxError(422, {"success": False, "message": "intercom is required for a transfer"})
+        line = _line_for(intercom)
+        operation["intercom"] = intercom
+        call.agent_number = (line.agent_id or line.extension) if line else intercom
+        call.agent_name = str(line.user) if line else f"Department {intercom}"
+    else:
+        agent_id = str(body.get("agent_id") or "")
+        if not agent_id:
+            raise SmartfloSandboxError(422, {"success": False, "message": "agent_id is required"})
+        if call.state != SandboxCall.State.ANSWERED:
+            return {"success": False, "message": "Call is not answered yet"}
+        line = _line_for(agent_id)
+        operation.update(agent_id=agent_id, name=str(line.user) if line else agent_id)
+    call.operations = [*call.operations, operation]
+    call.save()
+    return {"success": True, "message": f"{kind.capitalize()} successful"}
+
+
+def hangup_api(connection: TelephonyConnection, body, status_url: str, recording_url) -> dict:
+    call = _live(connection).filter(call_id=str((body or {}).get("call_id") or "")).first() if isinstance(body, dict) else None
+    if call is None:
+        return {"success": False, "message": "Call not found or already ended"}
+    hang_up(call, status_url, recording_url)
+    return {"success": True, "message": "Call hangup successfully"}
+
+
+def phone_action(call: SandboxCall, side: str, action: str, status_url: str, recording_url) -> SandboxCall:
+    """What a person does on the sandbox agent phone or customer phone of a click-to-call."""
+    if call.state == SandboxCall.State.ENDED:
+        return call
+    if action == "hangup":
+        return hang_up(call, status_url, recording_url)
+    if side == "agent" and call.leg == "agent_ringing":
+        if action == "answer":
+            call.leg = "customer_ringing"
+            call.save(update_fields=["leg"])
+        elif action == "reject":
+            return hang_up(call, status_url, recording_url, status="missed")
+    elif side == "customer" and call.leg == "customer_ringing":
+        if action == "answer":
+            call.leg, call.state, call.answered_at = "talking", SandboxCall.State.ANSWERED, timezone.now()
+            call.save(update_fields=["leg", "state", "answered_at"])
+        elif action == "reject":
+            return hang_up(call, status_url, recording_url, status="busy")
+    return call

@@ -122,8 +122,57 @@ def phone_call(request, pk):
         line = AgentLine.objects.select_related("user").filter(pk=request.POST.get("line") or 0).first()
         smartflo.answer(call, line)
     elif request.method == "POST" and action in ("hangup", "miss"):
-        smartflo.hang_up(call, call.connection.status_url.replace(settings.PUBLIC_BASE_URL, request.build_absolute_uri("/").rstrip("/")),
-                         _recording_url(request))
+        smartflo.hang_up(call, _status_url(request, call.connection), _recording_url(request))
     if request.method == "POST":
         return redirect("sandbox:smartflo_call", pk=call.pk)
+    if call.is_click_to_call:
+        return redirect("sandbox:smartflo_handset", pk=call.pk, side="agent")
     return render(request, "sandbox/phone_call.html", {"call": call, "lines": AgentLine.objects.select_related("user").order_by("user__first_name")})
+
+
+def _json_body(request):
+    try:
+        return json.loads(request.body or b"{}")
+    except ValueError:
+        return None
+
+
+def _status_url(request, connection):
+    return connection.status_url.replace(settings.PUBLIC_BASE_URL, request.build_absolute_uri("/").rstrip("/"))
+
+
+@smartflo_api
+@require_POST
+def click_to_call(request, connection):
+    return JsonResponse(smartflo.click_to_call(connection, _json_body(request)))
+
+
+@smartflo_api
+@require_GET
+def live_calls(request, connection):
+    return JsonResponse(smartflo.live_calls(connection, request.GET.get("agent_number", "")))
+
+
+@smartflo_api
+@require_POST
+def call_options(request, connection):
+    return JsonResponse(smartflo.call_operation(connection, _json_body(request)))
+
+
+@smartflo_api
+@require_POST
+def call_hangup(request, connection):
+    return JsonResponse(smartflo.hangup_api(connection, _json_body(request), _status_url(request, connection), _recording_url(request)))
+
+
+@sandbox_only
+@require_http_methods(["GET", "POST"])
+def handset(request, pk, side):
+    """The sandbox "agent phone" or "customer phone" of a click-to-call: answer, reject, hang up."""
+    if side not in ("agent", "customer"):
+        raise Http404("No such phone.")
+    call = get_object_or_404(SandboxCall.objects.select_related("connection"), pk=pk)
+    if request.method == "POST":
+        smartflo.phone_action(call, side, request.POST.get("action", ""), _status_url(request, call.connection), _recording_url(request))
+        return redirect("sandbox:smartflo_handset", pk=call.pk, side=side)
+    return render(request, "sandbox/handset.html", {"call": call, "side": side})

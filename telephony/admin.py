@@ -58,6 +58,6 @@ class CallImportAdmin(admin.ModelAdmin):
 
 @admin.register(AgentLine)
 class AgentLineAdmin(admin.ModelAdmin):
-    list_display = ["user", "agent_id", "extension"]
+    list_display = ["user", "agent_id", "extension", "mobile"]
     autocomplete_fields = ["user"]
-    search_fields = ["user__username", "user__first_name", "agent_id", "extension"]
+    search_fields = ["user__username", "user__first_name", "agent_id", "extension", "mobile"]

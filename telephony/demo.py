@@ -5,8 +5,8 @@ import secrets
 
 from django.conf import settings
 
-from accounts.models import Team
-from telephony.models import TelephonyConnection
+from accounts.models import Role, Team, User
+from telephony.models import AgentLine, TelephonyConnection
 
 SANDBOX_NAME = "Sandbox Smartflo"
 
@@ -29,3 +29,7 @@ def seed(rng=None, stdout=None, **_):
     elif connection.base_url != base:  # PUBLIC_BASE_URL changed since the last seed
         connection.base_url = base
         connection.save(update_fields=["base_url"])
+    # Supervisors and admins get their own agent ids, so they can monitor, whisper and barge from the
+    # live calls page (agents get theirs from the dialplan demo).
+    for index, user in enumerate(User.objects.filter(role__in=[Role.SUPERVISOR, Role.ADMIN]).order_by("pk")):
+        AgentLine.objects.get_or_create(user=user, defaults={"agent_id": f"0509{index + 1:04d}"})

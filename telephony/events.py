@@ -25,3 +25,9 @@ def import_progress(job) -> None:
          "created": job.created, "updated": job.updated, "error": job.error},
         groups,
     )
+
+
+def screen_pop(call) -> None:
+    """An inbound call rings or connects to an agent: their browser shows who is calling."""
+    if call.agent_id and call.direction == "inbound":
+        publish("call.screen_pop", {"call": call.pk, "status": call.status, "contact": call.contact_id}, {user_group(call.agent_id)})

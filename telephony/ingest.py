@@ -110,6 +110,7 @@ def record(connection: TelephonyConnection, parsed: smartflo.CallEvent, *, follo
         created = call is None
         if created:
             call = Call(connection=connection)
+        status_before = call.status if not created else None
         changed = merge(call, parsed, agents)
         if call.contact_id is None and phones.try_e164(call.customer_number):
             call.contact, _ = find_or_create_by_phone(call.customer_number, known=contacts)
@@ -131,6 +132,8 @@ def record(connection: TelephonyConnection, parsed: smartflo.CallEvent, *, follo
             followups.open_for(call)
         if created or changed:
             events.call_updated(call)
+            if call.status != status_before and call.status in (Call.Status.RINGING, Call.Status.IN_PROGRESS):
+                events.screen_pop(call)
     return call, created
 
 
@@ -140,6 +143,8 @@ def _locked_call(connection: TelephonyConnection, parsed: smartflo.CallEvent) ->
         rule |= Q(provider_call_id=parsed.call_id)
     if parsed.uuid:
         rule |= Q(provider_uuid=parsed.uuid)
+    if parsed.custom_identifier:  # a click-to-call: its row exists from the click, before Smartflo named the call
+        rule |= Q(custom_identifier=parsed.custom_identifier)
     return Call.objects.select_for_update().filter(rule, connection=connection).order_by("pk").first()
 
 
@@ -210,13 +215,16 @@ def record_page(connection: TelephonyConnection, rows: list[dict], *, follow_ups
     with transaction.atomic():
         call_ids = {p.call_id for p in parsed if p.call_id}
         uuids = {p.uuid for p in parsed if p.uuid}
+        identifiers = {p.custom_identifier for p in parsed if p.custom_identifier}
         existing = list(
             Call.objects.select_for_update()
-            .filter(Q(provider_call_id__in=call_ids) | Q(provider_uuid__in=uuids), connection=connection)
+            .filter(Q(provider_call_id__in=call_ids) | Q(provider_uuid__in=uuids) | Q(custom_identifier__in=identifiers),
+                    connection=connection)
             .order_by("pk")
         )
         by_id = {c.provider_call_id: c for c in existing if c.provider_call_id}
         by_uuid = {c.provider_uuid: c for c in existing if c.provider_uuid}
+        by_identifier = {c.custom_identifier: c for c in existing if c.custom_identifier}
         numbers = {p.customer_number for p in parsed if p.customer_number.startswith("+")}
         contacts: dict[str, Contact | None] = dict.fromkeys(numbers)
         from contacts.models import ContactPhone
@@ -227,7 +235,7 @@ def record_page(connection: TelephonyConnection, rows: list[dict], *, follow_ups
         fresh: dict[str, Call] = {}
         dirty: dict[int, Call] = {}
         for event in parsed:
-            call = by_id.get(event.call_id) or by_uuid.get(event.uuid) or fresh.get(event.key)
+            call = by_id.get(event.call_id) or by_uuid.get(event.uuid) or by_identifier.get(event.custom_identifier) or fresh.get(event.key)
             if call is None:
                 call = Call(connection=connection)
                 merge(call, event, agents)

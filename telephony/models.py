@@ -38,7 +38,8 @@ class Provider(models.TextChoices):
 
 # What Sampark does with each provider today. Everything else is stored, validated and listed only.
 FEATURES = {
-    Provider.TATA_SMARTFLO: ["Call log from the Status URL webhook", "Import of previous calls", "Recordings", "Missed calls in the inbox"],
+    Provider.TATA_SMARTFLO: ["Call log from the Status URL webhook", "Import of previous calls", "Recordings", "Missed calls in the inbox",
+                             "Click-to-call", "Live calls (monitor, whisper, barge, transfer, hang up)", "Screen pop"],
 }
 
 
@@ -121,6 +122,7 @@ class AgentLine(models.Model):
         "Smartflo agent id", max_length=32, blank=True, validators=[digits_only], help_text="e.g. 05000001"
     )
     extension = models.CharField(max_length=32, blank=True, validators=[digits_only], help_text="e.g. 06047530001")
+    mobile = models.CharField(max_length=16, blank=True, help_text="the agent's mobile, E.164 (Smartflo's follow-me number)")
 
     class Meta:
         db_table = "dialplan_agentline"
@@ -128,6 +130,20 @@ class AgentLine(models.Model):
 
     def __str__(self):
         return f"{self.user}: {self.agent_id or self.extension or 'phone'}"
+
+    @property
+    def dial_number(self) -> str:
+        """What click-to-call gives Smartflo as `agent_number`: the agent id, else the extension, else
+        the mobile (or the user's phone)."""
+        return self.agent_id or self.extension or self.mobile or self.user.phone
+
+    @property
+    def transfer_number(self) -> str:
+        """Smartflo's transfer takes a 10-digit mobile or an extension."""
+        if self.mobile:
+            digits = "".join(c for c in self.mobile if c.isdigit())
+            return digits[-10:] if self.mobile.startswith("+91") else digits
+        return self.extension
 
 
 class Call(models.Model):
@@ -223,6 +239,33 @@ class Call(models.Model):
     @property
     def at(self):
         return self.started_at or self.ended_at or self.created_at
+
+
+class CallAction(models.Model):
+    """A supervisor's or agent's action on a live call (click-to-call, monitor, whisper, barge,
+    transfer, hang up): who, what, when and what Smartflo answered — the call's audit trail."""
+
+    class Kind(models.TextChoices):
+        CLICK_TO_CALL = "click_to_call", "Click to call"
+        MONITOR = "monitor", "Monitor"
+        WHISPER = "whisper", "Whisper"
+        BARGE = "barge", "Barge"
+        TRANSFER = "transfer", "Transfer"
+        HANGUP = "hangup", "Hang up"
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="actions")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    target = models.CharField(max_length=64, blank=True, help_text="the agent id or intercom it used")
+    ok = models.BooleanField(default=False)
+    result = models.CharField(max_length=300, blank=True, help_text="what Smartflo answered, in words")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} by {self.by} ({'ok' if self.ok else 'refused'})"
 
 
 class CallNote(models.Model):

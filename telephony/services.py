@@ -70,25 +70,25 @@ def test_connection(connection: TelephonyConnection) -> dict:
             client.login()
             checks.append(Check("Panel login (email and password)", True, "Signed in."))
         except smartflo.SmartfloError as exc:
-            checks.append(Check("Panel login (email and password)", False, _explain(exc, "login")))
+            checks.append(Check("Panel login (email and password)", False, explain(exc, "login")))
     if client is not None:
         try:
             found = client.my_numbers()
             numbers = [n["number"] for n in found if n["number"]]
             checks.append(Check("Numbers (/v1/my_number)", True, f"{len(numbers)} number(s): {', '.join(numbers) or 'none'}."))
         except smartflo.SmartfloError as exc:
-            checks.append(Check("Numbers (/v1/my_number)", False, _explain(exc, "numbers")))
+            checks.append(Check("Numbers (/v1/my_number)", False, explain(exc, "numbers")))
         try:
             agents = client.users()
             checks.append(Check("Agents (/v1/users)", True, f"{len(agents)} agent(s) on the account."))
         except smartflo.SmartfloError as exc:
-            checks.append(Check("Agents (/v1/users)", False, _explain(exc, "agents")))
+            checks.append(Check("Agents (/v1/users)", False, explain(exc, "agents")))
         try:
             now = timezone.now()
             count, _ = client.call_records(now - datetime.timedelta(days=1), now, page=1, limit=1)
             checks.append(Check("Call records (/v1/call/records)", True, f"Readable ({count if count is not None else 'some'} call(s) in the last day)."))
         except smartflo.SmartfloError as exc:
-            checks.append(Check("Call records (/v1/call/records)", False, _explain(exc, "call records")))
+            checks.append(Check("Call records (/v1/call/records)", False, explain(exc, "call records")))
     ok = bool(checks) and all(c.ok for c in checks)
     result = {"ok": ok, "at": timezone.now().isoformat(), "checks": [asdict(c) for c in checks], "numbers": numbers}
     connection.last_test = result
@@ -102,7 +102,7 @@ def test_connection(connection: TelephonyConnection) -> dict:
     return result
 
 
-def _explain(exc: smartflo.SmartfloError, what: str) -> str:
+def explain(exc: smartflo.SmartfloError, what: str) -> str:
     if isinstance(exc, smartflo.MaskedToken):
         return exc.message
     if isinstance(exc, smartflo.AuthFailed):
@@ -169,7 +169,7 @@ def run_import(job_id: int, *, client: smartflo.SmartfloClient | None = None, ma
                 break
     except (smartflo.SmartfloError, ApplicationError, OperationalError) as exc:
         job.status = CallImport.Status.FAILED
-        job.error = _explain(exc, "call records") if isinstance(exc, smartflo.SmartfloError) else str(getattr(exc, "message", exc))
+        job.error = explain(exc, "call records") if isinstance(exc, smartflo.SmartfloError) else str(getattr(exc, "message", exc))
         job.save(update_fields=["status", "error"])
         events.import_progress(job)
         logger.warning("call import %s stopped at page %s: %s", job.pk, job.next_page, job.error)

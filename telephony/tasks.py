@@ -37,3 +37,11 @@ def sync_recent_calls() -> list[int]:
     from telephony import services
 
     return services.sync_recent()
+
+
+@shared_task(name="telephony.poll_live_calls", ignore_result=True)
+def poll_live_calls() -> list[str]:
+    """Every few seconds (beat): the live calls of each watched Smartflo account, one poll per account."""
+    from telephony import live
+
+    return live.poll_due()

@@ -8,7 +8,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages as flash
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import FileResponse, Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -16,8 +16,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from core.errors import ApplicationError
-from telephony import charts, connections, recordings, selectors, services
-from telephony.models import Call, CallImport, Provider, TelephonyConnection
+from telephony import agents, charts, connections, live, recordings, selectors, services
+from telephony.models import AgentLine, Call, CallImport, Provider, TelephonyConnection
+from telephony.providers import smartflo
 
 PAGE_SIZE = 50
 
@@ -65,6 +66,7 @@ def call_list(request):
         "chart": charts.calls_per_day(selectors.per_day(calls)),
         "is_admin": request.user.is_admin_role,
         "sandbox": settings.SANDBOX_ENABLED,
+        "can_watch_live": live.can_act_on_calls(request.user),
     })
 
 
@@ -107,7 +109,8 @@ def _visible_call(request, pk) -> Call:
 @require_GET
 def call_detail(request, pk):
     call = _visible_call(request, pk)
-    return render(request, "telephony/call.html", {"call": call, "notes": call.notes.select_related("author")})
+    return render(request, "telephony/call.html", {"call": call, "notes": call.notes.select_related("author"),
+                                                   "actions": call.actions.select_related("by")})
 
 
 @require_GET
@@ -297,3 +300,164 @@ def import_resume(request, pk):
     if job.status == CallImport.Status.FAILED:
         services.resume_import(job, by=request.user)
     return redirect(reverse("telephony:import", args=[job.connection_id]))
+
+
+# ---------------------------------------------------------------- agents on the phone
+
+
+def connection_agents(request, pk):
+    """Import agents from Smartflo's users API: each agent with the user it most likely is; the admin
+    confirms (or corrects) each match, and only confirmed rows are saved."""
+    _admin(request)
+    connection = get_object_or_404(TelephonyConnection, pk=pk, provider=Provider.TATA_SMARTFLO)
+    if request.method == "POST":
+        rows = []
+        for index in range(int(request.POST.get("count", 0) or 0)):
+            prefix = f"row-{index}-"
+            if request.POST.get(prefix + "confirm") and request.POST.get(prefix + "user"):
+                rows.append({k: request.POST.get(prefix + k, "") for k in ("user", "agent_id", "extension", "mobile")})
+        try:
+            written = agents.apply(rows, by=request.user)
+            flash.success(request, f"{written} agent line(s) saved.")
+        except ApplicationError as exc:
+            flash.error(request, exc.message)
+        return redirect(reverse("telephony:agents", args=[connection.pk]))
+    error, proposals = "", []
+    try:
+        proposals = agents.propose(connection, by=request.user)
+    except smartflo.SmartfloError as exc:
+        error = services.explain(exc, "agents")
+    return render(request, "telephony/agents.html", {
+        "connection": connection, "proposals": proposals, "error": error,
+        "users": User.objects.filter(is_active=True), "lines": AgentLine.objects.select_related("user").order_by("user__first_name"),
+    })
+
+
+def my_line(request):
+    """The user's own profile: how Smartflo reaches them (agent id, extension, mobile)."""
+    line = agents.line_of(request.user)
+    error = ""
+    if request.method == "POST":
+        try:
+            agents.save_own_line(request.user, **{k: request.POST.get(k, "") for k in ("agent_id", "extension", "mobile")})
+            flash.success(request, "Your phone line is saved.")
+            return redirect("telephony:me")
+        except ApplicationError as exc:
+            error = exc.message
+    return render(request, "telephony/me.html", {"line": line, "error": error, "posted": request.POST}, status=422 if error else 200)
+
+
+# ---------------------------------------------------------------- click-to-call, live calls, screen pop
+
+
+def _wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def _back(request, fallback="telephony:calls"):
+    next_url = request.POST.get("next", "")
+    if next_url.startswith("/") and not next_url.startswith("//"):
+        return redirect(next_url)
+    return redirect(fallback)
+
+
+@require_POST
+def click_to_call(request):
+    try:
+        call = live.click_to_call(request.user, request.POST.get("number", ""), caller_id=request.POST.get("caller_id", ""))
+    except ApplicationError as exc:
+        if _wants_json(request):
+            return JsonResponse({"ok": False, "message": exc.message, "code": exc.code}, status=422)
+        flash.error(request, exc.message)
+        return _back(request)
+    message = "Your phone is ringing: answer it, then Smartflo calls the customer."
+    if _wants_json(request):
+        return JsonResponse({"ok": True, "message": message, "call": {"id": call.pk, "url": call.get_absolute_url(), "status": call.status}})
+    flash.success(request, message)
+    return _back(request)
+
+
+@require_GET
+def call_state(request, pk):
+    """A call's status, for a button's popover that follows its click-to-call; while the call is live
+    the popover's fetch also marks its account as watched (the poll stays one per account)."""
+    call = _visible_call(request, pk)
+    if call.status in live.LIVE_STATES and call.connection is not None:
+        live.ping(call.connection)
+    return JsonResponse({"id": call.pk, "status": call.status, "label": call.get_status_display()})
+
+
+def _supervisor(request):
+    if not live.can_act_on_calls(request.user):
+        raise PermissionDenied("Live calls are for supervisors and admins.")
+
+
+@require_GET
+def live_page(request):
+    _supervisor(request)
+    connection = live.calling_connection()
+    if connection is not None:
+        live.ping(connection)
+    calls, snapshot = live.live_calls(connection) if connection else ([], {})
+    return render(request, "telephony/live.html", {
+        "connection": connection, "calls": calls, "snapshot": snapshot, "targets": live.transfer_targets(),
+        "poll_seconds": live.poll_seconds(),
+    })
+
+
+@require_GET
+def live_rows(request):
+    """The live table's body, refetched when a poll's snapshot or a call changes (and pinged: the
+    page's fetch marks the account as watched)."""
+    _supervisor(request)
+    connection = live.calling_connection()
+    if connection is None:
+        raise Http404("No Smartflo account is connected.")
+    live.ping(connection)
+    calls, snapshot = live.live_calls(connection)
+    return render(request, "telephony/_live_rows.html", {"calls": calls, "snapshot": snapshot, "targets": live.transfer_targets()})
+
+
+@require_POST
+def call_action(request, pk):
+    call = _visible_call(request, pk)
+    kind = request.POST.get("kind", "")
+    target = request.POST.get("intercom") or request.POST.get("target", "")
+    try:
+        action = live.act(call, kind, by=request.user, target=target)
+        ok, message = True, f"{action.get_kind_display()}: {action.result}"
+    except ApplicationError as exc:
+        ok, message = False, exc.message
+    if _wants_json(request):
+        return JsonResponse({"ok": ok, "message": message}, status=200 if ok else 422)
+    (flash.success if ok else flash.error)(request, message)
+    return _back(request, fallback="telephony:live")
+
+
+@require_GET
+def screen_pop(request, pk):
+    """The caller's card for the agent whose phone rings: contact (or "new number"), open
+    conversations and last calls."""
+    call = _visible_call(request, pk)
+    contact = call.contact
+    conversations, last_calls = [], []
+    if contact is not None:
+        from inbox.selectors import visible_conversations
+
+        conversations = list(visible_conversations(request.user).filter(contact=contact).exclude(status="resolved")
+                             .select_related("channel").order_by("-last_message_at")[:3])
+        last_calls = list(selectors.visible_calls(request.user).filter(contact=contact).exclude(pk=call.pk)
+                          .order_by("-started_at")[:3])
+    is_new = contact is None or (not contact.name and not last_calls and not conversations)
+    return render(request, "telephony/_screen_pop.html", {"call": call, "contact": contact, "conversations": conversations,
+                                                           "last_calls": last_calls, "is_new": is_new})
+
+
+@require_POST
+def watch(request):
+    """Every page of a user with a phone line says "I am here" now and then, so the account's live
+    calls are polled (one poll per account, whatever the number of pages) and their calls pop up."""
+    connection = live.calling_connection()
+    if connection is not None and AgentLine.objects.filter(user=request.user).exists():
+        live.ping(connection)
+    return JsonResponse({"ok": True})

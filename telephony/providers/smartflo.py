@@ -82,6 +82,38 @@ class RateLimited(SmartfloError):
         self.retry_after = retry_after
 
 
+class CallRefused(BadRequest):
+    """Smartflo would not place or act on a call (`success: false`, or a 4xx naming why)."""
+
+
+class AgentBusy(CallRefused):
+    pass
+
+
+class InvalidNumber(CallRefused):
+    pass
+
+
+class NoBalance(CallRefused):
+    pass
+
+
+# Words in Smartflo's refusals → the error class a person is told about (first match wins).
+REFUSALS = (
+    (("busy", "on another call", "on call"), AgentBusy),
+    (("balance", "credit", "recharge", "insufficient", "low fund"), NoBalance),
+    (("invalid", "not valid", "incorrect", "wrong number", "destination", "not a valid"), InvalidNumber),
+)
+
+
+def call_refusal(message: str, status_code: int | None = None) -> CallRefused:
+    text = (message or "").lower()
+    for words, error in REFUSALS:
+        if any(word in text for word in words):
+            return error(message, status_code=status_code)
+    return CallRefused(message or "Smartflo refused the call.", status_code=status_code)
+
+
 class ServerError(SmartfloError):
     retryable = True
 
@@ -261,6 +293,10 @@ class SmartfloClient:
         """GET /v1/users → agents as Smartflo lists them (kept as given)."""
         return [row for row in _rows(_json(self.request("GET", "/v1/users"))) if isinstance(row, dict)]
 
+    def agents(self) -> list["AgentUser"]:
+        """GET /v1/users, read: each agent's id (for call operations), name, email, mobile, extension."""
+        return [agent_user(row) for row in self.users()]
+
     def call_records(self, from_date: datetime.datetime, to_date: datetime.datetime, *, page: int = 1,
                      limit: int = RECORDS_PAGE_LIMIT, **filters) -> tuple[int | None, list[dict]]:
         """GET /v1/call/records: one page of CDRs → (Smartflo's total count or None, rows as given).
@@ -285,6 +321,92 @@ class SmartfloClient:
         except (TypeError, ValueError):
             count = None
         return count, [row for row in rows if isinstance(row, dict)]
+
+    # ---------------------------------------------------------------- calls (part 2)
+
+    def click_to_call(self, *, agent_number: str, destination_number: str, caller_id: str = "",
+                      custom_identifier: str = "", call_timeout: int | None = None) -> dict:
+        """POST /v1/click_to_call (agent first: the agent's phone rings, then the customer's) →
+        {"ref_id", "raw"}. Numbers go as Smartflo wants them: digits with the country code."""
+        body = {"agent_number": _digits(agent_number), "destination_number": _digits(destination_number), "async": 1}
+        if caller_id:
+            body["caller_id"] = _digits(caller_id)
+        if call_timeout:
+            body["call_timeout"] = int(call_timeout)
+        if custom_identifier:
+            body["custom_identifier"] = custom_identifier
+        data = self._call_answer("POST", "/v1/click_to_call", json=body)
+        return {"ref_id": str(data.get("ref_id") or ""), "raw": data}
+
+    def click_to_call_support(self, *, api_key: str, customer_number: str, caller_id: str = "",
+                              custom_identifier: str = "", customer_ring_timeout: int | None = None) -> dict:
+        """POST /v1/click_to_call_support (customer first, with the Click to Call Support API key) →
+        {"ref_id", "raw"}. The key is bound to its DIDs and destination in the portal."""
+        body = {"customer_number": _digits(customer_number), "api_key": api_key, "async": 1}
+        if caller_id:
+            body["caller_id"] = _digits(caller_id)
+        if customer_ring_timeout:
+            body["customer_ring_timeout"] = max(10, min(int(customer_ring_timeout), 30))
+        if custom_identifier:
+            body["custom_identifier"] = custom_identifier
+        data = self._call_answer("POST", "/v1/click_to_call_support", json=body, auth=False)
+        return {"ref_id": str(data.get("ref_id") or ""), "raw": data}
+
+    def live_calls(self, agent_number: str = "") -> list["LiveCall"]:
+        """GET /v1/live_calls (optionally one agent's) → the calls on the account right now."""
+        params = {"agent_number": agent_number} if agent_number else None
+        return [live_call(row) for row in _rows(_json(self.request("GET", "/v1/live_calls", params=params))) if isinstance(row, dict)]
+
+    def hangup(self, call_id: str) -> dict:
+        """POST /v1/call/hangup {call_id} (the live call_id, not a click-to-call ref_id)."""
+        return self._call_answer("POST", "/v1/call/hangup", json={"call_id": call_id})
+
+    def monitor(self, call_id: str, agent_id: str) -> dict:
+        """Listen in, unheard (type 1), as `agent_id` (the supervisor's own Smartflo agent id)."""
+        return self.call_operation(OPERATION_MONITOR, call_id, agent_id=agent_id)
+
+    def whisper(self, call_id: str, agent_id: str) -> dict:
+        """Speak to the agent only (type 2)."""
+        return self.call_operation(OPERATION_WHISPER, call_id, agent_id=agent_id)
+
+    def barge(self, call_id: str, agent_id: str) -> dict:
+        """Join the call, heard by both (type 3)."""
+        return self.call_operation(OPERATION_BARGE, call_id, agent_id=agent_id)
+
+    def transfer(self, call_id: str, intercom: str) -> dict:
+        """Transfer (type 4) to an agent's 10-digit mobile, an extension or a department intercom."""
+        return self.call_operation(OPERATION_TRANSFER, call_id, intercom=intercom)
+
+    def call_operation(self, operation: str, call_id: str, *, agent_id: str = "", intercom: str = "") -> dict:
+        """POST /v1/call/options with the reference's bodies: {"type": "1".."4", "call_id", "agent_id"
+        (monitor, whisper, barge) | "intercom" (transfer)}."""
+        if operation not in OPERATIONS:
+            raise ValueError(f"unknown call operation {operation!r}")
+        body = {"type": operation, "call_id": call_id}
+        if operation == OPERATION_TRANSFER:
+            if not intercom:
+                raise BadRequest("Say where to transfer the call.")
+            body["intercom"] = intercom
+        else:
+            if not agent_id:
+                raise BadRequest("A Smartflo agent id is needed to monitor, whisper or barge.")
+            body["agent_id"] = agent_id
+        return self._call_answer("POST", "/v1/call/options", json=body)
+
+    def _call_answer(self, method: str, path: str, *, auth: bool = True, **kwargs) -> dict:
+        """A request of the calls APIs. Smartflo refuses in a 200 with `success: false` or in a 4xx
+        with a message: either raises the CallRefused subclass its words name (busy, balance, number)."""
+        try:
+            response = self.request(method, path, **kwargs) if auth else self._send(method, path, auth=False, **kwargs)
+        except BadRequest as exc:
+            raise call_refusal(exc.message, exc.status_code) from exc
+        data = _json(response)
+        if not isinstance(data, dict):
+            raise BadResponse("Smartflo's answer is not an object.", status_code=response.status_code)
+        success = data.get("success", data.get("status", True))
+        if success is False or str(success).lower() in ("false", "0", "error", "failed"):
+            raise call_refusal(_error_text(data), response.status_code)
+        return data
 
     # ---------------------------------------------------------------- plumbing
 
@@ -322,6 +444,14 @@ class SmartfloClient:
             raise Unreachable(f"Smartflo did not answer in time ({exc.__class__.__name__}).") from exc
         except requests.RequestException as exc:
             raise Unreachable(f"Could not reach Smartflo ({exc.__class__.__name__}).") from exc
+
+
+OPERATION_MONITOR, OPERATION_WHISPER, OPERATION_BARGE, OPERATION_TRANSFER = "1", "2", "3", "4"
+OPERATIONS = {OPERATION_MONITOR: "Monitor", OPERATION_WHISPER: "Whisper", OPERATION_BARGE: "Barge", OPERATION_TRANSFER: "Transfer"}
+
+
+def _digits(number: str) -> str:
+    return "".join(c for c in (number or "") if c.isdigit())
 
 
 def _json(response: requests.Response):
@@ -610,3 +740,83 @@ def call_event(values: dict) -> CallEvent:
 
 def _recording_url(value: str) -> str:
     return value if value.lower().startswith(("https://", "http://")) and len(value) <= 2000 else ""
+
+
+# ================================================================ live calls and users
+
+
+LIVE_STATES = {
+    "ringing": "ringing", "ring": "ringing", "dialing": "ringing", "initiated": "ringing", "queued": "ringing",
+    "agent_ringing": "ringing", "customer_ringing": "ringing", "waiting": "ringing",
+    "answered": "in_progress", "connected": "in_progress", "bridged": "in_progress", "talking": "in_progress",
+    "in_progress": "in_progress", "in progress": "in_progress", "active": "in_progress", "live": "in_progress",
+    "on_call": "in_progress", "oncall": "in_progress", "hold": "in_progress", "on hold": "in_progress",
+}
+
+
+@dataclass
+class LiveCall:
+    """One row of /v1/live_calls in our terms."""
+
+    call_id: str
+    state: str  # ringing / in_progress
+    state_text: str  # as Smartflo said it (e.g. "Answered", "Ringing")
+    direction: str
+    customer_number: str
+    did_number: str
+    agent_number: str
+    agent_name: str
+    started_at: datetime.datetime | None
+    custom_identifier: str = ""
+    ref_id: str = ""
+    raw: dict = field(default_factory=dict)
+
+
+def live_call(row: dict) -> LiveCall:
+    values = {_name(k): _text(v) for k, v in row.items() if not isinstance(v, dict)}
+    state_text = _first(values, "state", "call_state", "status", "queue_state")
+    direction = DIRECTIONS.get(_first(values, "direction", "call_direction", "call_type").lower(), "")
+    if not direction and _first(values, "custom_identifier", "ref_id"):
+        direction = "outbound"
+    return LiveCall(
+        call_id=_first(values, "call_id", "callid", "uuid"),
+        state=LIVE_STATES.get(state_text.lower(), "in_progress" if state_text else "ringing"),
+        state_text=state_text[:40],
+        direction=direction or "inbound",
+        customer_number=_phone(_first(values, "customer_number", "client_number", "destination_number", "caller_id_number")),
+        did_number=_phone(_first(values, "did_number", "did", "caller_id")),
+        agent_number=_first(values, "agent_number", "answered_agent_number", "agent_id")[:32],
+        agent_name=_first(values, "agent_name", "answered_agent_name")[:100],
+        started_at=parse_time(_first(values, "call_time", "created_at", "start_stamp", "start_time")),
+        custom_identifier=_first(values, "custom_identifier")[:128],
+        ref_id=_first(values, "ref_id")[:128],
+        raw=values,
+    )
+
+
+@dataclass
+class AgentUser:
+    """One row of /v1/users: who the agent is on Smartflo (`agent_id` is what call operations take)."""
+
+    agent_id: str
+    name: str
+    email: str
+    mobile: str  # E.164 where it parses
+    extension: str
+    raw: dict = field(default_factory=dict)
+
+
+def agent_user(row: dict) -> AgentUser:
+    """Rows seen flat (`agent_id`, `extension`) or with an `agent` object (`data[i].agent.id`)."""
+    agent = row.get("agent") if isinstance(row.get("agent"), dict) else {}
+    values = {_name(k): _text(v) for k, v in row.items() if not isinstance(v, dict)}
+    inner = {_name(k): _text(v) for k, v in agent.items() if not isinstance(v, dict)}
+    mobile = _first(values, "follow_me_number", "mobile", "number", "phone", "mobile_number") or _first(inner, "follow_me_number", "number")
+    return AgentUser(
+        agent_id=(_first(inner, "id", "agent_id") or _first(values, "agent_id"))[:32],
+        name=(_first(values, "name", "full_name") or _first(inner, "name"))[:150],
+        email=(_first(values, "email", "email_id") or _first(inner, "email"))[:254],
+        mobile=_phone(mobile) if mobile else "",
+        extension=(_first(inner, "extension", "intercom") or _first(values, "extension", "intercom", "sip_extension"))[:32],
+        raw={**values, **{f"agent.{k}": v for k, v in inner.items()}},
+    )

@@ -32,3 +32,15 @@ def client(client, committing):
             return lambda *args, **kwargs: committing(method, *args, **kwargs)
 
     return Committing()
+
+
+@pytest.fixture
+def published(monkeypatch):
+    """What telephony publishes to browsers: (event, payload, groups)."""
+    sent = []
+    from telephony import events, live
+
+    record = lambda event, payload, groups: sent.append((event, payload, set(groups)))  # noqa: E731
+    monkeypatch.setattr(events, "publish", record)
+    monkeypatch.setattr(live, "publish", record)
+    return sent
