@@ -46,4 +46,4 @@ def test_templates_use_no_inline_handlers_or_unnonced_scripts():
         offenders += [f"{template}: {m.group(0)}" for m in re.finditer(r"\son[a-z]+\s*=", text)]
         offenders += [f"{template}: {m.group(0)}" for m in re.finditer(r"<script(?![^>]*\b(src|nonce)=)[^>]*>", text)]
         offenders += [f"{template}: {m.group(0)}" for m in re.finditer(r"(href|src)\s*=\s*[\"']?\s*javascript:", text, re.I)]
-    assert offenders == [], "use static/js/page.js data attributes or a nonce: " + "; ".join(offenders)
+    assert offenders == [], "use static/js/app.js data attributes or a nonce: " + "; ".join(offenders)
