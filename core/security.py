@@ -14,7 +14,7 @@ POLICY = (
     "default-src 'self'; "
     "script-src 'self' 'nonce-{nonce}'; "
     "style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; "
+    "img-src 'self' data: blob:; "  # blob: the composer's preview of a chosen photo (an <img> runs no script)
     "media-src 'self'; "
     "connect-src 'self'; "  # includes the live websocket on the same host (ws/wss)
     "font-src 'self'; "
