@@ -3,7 +3,7 @@
 A small middleware rather than django-csp: one policy, one nonce, no configuration surface. Scripts
 load only from our own origin (htmx, static/js) or carry the request's nonce
 (`<script nonce="{{ request.csp_nonce }}">`); inline event handlers (`onclick=`) never run, so the
-pages declare behaviour with data attributes (static/js/page.js). Styles allow inline `style=""`
+pages declare behaviour with data attributes (static/js/app.js). Styles allow inline `style=""`
 (label colours, progress bars; htmx adds its indicator style): CSS cannot run script, and every value
 in it is escaped. Responses that set their own policy (stored files: `sandbox`) keep it.
 """
@@ -14,7 +14,7 @@ POLICY = (
     "default-src 'self'; "
     "script-src 'self' 'nonce-{nonce}'; "
     "style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; "
+    "img-src 'self' data: blob:; "  # blob: the composer's preview of a chosen photo (an <img> runs no script)
     "media-src 'self'; "
     "connect-src 'self'; "  # includes the live websocket on the same host (ws/wss)
     "font-src 'self'; "

@@ -1,26 +1,26 @@
 """Call recordings: fetched from the provider's expiring link into our storage by a worker, then
 played in the browser from our copy (telephony.views.recording, access-checked).
 
-`download()` is the one place that fetches a provider URL. core/safe_fetch.py (SSRF checks: public
-addresses only, redirects re-checked, size cap) is being written in parallel; once merged, point
-`download` at it.
+`download()` is the one place that fetches a provider URL, through core.safe_http (public addresses
+only, redirects re-checked, size and time caps; the connection's own API base is trusted).
 """
 
 import logging
 import mimetypes
 
-import requests
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
+from core import safe_http
 from telephony import events
 from telephony.models import Call
 
 logger = logging.getLogger(__name__)
 
 MAX_BYTES = 50 * 1024 * 1024
-TIMEOUT = (5, 60)
+TIMEOUT = (5, 60)  # connect, read (seconds)
+TOTAL_TIMEOUT = 300
 RETRY_DELAYS = (60, 300, 1800)  # seconds: temporary failures are tried again three times
 AUDIO_TYPES = {
     "audio/mpeg": ".mp3", "audio/mp3": ".mp3", "audio/wav": ".wav", "audio/x-wav": ".wav", "audio/wave": ".wav",
@@ -39,27 +39,22 @@ class RetryLater(Exception):
         self.countdown = countdown
 
 
-def download(url: str, *, max_bytes: int = MAX_BYTES) -> tuple[bytes, str]:
-    """GET `url` → (content, content type). Swap for core.safe_fetch once it lands."""
+def download(url: str, *, trusted_origins: tuple[str, ...] = (), max_bytes: int = MAX_BYTES) -> tuple[bytes, str]:
+    """GET `url` → (content, declared content type), through the safe fetcher: the link comes from a
+    webhook or the call records, so only http(s) to public addresses (redirects re-checked), except the
+    origins in `trusted_origins` (the connection's API base, which an admin configured)."""
     try:
-        response = requests.get(url, timeout=TIMEOUT, stream=True, allow_redirects=True)
-    except requests.RequestException as exc:
-        raise FetchError(f"Could not reach the recording link ({exc.__class__.__name__}).", retryable=True) from exc
-    try:
-        if response.status_code >= 400:
-            raise FetchError(f"The recording link answered HTTP {response.status_code}.",
-                             retryable=response.status_code in (408, 429) or response.status_code >= 500)
-        chunks, total = [], 0
-        for chunk in response.iter_content(64 * 1024):
-            total += len(chunk)
-            if total > max_bytes:
-                raise FetchError(f"The recording is larger than {max_bytes // (1024 * 1024)} MB.", retryable=False)
-            chunks.append(chunk)
-    except requests.RequestException as exc:
-        raise FetchError(f"The download broke off ({exc.__class__.__name__}).", retryable=True) from exc
-    finally:
-        response.close()
-    return b"".join(chunks), response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        fetched = safe_http.fetch(url, max_bytes=max_bytes, connect_timeout=TIMEOUT[0], read_timeout=TIMEOUT[1],
+                                  total_timeout=TOTAL_TIMEOUT, trusted_origins=trusted_origins)
+    except safe_http.Refused as exc:
+        raise FetchError(f"The recording link was refused: {exc.message}", retryable=False) from exc
+    except safe_http.FetchError as exc:
+        raise FetchError(f"Could not download the recording: {exc.message}", retryable=exc.retryable) from exc
+    return fetched.content, fetched.content_type.lower()
+
+
+def _trusted_origins(call: Call) -> tuple[str, ...]:
+    return (call.connection.base_url,) if call.connection and call.connection.base_url else ()
 
 
 def audio_type(content: bytes, declared: str) -> str:
@@ -79,14 +74,14 @@ def audio_type(content: bytes, declared: str) -> str:
 
 def fetch(call_id: int, *, attempt_retry: bool = True) -> Call:
     with transaction.atomic():
-        call = Call.objects.select_for_update().get(pk=call_id)
+        call = Call.objects.select_for_update().select_related("connection").get(pk=call_id)
         if call.recording_status == Call.Recording.READY or not call.recording_url:
             return call
         call.recording_status, call.recording_attempts = Call.Recording.DOWNLOADING, call.recording_attempts + 1
         call.save(update_fields=["recording_status", "recording_attempts", "updated_at"])
     url, attempts = call.recording_url, call.recording_attempts
     try:
-        content, declared = download(url)
+        content, declared = download(url, trusted_origins=_trusted_origins(call))
         kind = audio_type(content, declared)
         if not kind:
             raise FetchError(f"The recording link did not return audio ({declared or 'no type'}).", retryable=False)

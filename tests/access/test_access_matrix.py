@@ -20,15 +20,18 @@ import dataclasses
 import re
 
 import pytest
+import responses
 from django.core.files.base import ContentFile
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from accounts import api_keys
 from campaigns.models import Campaign
 from contacts.models import ImportJob, Note
 from inbox.models import Attachment, CannedResponse, Message, Template
-from sandbox.models import SandboxMedia
+from sandbox import smartflo
+from sandbox.models import SandboxCall, SandboxMedia
+from telephony.models import Call, CallImport, CallNote, TelephonyConnection
 from tests.dialplan.factories import DialplanFactory
 from tests.factories import ContactFactory, ContactPhoneFactory, LabelFactory
 from tests.inbox.tata_payloads import make_channel
@@ -57,6 +60,7 @@ ROUTES = {
     # ------------------------------------------------------------ pages around sign-in
     "home":                          Row("GET",  "302 302 302 302"),
     "healthz":                       Row("GET",  "200 200 200 200"),
+    "favicon.ico":                   Row("GET",  "301 301 301 301"),  # unnamed: to the static icon
     "login":                         Row("GET",  "200 302 302 302"),
     "logout":                        Row("POST", "302 302 302 302"),
     "accounts:api_keys":             Row("GET",  "302 200 200 200"),
@@ -95,6 +99,9 @@ ROUTES = {
     "inbox:label":                   Row("POST", "302 404 302 302", pk="conversation", label_pk="label"),
     "inbox:note":                    Row("POST", "302 404 302 302", {"body": "note"}, pk="conversation"),
     "inbox:read":                    Row("POST", "302 404 204 204", pk="conversation"),
+    "inbox:counts":                  Row("GET",  "302 200 200 200"),
+    # All or nothing: a conversation the caller may not see (or a gone one: same answer) refuses the batch.
+    "inbox:bulk":                    Row("POST", "302 403 302 302", {"ids": "conversation", "action": "status", "status": "pending"}),
     # ------------------------------------------------------------ replying, templates, canned replies
     "outbound:composer":             Row("GET",  "302 404 200 200", pk="conversation"),
     "outbound:send":                 Row("POST", "302 404 422 422", pk="conversation"),  # nothing to send
@@ -136,6 +143,34 @@ ROUTES = {
     "sandbox:optin_optout":          Row("POST", "401 401 401 401"),
     "sandbox:rcs_messages":          Row("POST", "401 401 401 401"),
     "sandbox:file":                  Row("GET",  "403 403 403 403", token="expired-link"),
+    # The pretend Smartflo: its API authenticates by the connection's token, its recording links by theirs.
+    "sandbox:smartflo_login":        Row("POST", "401 401 401 401"),  # no email and password: refused
+    "sandbox:smartflo_my_number":    Row("GET",  "401 401 401 401"),
+    "sandbox:smartflo_users":        Row("GET",  "401 401 401 401"),
+    "sandbox:smartflo_call_records": Row("GET",  "401 401 401 401"),
+    "sandbox:smartflo_recording":    Row("GET",  "403 403 403 403", token="expired-link"),
+    "sandbox:smartflo_recording#valid": Row("GET", "200 200 200 200", token="sandbox_recording_token"),
+    # Its phone page (ring a DID, answer as an agent): admins only, like the customer's side.
+    "sandbox:smartflo_phone":        Row("GET",  "302 403 403 200"),
+    "sandbox:smartflo_call":         Row("GET",  "302 403 403 200", pk="sandbox_call"),
+    # ------------------------------------------------------------ telephony: calls (who may see the call)
+    "telephony:status":              Row("POST", "200 200 200 200", token="status_token"),  # the token authenticates
+    "telephony:status#unknown":      Row("POST", "404 404 404 404", token="no-such-token"),
+    "telephony:calls":               Row("GET",  "302 200 200 200"),
+    "telephony:export":              Row("GET",  "302 200 200 200"),
+    "telephony:call":                Row("GET",  "302 404 200 200", pk="call"),
+    "telephony:recording":           Row("GET",  "302 404 200 200", pk="call"),
+    "telephony:recording_retry":     Row("POST", "302 404 302 302", pk="call"),
+    "telephony:note_add":            Row("POST", "302 404 302 302", {"body": "called back"}, pk="call"),
+    "telephony:whatsapp":            Row("GET",  "302 404 302 302", pk="call"),
+    # ------------------------------------------------------------ telephony: connections and imports (admins)
+    "telephony:connections":         Row("GET",  "302 403 403 200"),
+    "telephony:connection_new":      Row("GET",  "302 403 403 200"),
+    "telephony:setup":               Row("GET",  "302 403 403 200", pk="telephony_connection"),
+    "telephony:test":                Row("POST", "302 403 403 302", pk="telephony_connection"),
+    "telephony:import":              Row("GET",  "302 403 403 200", pk="telephony_connection"),
+    "telephony:import_progress":     Row("GET",  "302 403 403 200", pk="call_import"),
+    "telephony:import_resume":       Row("POST", "302 403 403 302", pk="call_import"),
     # ------------------------------------------------------------ REST API (Bearer key or session)
     "api-root":                      Row("GET",  "401 200 200 200"),
     "contact-list":                  Row("GET",  "401 200 200 200"),
@@ -148,6 +183,12 @@ ROUTES = {
     "conversation-list":             Row("GET",  "401 200 200 200"),
     "conversation-detail":           Row("GET",  "401 404 200 200", pk="conversation"),
     "conversation-messages":         Row("GET",  "401 404 200 200", pk="conversation"),
+    # v2 telephony connections: admins only (a connection holds the account's credentials)
+    "telephony-connections":         Row("GET",  "401 403 403 200"),
+    "telephony-connection":          Row("GET",  "401 403 403 200", pk="telephony_connection"),
+    "v2/telephony/connections/<uuid:pk>/": Row("GET", "401 403 403 200", pk="telephony_connection"),
+    "telephony-connection-default":  Row("POST", "401 403 403 200", pk="telephony_connection"),
+    "v2/telephony/connections/<uuid:pk>/default/": Row("POST", "401 403 403 200", pk="telephony_connection"),
     # The API's description is public (it holds no data; every endpoint it lists checks its caller).
     "schema":                        Row("GET",  "200 200 200 200"),
     "swagger-ui":                    Row("GET",  "200 200 200 200"),
@@ -194,9 +235,33 @@ class World:
         self.api_key = api_keys.create(agent, name=f"{MARKER} key")[0]
         self.sandbox_media_id = SandboxMedia.objects.create(channel=self.channel, mime_type="image/png", file_name="x.png", file="x.png").media_id
         DialplanFactory()
+        # Telephony: a Sales customer's call (with a recording and a note), an account, an import, and
+        # a call on the pretend Smartflo.
+        self.telephony_connection = TelephonyConnection.objects.create(
+            provider="tata_smartflo", name=f"{MARKER} Smartflo", team=sales_team, auth_token="smartflo-auth-token-secret",
+            base_url="http://127.0.0.1:8000" + smartflo.SMARTFLO_PATH, phone_numbers=["+918069000000"],
+        )
+        self.status_token = self.telephony_connection.status_token
+        self.call = Call.objects.create(
+            connection=self.telephony_connection, provider_call_id="c-1", status="answered", contact=self.contact,
+            agent=agent, agent_name=f"{MARKER} agent", customer_number="+919812345678", did_number="+918069000000",
+            started_at=timezone.now(), recording_url="https://recordings.smartflo.test/c-1.wav",
+            recording_status=Call.Recording.READY, recording_mime="audio/wav",
+        )
+        self.call.recording.save("c-1.wav", ContentFile(b"RIFF\x24\x00\x00\x00WAVE" + MARKER.encode()), save=True)
+        CallNote.objects.create(call=self.call, author=agent, body=f"{MARKER} call note")
+        self.call_import = CallImport.objects.create(
+            connection=self.telephony_connection, from_date=timezone.now(), to_date=timezone.now(), status=CallImport.Status.FAILED,
+            error=f"{MARKER} import error", created_by=admin_user,
+        )
+        self.sandbox_call = SandboxCall.objects.create(
+            connection=self.telephony_connection, call_id="sb-1", uuid="sb-uuid-1", customer_number="+919812345678",
+            did_number="+918069000000", started_at=timezone.now(), has_recording=True,
+        )
+        self.sandbox_recording_token = smartflo.recording_token(self.sandbox_call)
 
     def credentials(self) -> list[str]:
-        return [self.webhook_token, "test-access-token", self.api_key.key_hash]
+        return [self.webhook_token, "test-access-token", self.api_key.key_hash, self.status_token, "smartflo-auth-token-secret"]
 
     def value(self, name: str):
         found = getattr(self, name, None)
@@ -208,7 +273,8 @@ class World:
 @pytest.fixture
 def world(agent, other_agent, supervisor, admin_user, sales_team, settings, tmp_path):
     settings.SANDBOX_ENABLED = True
-    return World(agent, other_agent, supervisor, admin_user, sales_team, settings, tmp_path)
+    with responses.RequestsMock(assert_all_requests_are_fired=False):  # no provider is reachable: any call fails fast
+        yield World(agent, other_agent, supervisor, admin_user, sales_team, settings, tmp_path)
 
 
 # ---------------------------------------------------------------- the routes, from the URL patterns
@@ -225,6 +291,23 @@ def _walk(patterns, namespace=""):
 
 def all_route_names() -> set[str]:
     return set(_walk(get_resolver().url_patterns))
+
+
+def _unnamed_routes(patterns, prefix=""):
+    """Unnamed pattern (its name in ROUTES) → its whole route, e.g. "/api/v2/telephony/connections/<uuid:pk>/"."""
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _unnamed_routes(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern) and not pattern.name:
+            yield str(pattern.pattern), "/" + prefix + str(pattern.pattern)
+
+
+def _url(name: str, args: dict) -> str:
+    try:
+        return reverse(name, kwargs=args or None)
+    except NoReverseMatch:
+        route = dict(_unnamed_routes(get_resolver().url_patterns))[name]
+        return re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(args[m.group(1)]), route)
 
 
 def test_every_route_has_a_row():
@@ -247,10 +330,10 @@ def _client(world, role, api: bool):
 
 def _call(world, name: str, row: Row, role: str):
     args = {key: world.value(value) for key, value in row.args.items() if key != "query"}
-    url = reverse(name.split("#")[0], kwargs=args or None)
+    url = _url(name.split("#")[0], args)
     if "query" in row.args:  # {name}: the pk of the world's object
         url += "?" + re.sub(r"\{(\w+)\}", lambda m: str(world.value(m.group(1))), row.args["query"])
-    api = name.startswith(("contact-", "label-", "channel-", "conversation-", "api-root", "schema", "swagger"))
+    api = name.startswith(("contact-", "label-", "channel-", "conversation-", "telephony-", "v2/", "api-root", "schema", "swagger"))
     client = _client(world, role, api)
     data = {k: world.value(v) if isinstance(v, str) and hasattr(world, v) else v for k, v in (row.data or {}).items()}
     method = getattr(client, row.method.lower())

@@ -63,7 +63,7 @@ def login_page(new_page, live_server):
 
 def _logged_in_pages(new_page, base_url):
     def login(user, password, viewport=None):
-        page = new_page(viewport)
+        page = new_page(viewport) if viewport else new_page()  # a test's own new_page() picks its viewport itself
         page.goto(f"{base_url}/accounts/login/")
         page.fill("input[name=username]", user.username)
         page.fill("input[name=password]", password)

@@ -54,9 +54,11 @@ def logged_in_page(browser, base_url, user, password, viewport):
 
 
 @pytest.mark.parametrize("viewport", [{"width": 1280, "height": 800}, {"width": 390, "height": 844}], ids=["desktop", "phone"])
-def test_support_agent_replies_with_text_on_rcs_and_ticks_reach_read(browser, asgi_live_server, rcs_sandbox, other_agent, password, viewport):
+def test_support_agent_replies_with_text_on_rcs_and_ticks_reach_read(browser, asgi_live_server, rcs_sandbox, other_agent, admin_user, password,
+                                                                    viewport):
     conversation = customer_writes_on_rcs(rcs_sandbox, asgi_live_server)
     context, page = logged_in_page(browser, asgi_live_server.url, other_agent, password, viewport)
+    contexts = [context]
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     try:
@@ -81,11 +83,14 @@ def test_support_agent_replies_with_text_on_rcs_and_ticks_reach_read(browser, as
         message = Message.objects.get(direction="out")
         assert message.status == "read" and message.provider_message_id  # the id from the send answer
 
-        phone = context.new_page()
+        # The customer's side of the sandbox is for admins only (it shows every team's messages).
+        admin_context, phone = logged_in_page(browser, asgi_live_server.url, admin_user, password, viewport)
+        contexts.append(admin_context)
         phone.goto(f"{asgi_live_server.url}/sandbox/?channel={rcs_sandbox.pk}&phone=%2B919812345678")
         reply = phone.locator(".sb-msg.theirs").filter(has_text="pick any slot tomorrow")
         expect(reply).to_be_visible()
         expect(phone.locator(".sb-msg.mine").filter(has_text="Can I change my delivery slot?")).to_be_visible()
         assert errors == []  # the text-only composer leaves the composer script nothing to trip on
     finally:
-        context.close()
+        for each in contexts:
+            each.close()

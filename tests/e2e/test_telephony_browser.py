@@ -103,7 +103,8 @@ def test_missed_call_shows_in_the_inbox(asgi_login_page, asgi_live_server, sandb
 
     conversation = _wait_for(lambda: Conversation.objects.filter(channel__kind="voice").first())
     page = sized(asgi_login_page(agent, password), viewport)
-    page.goto(f"{asgi_live_server.url}/inbox/")
+    # Nobody has taken it yet: it waits in the team's Unassigned queue (an agent's inbox opens on Mine).
+    page.goto(f"{asgi_live_server.url}/inbox/?view=unassigned&status=open")
     row = page.locator(f"#conv-{conversation.pk}")
     expect(row).to_contain_text("Missed call")
     page.goto(f"{asgi_live_server.url}/inbox/{conversation.pk}/")

@@ -159,3 +159,27 @@ def test_admin_page_masks_secrets(admin_api, logged_in, admin_user):
     for secret in SECRETS:
         assert secret not in html
     assert "stored: ••••••••" in html and "/telephony/status/" in html
+
+
+def test_a_personal_api_key_works_for_an_admin_and_is_refused_for_an_agent(admin_user, agent):
+    """Authorization: Bearer smp_live_… (accounts.api_keys): the key acts as its owner, so the owner's
+    role decides (admins only)."""
+    from rest_framework.test import APIClient
+
+    from accounts import api_keys
+
+    admin_key, agent_key = api_keys.create(admin_user, name="bridge")[1], api_keys.create(agent, name="mine")[1]
+    assert admin_key.startswith("smp_live_")
+    as_admin = APIClient(HTTP_AUTHORIZATION=f"Bearer {admin_key}")
+    created = as_admin.post(URL, {"provider": "plivo", "name": "Plivo line", **VALID["plivo"]}, format="json")
+    assert created.status_code == 201, created.content
+    assert as_admin.get(URL).status_code == 200
+    assert "plivo-secret-3" not in as_admin.get(URL).content.decode()
+
+    as_agent = APIClient(HTTP_AUTHORIZATION=f"Bearer {agent_key}")
+    listed = as_agent.get(URL)
+    assert listed.status_code == 403 and "Plivo line" not in listed.content.decode()
+    pk = created.json()["data"]["connection"]["id"]
+    assert as_agent.delete(f"{URL}/{pk}").status_code == 403
+    assert TelephonyConnection.objects.filter(pk=pk).exists()
+    assert APIClient(HTTP_AUTHORIZATION="Bearer smp_live_not-a-key").get(URL).status_code == 401
