@@ -28,6 +28,7 @@ from django.utils import timezone
 from accounts import api_keys
 from campaigns.models import Campaign
 from contacts.models import ImportJob, Note
+from imports.models import ImportJob as HistoryImportJob
 from inbox.models import Attachment, CannedResponse, Message, Template
 from sandbox import smartflo
 from sandbox.models import SandboxCall, SandboxMedia
@@ -153,6 +154,11 @@ ROUTES = {
     # Its phone page (ring a DID, answer as an agent): admins only, like the customer's side.
     "sandbox:smartflo_phone":        Row("GET",  "302 403 403 200"),
     "sandbox:smartflo_call":         Row("GET",  "302 403 403 200", pk="sandbox_call"),
+    "sandbox:smartflo_handset":      Row("GET",  "302 403 403 200", pk="sandbox_call", side="agent"),
+    "sandbox:smartflo_click_to_call": Row("POST", "401 401 401 401"),
+    "sandbox:smartflo_live_calls":   Row("GET",  "401 401 401 401"),
+    "sandbox:smartflo_call_options": Row("POST", "401 401 401 401"),
+    "sandbox:smartflo_call_hangup":  Row("POST", "401 401 401 401"),
     # ------------------------------------------------------------ telephony: calls (who may see the call)
     "telephony:status":              Row("POST", "200 200 200 200", token="status_token"),  # the token authenticates
     "telephony:status#unknown":      Row("POST", "404 404 404 404", token="no-such-token"),
@@ -163,6 +169,15 @@ ROUTES = {
     "telephony:recording_retry":     Row("POST", "302 404 302 302", pk="call"),
     "telephony:note_add":            Row("POST", "302 404 302 302", {"body": "called back"}, pk="call"),
     "telephony:whatsapp":            Row("GET",  "302 404 302 302", pk="call"),
+    "telephony:call_state":          Row("GET",  "302 404 200 200", pk="call"),
+    "telephony:screen_pop":          Row("GET",  "302 404 200 200", pk="call"),
+    "telephony:call_action":         Row("POST", "302 404 302 302", {"action": "hangup"}, pk="call"),
+    "telephony:click_to_call":       Row("POST", "302 302 302 302"),  # nothing to call: said on the page
+    "telephony:watch":               Row("POST", "302 200 200 200"),
+    "telephony:me":                  Row("GET",  "302 200 200 200"),
+    # ------------------------------------------------------------ telephony: live calls (supervisors and admins)
+    "telephony:live":                Row("GET",  "302 403 200 200"),
+    "telephony:live_rows":           Row("GET",  "302 403 200 200"),
     # ------------------------------------------------------------ telephony: connections and imports (admins)
     "telephony:connections":         Row("GET",  "302 403 403 200"),
     "telephony:connection_new":      Row("GET",  "302 403 403 200"),
@@ -171,6 +186,13 @@ ROUTES = {
     "telephony:import":              Row("GET",  "302 403 403 200", pk="telephony_connection"),
     "telephony:import_progress":     Row("GET",  "302 403 403 200", pk="call_import"),
     "telephony:import_resume":       Row("POST", "302 403 403 302", pk="call_import"),
+    "telephony:agents":              Row("GET",  "302 403 403 200", pk="telephony_connection"),
+    # ------------------------------------------------------------ history import (supervisors and admins; a job: its creator or an admin)
+    "imports:upload":                Row("GET",  "302 403 200 200"),
+    "imports:questions":             Row("GET",  "302 403 200 200", pk="history_job"),
+    "imports:job":                   Row("GET",  "302 403 200 200", pk="history_job"),
+    "imports:failures":              Row("GET",  "302 403 200 200", pk="history_job"),
+    "imports:cancel":                Row("POST", "302 403 302 302", pk="history_job"),
     # ------------------------------------------------------------ REST API (Bearer key or session)
     "api-root":                      Row("GET",  "401 200 200 200"),
     "contact-list":                  Row("GET",  "401 200 200 200"),
@@ -253,6 +275,9 @@ class World:
         self.call_import = CallImport.objects.create(
             connection=self.telephony_connection, from_date=timezone.now(), to_date=timezone.now(), status=CallImport.Status.FAILED,
             error=f"{MARKER} import error", created_by=admin_user,
+        )
+        self.history_job = HistoryImportJob.objects.create(
+            created_by=supervisor, file_name=f"{MARKER} chat.txt", scan={"senders": [["Shop", 1], ["+919812345678", 1]], "lines": 2},
         )
         self.sandbox_call = SandboxCall.objects.create(
             connection=self.telephony_connection, call_id="sb-1", uuid="sb-uuid-1", customer_number="+919812345678",
