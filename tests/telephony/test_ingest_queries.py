@@ -1,0 +1,100 @@
+"""What applying Status URL deliveries and call-record pages costs in queries: a drain batch reads its
+connections, calls, contacts, agents and voice conversations up front, so each further call adds only
+its own writes (not the ~15 lookups and writes per call the drain made before)."""
+
+from urllib.parse import urlencode
+
+import pytest
+from django.db import connection as db
+from django.test.utils import CaptureQueriesContext
+
+from inbox.ingest import drain_received
+from inbox.models import Conversation, Message, WebhookEvent
+from telephony import ingest
+from telephony.models import AgentLine, Call
+from tests.factories import ContactPhoneFactory, UserFactory
+from tests.telephony.factories import ConnectionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def connection(sales_team):
+    return ConnectionFactory(team=sales_team)
+
+
+@pytest.fixture(autouse=True)
+def _no_recording_downloads(monkeypatch):
+    from telephony import recordings
+
+    monkeypatch.setattr(recordings, "download", lambda url, **kw: (b"ID3" + b"\0" * 64, "audio/mpeg"))
+
+
+def hangup(index: int, *, missed: bool = False, known_caller: bool = False, **extra) -> dict:
+    return {
+        "uuid": f"u-{index}", "call_id": f"c-{index}", "direction": "inbound",
+        "call_status": "missed" if missed else "answered",
+        "caller_id_number": f"9198{'1' if known_caller else '2'}{index % 7:07d}", "call_to_number": "918069000000",
+        "answered_agent_number": "" if missed else f"0500000{index % 3}",
+        "start_stamp": "2026-01-10 10:00:00", "end_stamp": "2026-01-10 10:02:08",
+        "duration": "128", "billsec": "0" if missed else "120",
+        "hangup_cause": "ORIGINATOR_CANCEL" if missed else "NORMAL_CLEARING", **extra,
+    }
+
+
+def store(connection, deliveries):
+    WebhookEvent.objects.bulk_create([
+        WebhookEvent(source="smartflo", connection=connection, body=urlencode(params).encode(),
+                     headers={"Content-Type": "application/x-www-form-urlencoded", "X-Sampark-Method": "GET"})
+        for params in deliveries
+    ])
+
+
+def drain_queries(connection, deliveries, django_capture_on_commit_callbacks) -> int:
+    store(connection, deliveries)
+    with CaptureQueriesContext(db) as queries, django_capture_on_commit_callbacks(execute=False):
+        drain_received(batch_size=len(deliveries) or 1)
+    assert not WebhookEvent.objects.filter(source="smartflo").exclude(status="processed").exists()
+    return len(queries)
+
+
+@pytest.fixture
+def known_world(connection):
+    for i in range(3):
+        AgentLine.objects.create(user=UserFactory(), agent_id=f"0500000{i}")
+    for i in range(7):
+        ContactPhoneFactory(number=f"+91981{i:07d}")
+
+
+def test_a_batch_of_new_answered_calls_costs_a_fixed_read_ahead_plus_one_write_each(connection, known_world, django_capture_on_commit_callbacks):
+    small = drain_queries(connection, [hangup(i, known_caller=True) for i in range(5)], django_capture_on_commit_callbacks)
+    large = drain_queries(connection, [hangup(i, known_caller=True) for i in range(100, 125)], django_capture_on_commit_callbacks)
+    # 20 more calls: only their own INSERT and the drain's savepoint around each event (3 statements)
+    assert large - small <= 20 * 3, (small, large)
+    assert small <= 18 + 5 * 3, small  # the drain claims, reads ahead, settles and looks again: ~16
+    assert Call.objects.filter(contact__isnull=False, agent__isnull=False).count() == 30
+
+
+def test_new_callers_are_created_in_bulk_not_one_by_one(connection, known_world, django_capture_on_commit_callbacks):
+    small = drain_queries(connection, [hangup(i) for i in range(5)], django_capture_on_commit_callbacks)
+    large = drain_queries(connection, [hangup(i) for i in range(200, 225)], django_capture_on_commit_callbacks)
+    assert large - small <= 20 * 3, (small, large)
+    assert Call.objects.filter(contact__isnull=True).count() == 0
+
+
+def test_duplicates_and_updates_in_one_batch_lock_and_read_once(connection, known_world, django_capture_on_commit_callbacks):
+    drain_queries(connection, [hangup(i, known_caller=True) for i in range(10)], django_capture_on_commit_callbacks)
+    again = drain_queries(connection, [hangup(i, known_caller=True) for i in range(10)] * 2, django_capture_on_commit_callbacks)
+    # every delivery repeats what is stored: nothing to write, only the savepoints
+    assert again <= 18 + 20 * 2, again
+    assert Call.objects.count() == 10
+
+
+def test_missed_calls_open_inbox_work_without_per_call_lookups(connection, known_world, django_capture_on_commit_callbacks):
+    drain_queries(connection, [hangup(0, missed=True, known_caller=True)], django_capture_on_commit_callbacks)  # the voice channel exists
+    small = drain_queries(connection, [hangup(i, missed=True, known_caller=True) for i in range(1, 3)], django_capture_on_commit_callbacks)
+    large = drain_queries(connection, [hangup(i, missed=True, known_caller=True) for i in range(3, 23)], django_capture_on_commit_callbacks)
+    # each missed call: savepoint, its INSERT, the message, the call's follow-up link, the conversation (≤ 7)
+    assert large - small <= 18 * 7, (small, large)
+    assert Message.objects.filter(type="call").count() == 23 == Call.objects.exclude(follow_up=None).count()
+    assert Conversation.objects.filter(channel__kind="voice").count() == 7
