@@ -381,6 +381,17 @@ def _create_contacts(numbers: list[str], known: dict) -> None:
         known[number] = by_id.get(owners.get(number))
 
 
+PAGE_FIELDS = ("provider_call_id", "provider_uuid", "status", "agent", "contact", "raw", "recording_status", *MERGED_FIELDS)
+
+
+def _value(call: Call, name: str):
+    return getattr(call, f"{name}_id") if name in ("agent", "contact") else getattr(call, name)
+
+
+def _stored_values(call: Call) -> tuple:
+    return tuple(_value(call, name) for name in PAGE_FIELDS)  # merge replaces `raw`, never edits it in place
+
+
 def record_page(connection: TelephonyConnection, rows: list[dict], *, follow_ups: bool) -> tuple[int, int]:
     """Apply one page of call records; returns (created, updated). One transaction, a few queries:
     the page's calls, contacts and agents are read up front, new calls inserted in bulk."""
@@ -409,6 +420,7 @@ def record_page(connection: TelephonyConnection, rows: list[dict], *, follow_ups
         )
         fresh: dict[str, Call] = {}
         dirty: dict[int, Call] = {}
+        before = {call.pk: _stored_values(call) for call in existing}
         for event in parsed:
             call = by_id.get(event.call_id) or by_uuid.get(event.uuid) or fresh.get(event.key)
             if call is None:
@@ -430,10 +442,10 @@ def record_page(connection: TelephonyConnection, rows: list[dict], *, follow_ups
             call.recording_status = Call.Recording.PENDING
         Call.objects.bulk_create(list(fresh.values()))
         if dirty:
-            Call.objects.bulk_update(
-                list(dirty.values()),
-                ["provider_call_id", "provider_uuid", "status", "agent", "contact", "raw", "recording_status", *MERGED_FIELDS],
-            )
+            # Only the columns some call of the page changed (bulk_update writes a CASE per row and column).
+            changed = {name for call in dirty.values() for name, old in zip(PAGE_FIELDS, before[call.pk]) if _value(call, name) != old}
+            if changed:
+                Call.objects.bulk_update(list(dirty.values()), [name for name in PAGE_FIELDS if name in changed])
         created, updated = len(fresh), len(dirty)
         if with_recording:
             from telephony import recordings
