@@ -418,6 +418,7 @@ def record_page(connection: TelephonyConnection, rows: list[dict], *, follow_ups
         contacts.update(
             (phone.number, phone.contact) for phone in ContactPhone.objects.filter(number__in=numbers).select_related("contact")
         )
+        AgentDirectory.prefetch({p.agent_number for p in parsed if p.agent_number})
         fresh: dict[str, Call] = {}
         dirty: dict[int, Call] = {}
         before = {call.pk: _stored_values(call) for call in existing}

@@ -98,3 +98,88 @@ def test_missed_calls_open_inbox_work_without_per_call_lookups(connection, known
     assert large - small <= 18 * 7, (small, large)
     assert Message.objects.filter(type="call").count() == 23 == Call.objects.exclude(follow_up=None).count()
     assert Conversation.objects.filter(channel__kind="voice").count() == 7
+
+
+# ---------------------------------------------------------------- call-record pages (the backfill)
+
+
+def records(start: int, n: int, **extra) -> list[dict]:
+    return [{"call_id": f"r{i}", "uuid": f"ru{i}", "direction": "inbound", "status": "answered", "answered_seconds": "30",
+             "client_number": f"9197000{i:05d}", "did_number": "918069000000", "date": "2026-01-10", "time": "10:00:00",
+             "call_duration": "40", "agent_number": f"0500000{i % 3}", **extra} for i in range(start, start + n)]
+
+
+def page_queries(connection, rows) -> int:
+    with CaptureQueriesContext(db) as queries:
+        ingest.record_page(connection, rows, follow_ups=False)
+    return len(queries)
+
+
+def test_a_page_of_call_records_costs_the_same_queries_whatever_its_size(connection, known_world):
+    # (SQLite splits a large INSERT at its 999-variable limit; PostgreSQL sends one per table)
+    assert page_queries(connection, records(0, 10)) <= 12 and page_queries(connection, records(100, 150)) <= 14
+    # the same records again, now with what a later CDR adds: one UPDATE for the page, whatever its size
+    assert page_queries(connection, records(0, 10, recording_url="")) <= 6 and page_queries(connection, records(100, 150, recording_url="")) <= 8
+    assert Call.objects.count() == 160 and not Call.objects.filter(contact=None).exists()
+    assert Call.objects.filter(agent__isnull=False).count() == 160 and Call.objects.filter(raw__has_key="recording_url").count() == 160
+
+
+def test_a_page_updates_only_the_columns_it_changed(connection, known_world):
+    ingest.record_page(connection, records(0, 5), follow_ups=False)
+    with CaptureQueriesContext(db) as queries:
+        ingest.record_page(connection, records(0, 5, hangup_cause="NORMAL_CLEARING"), follow_ups=False)
+    (update,) = [q["sql"] for q in queries if q["sql"].startswith("UPDATE")]
+    assert '"hangup_cause"' in update and '"raw"' in update and '"customer_number"' not in update and '"started_at"' not in update
+    assert set(Call.objects.values_list("hangup_cause", flat=True)) == {"NORMAL_CLEARING"}
+
+
+def test_a_page_that_meets_a_unique_conflict_is_applied_again(connection, monkeypatch):
+    from django.db import IntegrityError
+
+    from telephony import services
+
+    real, attempts = ingest.record_page, []
+
+    def conflicting_once(*args, **kwargs):
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise IntegrityError("duplicate key value violates unique constraint")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(ingest, "record_page", conflicting_once)
+    monkeypatch.setattr(services.time, "sleep", lambda seconds: None)
+    assert services._record_page_with_retries(connection, records(0, 3), follow_ups=False) == (3, 0)
+    assert len(attempts) == 2 and Call.objects.count() == 3
+
+
+def test_the_next_page_is_fetched_while_this_one_is_applied(connection, monkeypatch):
+    import datetime
+    import threading
+
+    from django.utils import timezone
+
+    from telephony import services
+    from telephony.models import CallImport
+
+    log, second_asked = [], threading.Event()
+
+    class Client:
+        def call_records(self, from_date, to_date, *, page, limit):
+            log.append(f"fetch {page}")
+            if page == 2:
+                second_asked.set()
+            return 450, records((page - 1) * 200, 200 if page < 3 else 50)
+
+    real = ingest.record_page
+
+    def applying(connection, rows, *, follow_ups):
+        assert second_asked.wait(5) or rows[0]["call_id"] != "r0", "page 2 was not asked for while page 1 was applied"
+        log.append(f"apply {rows[0]['call_id']}")
+        return real(connection, rows, follow_ups=follow_ups)
+
+    monkeypatch.setattr(ingest, "record_page", applying)
+    now = timezone.now()
+    job = CallImport.objects.create(connection=connection, from_date=now - datetime.timedelta(days=1), to_date=now)
+    job = services.run_import(job.pk, client=Client())
+    assert job.status == "done" and job.fetched == 450 and job.created == 450 and job.next_page == 4
+    assert log.index("fetch 2") < log.index("apply r0") and log.count("fetch 3") == 1 and "fetch 4" not in log
