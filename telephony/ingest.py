@@ -103,7 +103,10 @@ class CallBatch:
             if event.connection_id in batch.connections:
                 event.connection = batch.connections[event.connection_id]
             batch.parsed[event.pk] = _parse(event)
-        calls = [(e.connection_id, p) for e in events if isinstance(p := batch.parsed[e.pk], smartflo.CallEvent)]
+        calls = [
+            (e.connection_id, p) for e in events
+            if e.connection_id in batch.connections and isinstance(p := batch.parsed[e.pk], smartflo.CallEvent)
+        ]
         if not calls:
             return batch
         call_ids = {p.call_id for _, p in calls if p.call_id}
