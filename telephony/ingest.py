@@ -122,6 +122,8 @@ class CallBatch:
         numbers, agent_numbers, missed_dids = set(), set(), set()
         for connection_id, p in calls:
             stored = batch.call(connection_id, p)
+            if p.custom_identifier and stored is None:
+                continue  # a click-to-call's row may be known by that identifier only: record() reads it
             if stored is None or stored.contact_id is None:
                 number = phones.try_e164(p.customer_number or (stored.customer_number if stored else ""))
                 if number:
@@ -166,7 +168,10 @@ class CallBatch:
         return None
 
     def knows(self, connection_id: int, parsed: smartflo.CallEvent) -> bool:
-        """Whether the read-ahead looked for every id this event names (so "not found" means "not stored")."""
+        """Whether the read-ahead looked for every id this event names (so "not found" means "not stored").
+        An event with a custom identifier (a click-to-call) is always looked up by `_locked_call`."""
+        if parsed.custom_identifier:
+            return False
         return all(key in self.read_keys for key in _keys(connection_id, parsed.call_id, parsed.uuid))
 
     def remember(self, call: Call) -> None:

@@ -183,3 +183,11 @@ def test_the_next_page_is_fetched_while_this_one_is_applied(connection, monkeypa
     job = services.run_import(job.pk, client=Client())
     assert job.status == "done" and job.fetched == 450 and job.created == 450 and job.next_page == 4
     assert log.index("fetch 2") < log.index("apply r0") and log.count("fetch 3") == 1 and "fetch 4" not in log
+
+
+def test_a_delivery_with_a_custom_identifier_is_looked_up_by_it_not_only_by_the_read_ahead(connection, monkeypatch, django_capture_on_commit_callbacks):
+    looked_up = []
+    real = ingest._locked_call
+    monkeypatch.setattr(ingest, "_locked_call", lambda connection, parsed: looked_up.append(parsed.custom_identifier) or real(connection, parsed))
+    drain_queries(connection, [hangup(1, custom_identifier="click-1", direction="outbound"), hangup(2)], django_capture_on_commit_callbacks)
+    assert looked_up == ["click-1"] and Call.objects.count() == 2
