@@ -3,9 +3,10 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/sampark_call_bench REDIS_URL=redis://127.0.0.1:6379/0 \
         .venv/bin/python bench/call_status.py [--calls 3000] [--concurrency 8] [--workers 2] [--records 20000]
 
-Starts daphne (the production server) on 127.0.0.1:8101 with BENCH_ENDPOINTS=true and the sandbox on,
-and, with --workers > 0, that many Celery worker processes (the production shape); --workers 0 applies
-events on in-process threads instead. Then, over loopback only:
+Serves both sides from the production shape (bench/common.py, deploy/serve.py: nginx → gunicorn, one
+sync worker per core, and daphne for /ws/) on 127.0.0.1:8101 with BENCH_ENDPOINTS=true and the sandbox
+on, and, with --workers > 0, that many Celery worker processes; --workers 0 applies events on
+in-process threads instead. Then, over loopback only:
 
 1. bare: POSTs N bodies to /webhooks/bench-bare/, a Django view that only inserts the raw body (the
    ceiling for "a Django view that stores a webhook"), as bench/ingest.py does;
@@ -36,7 +37,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import PRODUCTION_MODE, WORKER_NICE, WORKER_PRIORITY, machine_reference, wait_for_server  # noqa: E402
+from bench.common import PRODUCTION_MODE, WORKER_NICE, machine_reference, production_shape, server_line  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -60,7 +61,7 @@ def main():
         sys.exit("--workers needs REDIS_URL (the Celery broker); use --workers 0 without it.")
 
     env = {**os.environ, **PRODUCTION_MODE,
-           "ALLOWED_HOSTS": HOST, "BENCH_ENDPOINTS": "true", "LOG_LEVEL": "WARNING", "CONN_MAX_AGE": "0",
+           "ALLOWED_HOSTS": HOST, "BENCH_ENDPOINTS": "true", "LOG_LEVEL": "WARNING", "CELERY_CONCURRENCY": str(args.workers),
            "SANDBOX_ENABLED": "true", "CHANNELS_PREFIX": "bench-calls", "PUBLIC_BASE_URL": f"http://{HOST}:{PORT}",
            "SANDBOX_SMARTFLO_RATE": "1000"}
     if not args.workers:
@@ -75,17 +76,9 @@ def main():
     call_command("migrate", verbosity=0)
     connection = prepare(args.records)
 
-    python = str(ROOT / ".venv" / "bin" / "python")
-    web_env = {**env, "DATABASE_POOL": os.environ.get("DATABASE_POOL", "true")}
-    processes = [subprocess.Popen([python, "-m", "daphne", "-b", HOST, "-p", str(PORT), "config.asgi:application"],
-                                  cwd=ROOT, env=web_env, stdout=subprocess.DEVNULL, stderr=open("/tmp/call-bench-daphne.log", "w"))]
-    if args.workers:
-        processes.append(subprocess.Popen(
-            [*WORKER_PRIORITY, str(ROOT / ".venv" / "bin" / "celery"), "-A", "config", "worker", "--loglevel=WARNING",
-             f"--concurrency={args.workers}", "--pool=prefork", "-Q", "celery", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env={**env, "CONN_MAX_AGE": "600"}, stdout=subprocess.DEVNULL, stderr=open("/tmp/call-bench-worker.log", "w")))
+    shape = production_shape(env, PORT, celery=bool(args.workers), name="calls")
+    shape.start()
     try:
-        wait_for_server(HOST, PORT)
         from inbox.models import WebhookEvent
         from telephony.models import Call
 
@@ -116,7 +109,8 @@ def main():
 
         mode = f"{args.workers} Celery worker process(es) at nice {WORKER_NICE}" if args.workers else "in-process threads"
         print(machine_reference())
-        print(f"call status bench: {args.calls} hangup webhooks, {args.concurrency} concurrent connections, daphne + {mode}, PostgreSQL")
+        print(server_line(shape))
+        print(f"call status bench: {args.calls} hangup webhooks, {args.concurrency} concurrent connections, {mode}, PostgreSQL")
         print(f"  bare insert : {bare['rps']:7.0f} req/s   ack p50 {bare['p50']:5.1f} ms   p99 {bare['p99']:5.1f} ms   {bare['statuses']}")
         print(f"  status ack  : {status['rps']:7.0f} req/s   ack p50 {status['p50']:5.1f} ms   p99 {status['p99']:5.1f} ms   {status['statuses']}")
         print(f"  status applied: {stored}/{args.calls} calls stored in {applied:.2f} s → sustained {stored / applied:.0f} calls/s  events {outcomes}")
@@ -128,13 +122,7 @@ def main():
         print(f"  backfill: {backfill['records']} call records from the sandbox in {backfill['seconds']:.2f} s "
               f"→ {backfill['records'] / backfill['seconds']:.0f} records/s ({backfill['created']} new, status {backfill['status']})   goal ≥ 2,000/s")
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        shape.stop()
 
 
 def prepare(records: int):

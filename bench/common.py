@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_MODE = {
     "DEBUG": "false",
     "SECRET_KEY": "bench-only-secret-key-0123456789abcdefghijklmnop",
-    "FIELD_ENCRYPTION_KEY": "c2FtcGFyay1kZXYta2V5LW5vdC1mb3ItcHJvZHVjdGk=",
+    "FIELD_ENCRYPTION_KEY": "c2FtcGFyay1iZW5jaC1vbmx5LWtleS1ub3QtcHJvZCE=",  # not the development key, which DEBUG off refuses
 }
 
 

@@ -24,3 +24,4 @@ class TelephonyConfig(AppConfig):
             post_delete.connect(call_ingest.AgentDirectory.forget, sender=model, dispatch_uid=f"telephony-agents-delete-{model}")
         # Status URL deliveries are stored as inbox WebhookEvents and drained by the inbox's drain.
         ingest.SOURCE_APPLIERS[call_ingest.SOURCE] = call_ingest.apply_event
+        ingest.SOURCE_READ_AHEAD[call_ingest.SOURCE] = call_ingest.read_ahead

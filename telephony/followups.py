@@ -14,11 +14,15 @@ from inbox.models import Channel, Conversation, Message
 CALL_MESSAGE_TYPE = "call"
 
 
-def voice_channel(connection, did_number: str) -> Channel:
+def voice_channel(connection, did_number: str, known: dict | None = None) -> Channel:
+    """The voice channel of the DID; `known` (DID → channel, read ahead for a batch) is looked in first and kept up to date."""
     number = did_number if did_number.startswith("+") else ""
     name = f"Calls {phones.display(number)}" if number else "Missed calls"
-    channel = Channel.objects.filter(kind=Channel.Kind.VOICE, phone_number=number).first()
+    channel = known.get(number) if known is not None else None
+    channel = channel or Channel.objects.filter(kind=Channel.Kind.VOICE, phone_number=number).first()
     if channel is not None:
+        if known is not None:
+            known[number] = channel
         return channel
     try:
         with transaction.atomic():
@@ -28,6 +32,8 @@ def voice_channel(connection, did_number: str) -> Channel:
             )
     except IntegrityError:
         channel = Channel.objects.get(kind=Channel.Kind.VOICE, phone_number=number)
+    if known is not None:
+        known[number] = channel
     return channel
 
 
@@ -37,12 +43,17 @@ def describe(call) -> str:
     return f"📞 Missed call at {when}{rang}"
 
 
-def open_for(call) -> Message | None:
-    """The inbox item for a missed inbound call (once per call; the caller must hold the call's row)."""
+def open_for(call, batch=None) -> Message | None:
+    """The inbox item for a missed inbound call (once per call; the caller must hold the call's row).
+    `batch` (telephony.ingest.CallBatch) holds the channels and locked conversations a drain read ahead."""
     if call.contact_id is None or call.follow_up_id is not None:
         return None
-    channel = voice_channel(call.connection, call.did_number)
-    conversation = Conversation.objects.select_for_update().filter(channel=channel, contact_id=call.contact_id).first()
+    channel = voice_channel(call.connection, call.did_number, known=batch.channels if batch is not None else None)
+    key = (channel.pk, call.contact_id)
+    if batch is not None and key in batch.conversations_read:
+        conversation = batch.conversations.get(key)
+    else:
+        conversation = Conversation.objects.select_for_update().filter(channel=channel, contact_id=call.contact_id).first()
     opened = conversation is None
     if opened:
         try:
@@ -63,6 +74,9 @@ def open_for(call) -> Message | None:
     if conversation.status in (Conversation.Status.RESOLVED, Conversation.Status.SNOOZED):
         conversation.status, conversation.snoozed_until = Conversation.Status.OPEN, None
     conversation.save()
+    if batch is not None:
+        batch.conversations[key] = conversation
+        batch.conversations_read.add(key)
     type(call).objects.filter(pk=call.pk).update(follow_up=message)
     call.follow_up = message
     inbox_events.message_created(message)

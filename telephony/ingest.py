@@ -12,6 +12,8 @@ applied by the inbox's drain, which calls `apply_event` (registered in Telephony
 
 import logging
 import time
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db import transaction
 from django.db.models import Q
@@ -43,23 +45,169 @@ MERGED_FIELDS = (
 
 def apply_event(event: WebhookEvent) -> str | None:
     """The drain's entry point for one stored Status URL delivery."""
-    connection = event.connection
+    batch = _batch.get(None) or CallBatch.read([event])
+    connection = batch.connections.get(event.connection_id)
     if connection is None:
         raise Unprocessable("The telephony connection this delivery arrived for no longer exists.")
+    parsed = batch.parsed.get(event.pk) or _parse(event)
+    if isinstance(parsed, Unprocessable):
+        raise parsed
+    try:
+        record(connection, parsed, follow_ups=True, batch=batch)
+    except BaseException:
+        batch.forget(connection, parsed)  # the drain rolls this event back: what it read or wrote is stale
+        raise
+    return None
+
+
+def _parse(event: WebhookEvent) -> smartflo.CallEvent | Unprocessable:
     try:
         variables = smartflo.webhook_variables(
             bytes(event.body), event.headers.get("Content-Type", ""), event.headers.get(QUERY_HEADER, "")
         )
     except ValueError as exc:
-        raise Unprocessable(str(exc)) from exc
+        return Unprocessable(str(exc))
     parsed = smartflo.call_event(variables)
     if not parsed.key:
-        raise Unprocessable(
+        return Unprocessable(
             "No call_id or uuid in the delivery, so it cannot be tied to a call. "
             f"Variables: {', '.join(sorted(variables)) or 'none'}."
         )
-    record(connection, parsed, follow_ups=True)
-    return None
+    return parsed
+
+
+class CallBatch:
+    """What one drain batch of Status URL deliveries reads, fetched up front in a few queries instead
+    of a dozen per call: the connections, the calls they name (locked, in primary-key order, so
+    concurrent drains cannot deadlock on them), the callers' contacts (new callers created in bulk),
+    the agents, and for missed inbound calls the voice channels and their conversations (locked).
+
+    A call the read-ahead did not find is read again when applied (a duplicate later in the batch finds
+    the row the first one stored, through `remember`)."""
+
+    def __init__(self):
+        self.connections: dict[int, TelephonyConnection] = {}
+        self.parsed: dict[int, smartflo.CallEvent | Unprocessable] = {}
+        self.calls: dict[tuple[int, str, str], Call] = {}  # (connection, "id" or "uuid", value) → locked row
+        self.read_keys: set[tuple[int, str, str]] = set()  # looked for: absent from `calls` means "not stored"
+        self.contacts: dict[str, Contact | None] = {}  # E.164 → contact
+        self.channels: dict[str, object] = {}  # voice channel by DID
+        self.conversations: dict[tuple[int, int], object] = {}  # (channel, contact) → locked conversation
+        self.conversations_read: set[tuple[int, int]] = set()
+
+    @classmethod
+    def read(cls, events: list[WebhookEvent]) -> "CallBatch":
+        batch = cls()
+        batch.connections = TelephonyConnection.objects.in_bulk({e.connection_id for e in events if e.connection_id})
+        for event in events:
+            if event.connection_id in batch.connections:
+                event.connection = batch.connections[event.connection_id]
+            batch.parsed[event.pk] = _parse(event)
+        calls = [
+            (e.connection_id, p) for e in events
+            if e.connection_id in batch.connections and isinstance(p := batch.parsed[e.pk], smartflo.CallEvent)
+        ]
+        if not calls:
+            return batch
+        call_ids = {p.call_id for _, p in calls if p.call_id}
+        uuids = {p.uuid for _, p in calls if p.uuid}
+        for connection_id, p in calls:
+            batch.read_keys.update(_keys(connection_id, p.call_id, p.uuid))
+        for call in (
+            Call.objects.select_for_update(of=("self",))
+            .filter(Q(provider_call_id__in=call_ids) | Q(provider_uuid__in=uuids), connection_id__in={c for c, _ in calls})
+            .order_by("pk")
+        ):
+            batch.remember(call)
+        numbers, agent_numbers, missed_dids = set(), set(), set()
+        for connection_id, p in calls:
+            stored = batch.call(connection_id, p)
+            if p.custom_identifier and stored is None:
+                continue  # a click-to-call's row may be known by that identifier only: record() reads it
+            if stored is None or stored.contact_id is None:
+                number = phones.try_e164(p.customer_number or (stored.customer_number if stored else ""))
+                if number:
+                    numbers.add(number)
+            if stored is None or stored.agent_id is None:
+                agent_numbers.add(p.agent_number or (stored.agent_number if stored else ""))
+            direction = p.direction or (stored.direction if stored else "")
+            if direction == Call.Direction.INBOUND and (p.status == Call.Status.MISSED or (stored and stored.is_missed_inbound)):
+                missed_dids.add(p.did_number or (stored.did_number if stored else ""))
+        if numbers:
+            from contacts.models import ContactPhone
+
+            batch.contacts = dict.fromkeys(numbers)
+            batch.contacts.update(
+                (phone.number, phone.contact) for phone in ContactPhone.objects.filter(number__in=numbers).select_related("contact")
+            )
+            _create_contacts([n for n, c in batch.contacts.items() if c is None], batch.contacts)
+        AgentDirectory.prefetch(agent_numbers - {""})
+        if missed_dids:
+            batch.read_follow_ups(missed_dids)
+        return batch
+
+    def read_follow_ups(self, dids: set[str]) -> None:
+        from inbox.models import Channel, Conversation
+
+        numbers = {did if did.startswith("+") else "" for did in dids}
+        self.channels = {c.phone_number: c for c in Channel.objects.filter(kind=Channel.Kind.VOICE, phone_number__in=numbers).order_by("pk")}
+        contact_ids = {c.pk for c in self.contacts.values() if c is not None}
+        if self.channels and contact_ids:
+            self.conversations_read = {(channel.pk, contact_id) for channel in self.channels.values() for contact_id in contact_ids}
+            self.conversations = {
+                (c.channel_id, c.contact_id): c
+                for c in Conversation.objects.select_for_update(of=("self",))
+                .filter(channel__in=self.channels.values(), contact_id__in=contact_ids)
+                .order_by("pk")
+            }
+
+    def call(self, connection_id: int, parsed: smartflo.CallEvent) -> Call | None:
+        for key in _keys(connection_id, parsed.call_id, parsed.uuid):
+            if key in self.calls:
+                return self.calls[key]
+        return None
+
+    def knows(self, connection_id: int, parsed: smartflo.CallEvent) -> bool:
+        """Whether the read-ahead looked for every id this event names (so "not found" means "not stored").
+        An event with a custom identifier (a click-to-call) is always looked up by `_locked_call`."""
+        if parsed.custom_identifier:
+            return False
+        return all(key in self.read_keys for key in _keys(connection_id, parsed.call_id, parsed.uuid))
+
+    def remember(self, call: Call) -> None:
+        for key in _keys(call.connection_id, call.provider_call_id, call.provider_uuid):
+            self.calls[key] = call
+            self.read_keys.add(key)
+
+    def forget(self, connection: TelephonyConnection, parsed: smartflo.CallEvent) -> None:
+        """An event was rolled back: its call (maybe changed in memory, maybe never stored) and the
+        conversations are read again by whoever needs them next."""
+        stored = self.call(connection.pk, parsed)
+        keys = set(_keys(connection.pk, parsed.call_id, parsed.uuid))
+        if stored is not None:
+            keys |= set(_keys(connection.pk, stored.provider_call_id, stored.provider_uuid))
+        for key in keys:
+            self.calls.pop(key, None)
+            self.read_keys.discard(key)
+        self.conversations.clear()
+        self.conversations_read.clear()
+
+
+def _keys(connection_id: int, call_id: str, uuid: str) -> list[tuple[int, str, str]]:
+    return [key for key in ((connection_id, "id", call_id), (connection_id, "uuid", uuid)) if key[2]]
+
+
+_batch: ContextVar[CallBatch] = ContextVar("telephony_call_batch")
+
+
+@contextmanager
+def read_ahead(events: list[WebhookEvent]):
+    """The drain's read-ahead for its Smartflo events (registered in TelephonyConfig.ready)."""
+    token = _batch.set(CallBatch.read(events))
+    try:
+        yield
+    finally:
+        _batch.reset(token)
 
 
 class AgentDirectory:
@@ -78,6 +226,40 @@ class AgentDirectory:
                 self._shared.clear()
             cached = self._shared[agent_number] = (now, self._lookup(agent_number))
         return cached[1]
+
+    @classmethod
+    def prefetch(cls, agent_numbers: set[str]) -> None:
+        """Look up, in two queries, the agents of a batch this process does not know yet."""
+        now = time.monotonic()
+        wanted = {n for n in agent_numbers if n and (n not in cls._shared or now - cls._shared[n][0] > AGENT_CACHE_SECONDS)}
+        if not wanted:
+            return
+        digits = {n: "".join(c for c in n if c.isdigit()) for n in wanted}
+        names = wanted | {d for d in digits.values() if d}
+        lines: dict[str, tuple[int, int]] = {}  # agent id or extension → (line pk, user), the first line wins as in _lookup
+        for pk, agent_id, extension, user_id in (
+            AgentLine.objects.filter(Q(agent_id__in=names) | Q(extension__in=names)).order_by("pk").values_list("pk", "agent_id", "extension", "user_id")
+        ):
+            for name in (agent_id, extension):
+                if name:
+                    lines.setdefault(name, (pk, user_id))
+        found = {}
+        for number in wanted:
+            candidates = [lines[name] for name in {number, digits[number]} if name in lines]
+            if candidates and min(candidates)[1]:
+                found[number] = min(candidates)[1]
+        by_phone = {n: e for n in wanted - set(found) if (e := phones.try_e164(n))}
+        if by_phone:
+            from accounts.models import User
+
+            users = {}
+            for phone, pk in User.objects.filter(phone__in=set(by_phone.values()), is_active=True).values_list("phone", "pk"):
+                users.setdefault(phone, pk)
+            found.update((n, users.get(e)) for n, e in by_phone.items())
+        if len(cls._shared) > 10_000:
+            cls._shared.clear()
+        for number in wanted:
+            cls._shared[number] = (now, found.get(number))
 
     @classmethod
     def forget(cls, **kwargs) -> None:
@@ -102,11 +284,17 @@ class AgentDirectory:
 
 
 def record(connection: TelephonyConnection, parsed: smartflo.CallEvent, *, follow_ups: bool,
-           agents: AgentDirectory | None = None, contacts: dict | None = None) -> tuple[Call, bool]:
-    """Create or update the call `parsed` describes; returns (call, created). Runs in a transaction."""
+           agents: AgentDirectory | None = None, contacts: dict | None = None, batch: CallBatch | None = None) -> tuple[Call, bool]:
+    """Create or update the call `parsed` describes; returns (call, created). Runs in the caller's
+    transaction (the drain gives each event its own savepoint) or in one of its own."""
     agents = agents or AgentDirectory()
-    with transaction.atomic():
-        call = _locked_call(connection, parsed)
+    if batch is not None:
+        contacts = batch.contacts
+    with transaction.atomic(savepoint=False):
+        if batch is not None and batch.knows(connection.pk, parsed):
+            call = batch.call(connection.pk, parsed)
+        else:
+            call = _locked_call(connection, parsed)
         created = call is None
         if created:
             call = Call(connection=connection)
@@ -115,21 +303,24 @@ def record(connection: TelephonyConnection, parsed: smartflo.CallEvent, *, follo
         if call.contact_id is None and phones.try_e164(call.customer_number):
             call.contact, _ = find_or_create_by_phone(call.customer_number, known=contacts)
             changed = True
+        fetch = bool(call.recording_url) and call.recording_status == Call.Recording.NONE and not call.recording
+        if fetch:
+            call.recording_status = Call.Recording.PENDING
+            changed = True
         if created:
             # A concurrent delivery of the same call may store it first: the unique ids raise
             # IntegrityError, the drain keeps the event `received` and the retry finds the row.
             call.save(force_insert=True)
         elif changed:
             call.save()
-        if call.recording_url and call.recording_status in (Call.Recording.NONE, Call.Recording.FAILED) and not call.recording:
-            if call.recording_status == Call.Recording.NONE:
-                Call.objects.filter(pk=call.pk).update(recording_status=Call.Recording.PENDING)
-                call.recording_status = Call.Recording.PENDING
-                from telephony.tasks import fetch_recording
+        if batch is not None:
+            batch.remember(call)
+        if fetch:
+            from telephony.tasks import fetch_recording
 
-                enqueue(fetch_recording, call.pk)
+            enqueue(fetch_recording, call.pk)
         if follow_ups and call.is_missed_inbound and call.follow_up_id is None:
-            followups.open_for(call)
+            followups.open_for(call, batch=batch)
         if created or changed:
             events.call_updated(call)
             if call.status != status_before and call.status in (Call.Status.RINGING, Call.Status.IN_PROGRESS):
@@ -203,6 +394,17 @@ def _create_contacts(numbers: list[str], known: dict) -> None:
         known[number] = by_id.get(owners.get(number))
 
 
+PAGE_FIELDS = ("provider_call_id", "provider_uuid", "status", "agent", "contact", "raw", "recording_status", *MERGED_FIELDS)
+
+
+def _value(call: Call, name: str):
+    return getattr(call, f"{name}_id") if name in ("agent", "contact") else getattr(call, name)
+
+
+def _stored_values(call: Call) -> tuple:
+    return tuple(_value(call, name) for name in PAGE_FIELDS)  # merge replaces `raw`, never edits it in place
+
+
 def record_page(connection: TelephonyConnection, rows: list[dict], *, follow_ups: bool) -> tuple[int, int]:
     """Apply one page of call records; returns (created, updated). One transaction, a few queries:
     the page's calls, contacts and agents are read up front, new calls inserted in bulk."""
@@ -232,8 +434,10 @@ def record_page(connection: TelephonyConnection, rows: list[dict], *, follow_ups
         contacts.update(
             (phone.number, phone.contact) for phone in ContactPhone.objects.filter(number__in=numbers).select_related("contact")
         )
+        AgentDirectory.prefetch({p.agent_number for p in parsed if p.agent_number})
         fresh: dict[str, Call] = {}
         dirty: dict[int, Call] = {}
+        before = {call.pk: _stored_values(call) for call in existing}
         for event in parsed:
             call = by_id.get(event.call_id) or by_uuid.get(event.uuid) or by_identifier.get(event.custom_identifier) or fresh.get(event.key)
             if call is None:
@@ -255,10 +459,10 @@ def record_page(connection: TelephonyConnection, rows: list[dict], *, follow_ups
             call.recording_status = Call.Recording.PENDING
         Call.objects.bulk_create(list(fresh.values()))
         if dirty:
-            Call.objects.bulk_update(
-                list(dirty.values()),
-                ["provider_call_id", "provider_uuid", "status", "agent", "contact", "raw", "recording_status", *MERGED_FIELDS],
-            )
+            # Only the columns some call of the page changed (bulk_update writes a CASE per row and column).
+            changed = {name for call in dirty.values() for name, old in zip(PAGE_FIELDS, before[call.pk]) if _value(call, name) != old}
+            if changed:
+                Call.objects.bulk_update(list(dirty.values()), [name for name in PAGE_FIELDS if name in changed])
         created, updated = len(fresh), len(dirty)
         if with_recording:
             from telephony import recordings

@@ -4,9 +4,11 @@ note a call. Connections themselves are written by telephony.connections."""
 import datetime
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
-from django.db import OperationalError, transaction
+from django.db import IntegrityError, OperationalError, transaction
+from django.db import connections as db_connections
 from django.utils import timezone
 
 from core.errors import ApplicationError, NotAllowed
@@ -148,12 +150,28 @@ def run_import(job_id: int, *, client: smartflo.SmartfloClient | None = None, ma
         job.save(update_fields=["status", "error"])
     events.import_progress(job)
     pages = 0
+    reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="call-records")
     try:
         client = client or client_for(job.connection)
+
+        def fetch(page: int) -> tuple[int | None, list[dict]]:
+            return client.call_records(job.from_date, job.to_date, page=page, limit=smartflo.RECORDS_PAGE_LIMIT)
+
+        def fetch_ahead(page: int) -> tuple[int | None, list[dict]]:
+            try:
+                return fetch(page)
+            finally:
+                db_connections.close_all()  # this thread's own, if a token refresh wrote one
+
+        # The next page is fetched while this one is applied (Smartflo's answer and our writes overlap);
+        # `next_page` still moves only after a page is applied, so a crash resumes where it stopped.
+        upcoming = None
         while max_pages is None or pages < max_pages:
-            count, rows = client.call_records(job.from_date, job.to_date, page=job.next_page, limit=smartflo.RECORDS_PAGE_LIMIT)
-            created, updated = _record_page_with_retries(job.connection, rows, follow_ups=job.is_sync)
+            count, rows = upcoming.result() if upcoming is not None else fetch(job.next_page)
             pages += 1
+            full = len(rows) >= smartflo.RECORDS_PAGE_LIMIT and (count is None or job.fetched + len(rows) < count)
+            upcoming = reader.submit(fetch_ahead, job.next_page + 1) if full and (max_pages is None or pages < max_pages) else None
+            created, updated = _record_page_with_retries(job.connection, rows, follow_ups=job.is_sync)
             job.total = count if count is not None else job.total
             job.fetched += len(rows)
             job.created += created
@@ -165,7 +183,7 @@ def run_import(job_id: int, *, client: smartflo.SmartfloClient | None = None, ma
                 job.total = job.total if job.total is not None else job.fetched
             job.save(update_fields=["total", "fetched", "created", "updated", "next_page", "status", "finished_at"])
             events.import_progress(job)
-            if last:
+            if last or upcoming is None:
                 break
     except (smartflo.SmartfloError, ApplicationError, OperationalError) as exc:
         job.status = CallImport.Status.FAILED
@@ -173,6 +191,8 @@ def run_import(job_id: int, *, client: smartflo.SmartfloClient | None = None, ma
         job.save(update_fields=["status", "error"])
         events.import_progress(job)
         logger.warning("call import %s stopped at page %s: %s", job.pk, job.next_page, job.error)
+    finally:
+        reader.shutdown(wait=True, cancel_futures=True)
     if job.status == CallImport.Status.DONE and job.is_sync:
         TelephonyConnection.objects.filter(pk=job.connection_id).update(last_synced_at=job.to_date)
     return job
@@ -183,11 +203,12 @@ PAGE_ATTEMPTS = 8
 
 def _record_page_with_retries(connection, rows, *, follow_ups: bool) -> tuple[int, int]:
     """A page lost to a lock (SQLite's single writer, a PostgreSQL deadlock with a webhook on the same
-    call) is applied again: the page is idempotent."""
+    call) or to a unique conflict (a webhook stored one of its new calls first) is applied again: the
+    page is idempotent, and the retry finds that call and merges into it."""
     for attempt in range(1, PAGE_ATTEMPTS + 1):
         try:
             return ingest.record_page(connection, rows, follow_ups=follow_ups)
-        except OperationalError:
+        except (OperationalError, IntegrityError):
             if attempt == PAGE_ATTEMPTS:
                 raise
             time.sleep(0.25 * attempt)
