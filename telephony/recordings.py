@@ -74,7 +74,7 @@ def audio_type(content: bytes, declared: str) -> str:
 
 def fetch(call_id: int, *, attempt_retry: bool = True) -> Call:
     with transaction.atomic():
-        call = Call.objects.select_for_update().select_related("connection").get(pk=call_id)
+        call = Call.objects.select_for_update(of=("self",)).select_related("connection").get(pk=call_id)
         if call.recording_status == Call.Recording.READY or not call.recording_url:
             return call
         call.recording_status, call.recording_attempts = Call.Recording.DOWNLOADING, call.recording_attempts + 1

@@ -46,8 +46,9 @@ def test_masked_pairs_match_the_did_or_any_did_and_only_while_active(db):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
 def test_with_a_connection_pool_the_caller_lookup_is_a_prepared_statement(owned_caller, monkeypatch):
     monkeypatch.setattr(type(connections["default"]), "pool", True)  # what DATABASE_POOL=true gives daphne
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "prepare_threshold", 5)  # as settings.py sets for kept connections
     connection.ensure_connection()
-    monkeypatch.setattr(connection.connection, "prepare_threshold", 5)  # as settings.py sets with the pool
+    monkeypatch.setattr(connection.connection, "prepare_threshold", 5)
     found = selectors.DatabaseFacts().contact(CALLER)
     assert found.id == owned_caller.pk
     with connection.cursor() as cursor:

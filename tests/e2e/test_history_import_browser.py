@@ -44,7 +44,7 @@ def test_import_a_zip_export_and_see_it_above_the_live_messages(asgi_login_page,
     asha = _conversation(channel, "+919812345678", "Asha Verma", 30, "Live hello")
     _conversation(channel, "+919812300000", "Ravi Kumar", 5, "Newest live message")
     page = asgi_login_page(supervisor, password, viewport)
-    page.goto(f"{asgi_live_server.url}/inbox/")
+    page.goto(f"{asgi_live_server.url}/inbox/?view=all")
     rows = page.locator("#conv-list .conv")
     expect(rows).to_have_count(2)
     order_before = rows.all_inner_texts()
@@ -72,7 +72,7 @@ def test_import_a_zip_export_and_see_it_above_the_live_messages(asgi_login_page,
     assert positions == sorted(positions)
     expect(bubbles.filter(has_text="This one?").locator("img")).to_be_visible()
 
-    page.goto(f"{asgi_live_server.url}/inbox/")
+    page.goto(f"{asgi_live_server.url}/inbox/?view=all")
     expect(rows).to_have_count(2)
     assert rows.all_inner_texts() == order_before
 

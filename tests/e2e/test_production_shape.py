@@ -126,6 +126,7 @@ def test_agent_logs_in_through_the_front_door_gets_a_message_live_and_replies(
 
     page = _logged_in_pages(new_page, shape.url)(agent, password)
     expect(page).to_have_url(re.compile(r"/inbox/$"))
+    page.goto(f"{shape.url}/inbox/?view=unassigned")  # a new customer's conversation is nobody's yet (the inbox opens on Mine)
     expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
 
     _, body = omni.customer_message(channel, "+919812345678", name="Meera Iyer", text="Is my order shipped?")
