@@ -23,13 +23,9 @@ in-process threads instead. Then, over loopback only:
 
 import argparse
 import datetime
-import http.client
 import os
 import random
-import statistics
-import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -37,11 +33,15 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import PRODUCTION_MODE, WORKER_NICE, machine_reference, production_shape, server_line  # noqa: E402
+from bench.common import PRODUCTION_MODE, WORKER_NICE, machine_reference, production_shape, send_all, server_line  # noqa: E402
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 HOST, PORT = "127.0.0.1", int(os.environ.get("BENCH_PORT", 8101))
+
+
+def run(requests_: list, concurrency: int, rate: float | None = None) -> dict:
+    return send_all(PORT, requests_, concurrency, rate, host=HOST)
 CONNECTION_NAME = "Bench Smartflo"
 DID = "+918069099999"
 
@@ -83,12 +83,12 @@ def main():
         from telephony.models import Call
 
         rng = random.Random(11)
-        run([("POST", "/webhooks/bench-bare/", b"{}")] * 200, args.concurrency)  # warm up
-        bare = run([("POST", "/webhooks/bench-bare/", hangup_query(rng, i, "bare").encode()) for i in range(args.calls)], args.concurrency)
+        run([("POST", "/webhooks/bench-bare/", b"{}", {})] * 200, args.concurrency)  # warm up
+        bare = run([("POST", "/webhooks/bench-bare/", hangup_query(rng, i, "bare").encode(), {}) for i in range(args.calls)], args.concurrency)
 
         status_path = f"/telephony/status/{connection.status_token}/"
         started = time.perf_counter()
-        status = run([("GET", f"{status_path}?{hangup_query(rng, i, 'status')}", b"") for i in range(args.calls)], args.concurrency)
+        status = run([("GET", f"{status_path}?{hangup_query(rng, i, 'status')}", b"", {}) for i in range(args.calls)], args.concurrency)
         pending = WebhookEvent.objects.filter(source="smartflo", status="received")
         deadline = time.perf_counter() + 300
         while pending.exists() and time.perf_counter() < deadline:
@@ -98,8 +98,8 @@ def main():
         outcomes = dict(WebhookEvent.objects.filter(source="smartflo").values_list("status").annotate(n=__import__("django.db.models", fromlist=["Count"]).Count("id")))
 
         count = int(args.rate * args.paced_seconds)
-        paced_bare = run([("POST", "/webhooks/bench-bare/", hangup_query(rng, i, "paced-bare").encode()) for i in range(count)], 16, args.rate)
-        paced_status = run([("GET", f"{status_path}?{hangup_query(rng, i, 'paced')}", b"") for i in range(count)], 16, args.rate)
+        paced_bare = run([("POST", "/webhooks/bench-bare/", hangup_query(rng, i, "paced-bare").encode(), {}) for i in range(count)], 16, args.rate)
+        paced_status = run([("GET", f"{status_path}?{hangup_query(rng, i, 'paced')}", b"", {}) for i in range(count)], 16, args.rate)
         deadline = time.perf_counter() + 120
         while pending.exists() and time.perf_counter() < deadline:
             time.sleep(0.05)
@@ -185,48 +185,6 @@ def run_backfill(connection) -> dict:
     started = time.perf_counter()
     job = services.run_import(job.pk)
     return {"records": job.fetched, "created": job.created, "seconds": time.perf_counter() - started, "status": job.status}
-
-
-def run(requests_: list, concurrency: int, rate: float | None = None) -> dict:
-    """Send every (method, path, body) over `concurrency` keep-alive connections; latencies in ms.
-    Closed loop without `rate`; with it, open loop (request i is due at start + i/rate)."""
-    latencies, statuses, lock = [], {}, threading.Lock()
-    start = time.perf_counter() + 0.2
-    queue = [(start + index / rate if rate else None, request) for index, request in enumerate(requests_)][::-1]
-
-    def worker():
-        connection = http.client.HTTPConnection(HOST, PORT, timeout=30)
-        while True:
-            with lock:
-                if not queue:
-                    break
-                due, (method, path, body) = queue.pop()
-            if due is None:
-                due = time.perf_counter()
-            elif (delay := due - time.perf_counter()) > 0:
-                time.sleep(delay)
-            headers = {"Content-Type": "application/json"} if method == "POST" else {}
-            connection.request(method, path, body=body or None, headers=headers)
-            response = connection.getresponse()
-            response.read()
-            took = (time.perf_counter() - due) * 1000
-            with lock:
-                latencies.append(took)
-                statuses[response.status] = statuses.get(response.status, 0) + 1
-        connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - began
-    latencies.sort()
-    return {
-        "n": len(latencies), "rps": len(latencies) / elapsed, "p50": statistics.median(latencies),
-        "p99": latencies[max(0, int(len(latencies) * 0.99) - 1)], "statuses": statuses, "elapsed": elapsed,
-    }
 
 
 if __name__ == "__main__":

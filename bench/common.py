@@ -6,6 +6,8 @@ bare view on the best server this machine has, not on the server being measured.
 """
 
 import http.client
+import statistics
+import threading
 import multiprocessing
 import os
 import subprocess
@@ -154,3 +156,50 @@ def cpu_seconds(root_pids: list[int]) -> float:
         if node:
             total += times[pid]
     return total
+
+
+def send_all(port: int, requests_: list, concurrency: int, rate: float | None = None, host: str = "127.0.0.1") -> dict:
+    """Send every (method, path, body, headers) over `concurrency` keep-alive connections; latencies in ms.
+
+    Closed loop without `rate` (each connection sends as soon as its last answer came: saturation).
+    With `rate`, open loop: request i is due at start + i/rate and its latency counts from then, so a
+    stall is not hidden by the sender waiting for it.
+    """
+    latencies, statuses, lock = [], {}, threading.Lock()
+    start = time.perf_counter() + 0.2
+    queue = [(start + index / rate if rate else None, request) for index, request in enumerate(requests_)][::-1]
+
+    def worker():
+        connection = http.client.HTTPConnection(host, port, timeout=30)
+        while True:
+            with lock:
+                if not queue:
+                    break
+                due, (method, path, body, headers) = queue.pop()
+            if due is None:
+                due = time.perf_counter()
+            elif (delay := due - time.perf_counter()) > 0:
+                time.sleep(delay)
+            if method == "POST":
+                headers = {"Content-Type": "application/json", **headers}
+            connection.request(method, path, body=body or None, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            took = (time.perf_counter() - due) * 1000
+            with lock:
+                latencies.append(took)
+                statuses[response.status] = statuses.get(response.status, 0) + 1
+        connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    latencies.sort()
+    return {
+        "n": len(latencies), "rps": len(latencies) / elapsed, "p50": statistics.median(latencies),
+        "p99": latencies[max(0, int(len(latencies) * 0.99) - 1)], "statuses": statuses, "elapsed": elapsed,
+    }

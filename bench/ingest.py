@@ -25,23 +25,24 @@ insert, ingest (applied) ≥ 0.5 of it sustained.
 """
 
 import argparse
-import http.client
 import json
 import os
 import random
-import statistics
 import sys
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import PRODUCTION_MODE, WORKER_NICE, machine_reference, production_shape, server_line  # noqa: E402
+from bench.common import PRODUCTION_MODE, WORKER_NICE, machine_reference, production_shape, send_all, server_line  # noqa: E402
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 HOST, PORT = "127.0.0.1", int(os.environ.get("BENCH_PORT", 8100))
+
+
+def run(requests_: list, concurrency: int, rate: float | None = None) -> dict:
+    return send_all(PORT, requests_, concurrency, rate, host=HOST)
 FIXTURES = ROOT / "tests" / "fixtures"
 SHAPES = ["wa_in_text.json", "wa_in_text_referral_ctwa.json", "wa_in_location.json", "wa_in_interactive_button_reply.json",
           "wa_in_interactive_list_reply.json", "wa_in_button_template_quick_reply.json", "wa_in_contacts.json", "wa_in_order.json",
@@ -83,17 +84,17 @@ def main():
     shape.start()
     try:
         rng = random.Random(7)
-        warm = [("/webhooks/bench-bare/", b"{}", {})] * 200
+        warm = [("POST", "/webhooks/bench-bare/", b"{}", {})] * 200
         run(warm, args.concurrency)
 
         bare_bodies = [payload(rng, i, "bare") for i in range(args.messages)]
-        bare = run([("/webhooks/bench-bare/", body, {}) for body in bare_bodies], args.concurrency)
+        bare = run([("POST", "/webhooks/bench-bare/", body, {}) for body in bare_bodies], args.concurrency)
 
         from inbox.models import WebhookEvent
         from inbox.providers.tata_whatsapp import sign
 
         bodies = [payload(rng, i, "ingest") for i in range(args.messages)]
-        requests_ = [(f"/webhooks/tata/{token}/", body, {"x-hub-signature-256": sign(body, PARTNER_TOKEN)}) for body in bodies]
+        requests_ = [("POST", f"/webhooks/tata/{token}/", body, {"x-hub-signature-256": sign(body, PARTNER_TOKEN)}) for body in bodies]
         started = time.perf_counter()
         ingest = run(requests_, args.concurrency)
         pending = WebhookEvent.objects.filter(source="tata_whatsapp", status="received")
@@ -105,10 +106,10 @@ def main():
 
         rate = args.rate or max(1.0, sustained / 2)
         count = int(rate * args.paced_seconds)
-        paced_bare = run([("/webhooks/bench-bare/", payload(rng, i, "paced-bare"), {}) for i in range(count)], 16, rate)
+        paced_bare = run([("POST", "/webhooks/bench-bare/", payload(rng, i, "paced-bare"), {}) for i in range(count)], 16, rate)
         paced_bodies = [payload(rng, i, "paced") for i in range(count)]
         paced_ingest = run(
-            [(f"/webhooks/tata/{token}/", b, {"x-hub-signature-256": sign(b, PARTNER_TOKEN)}) for b in paced_bodies], 16, rate
+            [("POST", f"/webhooks/tata/{token}/", b, {"x-hub-signature-256": sign(b, PARTNER_TOKEN)}) for b in paced_bodies], 16, rate
         )
         deadline = time.perf_counter() + 120
         while pending.exists() and time.perf_counter() < deadline:
@@ -155,51 +156,6 @@ def payload(rng: random.Random, index: int, run_name: str) -> bytes:
     data["messages"].update({"from": str(customer), "id": f"wamid.BENCH-{run_name}-{time.time_ns()}-{index}",
                              "timestamp": str(int(time.time()))})
     return json.dumps(data).encode()
-
-
-def run(requests_: list, concurrency: int, rate: float | None = None) -> dict:
-    """POST every request over `concurrency` keep-alive connections; latencies in ms.
-
-    Closed loop without `rate` (each connection sends as soon as its last answer came: saturation).
-    With `rate`, open loop: request i is due at start + i/rate and its latency counts from then, so a
-    stall is not hidden by the sender waiting for it.
-    """
-    latencies, statuses, lock = [], {}, threading.Lock()
-    start = time.perf_counter() + 0.2
-    queue = [(start + index / rate if rate else None, request) for index, request in enumerate(requests_)][::-1]
-
-    def worker():
-        connection = http.client.HTTPConnection(HOST, PORT, timeout=30)
-        while True:
-            with lock:
-                if not queue:
-                    break
-                due, (path, body, headers) = queue.pop()
-            if due is None:
-                due = time.perf_counter()
-            elif (delay := due - time.perf_counter()) > 0:
-                time.sleep(delay)
-            connection.request("POST", path, body=body, headers={"Content-Type": "application/json", **headers})
-            response = connection.getresponse()
-            response.read()
-            took = (time.perf_counter() - due) * 1000
-            with lock:
-                latencies.append(took)
-                statuses[response.status] = statuses.get(response.status, 0) + 1
-        connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    began = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - began
-    latencies.sort()
-    return {
-        "n": len(latencies), "rps": len(latencies) / elapsed, "p50": statistics.median(latencies),
-        "p99": latencies[int(len(latencies) * 0.99) - 1], "statuses": statuses, "elapsed": elapsed,
-    }
 
 
 def report(args, shape, bare, ingest, applied) -> float:
