@@ -14,7 +14,8 @@ import weakref
 from collections import defaultdict, deque
 from time import monotonic
 
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, channel_layers, get_channel_layer
+from channels import DEFAULT_CHANNEL_LAYER
 
 logger = logging.getLogger(__name__)
 
@@ -112,5 +113,15 @@ def process_relay() -> Relay:
     """The relay of the running event loop (daphne runs one per process; tests run several)."""
     loop = asyncio.get_running_loop()
     if loop not in _relays:
-        _relays[loop] = Relay(get_channel_layer())
+        _relays[loop] = Relay(_layer_for_this_loop())
     return _relays[loop]
+
+
+def _layer_for_this_loop():
+    """channels_redis refuses receive() from a second event loop on one layer instance (a server
+    thread's and a test's, say), so each loop's relay reads through a layer of its own. The in-memory
+    layer keeps its channels in the instance: it only works shared."""
+    layer = get_channel_layer()
+    if isinstance(layer, InMemoryChannelLayer):
+        return layer
+    return channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)

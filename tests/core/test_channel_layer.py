@@ -54,3 +54,48 @@ def test_a_publish_waits_less_for_redis_than_an_idle_receive_may():
     layer = get_channel_layer()
     kwargs = layer._sync_clients[0].connection_pool.connection_kwargs
     assert kwargs["socket_timeout"] == SOCKET_TIMEOUT_SECONDS < layer.hosts[0]["socket_timeout"]
+
+
+def test_two_event_loops_in_one_process_each_relay_events():
+    """Daphne's loop in a test server thread and a test's own loop (or two server threads) each run a
+    relay. channels_redis refuses receive() from a second loop on one layer instance, so each loop's
+    relay reads through a layer of its own."""
+    import threading
+
+    from core import events
+    from core.relay import process_relay
+
+    class Socket:
+        def __init__(self):
+            self.received = asyncio.Queue()
+
+        async def send(self, text_data):
+            self.received.put_nowait(text_data)
+
+    first_joined, stop_first = threading.Event(), threading.Event()
+
+    async def keep_a_relay_reading():
+        await process_relay().join(Socket(), ["staff"])
+        first_joined.set()
+        while not stop_first.is_set():
+            await asyncio.sleep(0.05)
+
+    async def relay_one_event():
+        socket = Socket()
+        relay = process_relay()
+        await relay.join(socket, ["staff"])
+        try:
+            message = {"type": "event.message", "id": "two-loops", "event": "ping", "text": '"ping"', "groups": ["staff"]}
+            await asyncio.to_thread(events._send, message)  # what publish() sends once committed
+            return await asyncio.wait_for(socket.received.get(), 5)
+        finally:
+            await relay.leave(socket, ["staff"])
+
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(asyncio.run, keep_a_relay_reading())
+        assert first_joined.wait(10)
+        try:
+            assert '"ping"' in pool.submit(asyncio.run, relay_one_event()).result(timeout=30)
+        finally:
+            stop_first.set()
+            first.result(timeout=10)

@@ -82,6 +82,7 @@ def test_a_socket_renews_its_group_memberships_on_pings_and_is_told_to_refetch_a
     clock = [1000.0]
     monkeypatch.setattr("core.relay.monotonic", lambda: clock[0])
     layer = get_channel_layer()
+    monkeypatch.setattr("core.relay._layer_for_this_loop", lambda: layer)  # the instance patched below
     expiry = layer.group_expiry
     joined = []
     real_group_add = layer.group_add
@@ -149,6 +150,7 @@ def test_the_sockets_of_a_process_share_one_channel_which_leaves_the_groups_with
 def test_after_the_layer_fails_the_relay_keeps_reading_and_the_next_ping_asks_for_a_refetch(agent, monkeypatch):
     monkeypatch.setattr("core.relay.READ_RETRY_SECONDS", 0.01)
     layer = get_channel_layer()
+    monkeypatch.setattr("core.relay._layer_for_this_loop", lambda: layer)  # the instance patched below
     real_receive = layer.receive
     failures = [ConnectionError("redis is down")]
 
