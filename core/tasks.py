@@ -1,5 +1,8 @@
 """enqueue(): the one way services start background work — always after commit.
 
+Tasks are named, not imported (`enqueue("inbox.deliver_message", pk)`): a tasks module imports the
+services it calls, so a service that imported its tasks back would close an import circle.
+
 With a broker, the task goes to Celery workers. On embedded defaults (no REDIS_URL) tasks run
 in-process; they run on a short-lived thread so the request that queued them answers at once, as
 it would with real workers. Tests run them inline (TASKS_INLINE) to stay deterministic.
@@ -15,7 +18,19 @@ logger = logging.getLogger(__name__)
 
 
 def enqueue(task, *args, **kwargs) -> None:
-    transaction.on_commit(lambda: _start(task, args, kwargs), robust=True)
+    """`task` is a registered task's name (or the task itself)."""
+    transaction.on_commit(lambda: _start(named(task), args, kwargs), robust=True)
+
+
+def named(task):
+    """The Celery task registered under this name (tasks modules are found by autodiscovery)."""
+    if not isinstance(task, str):
+        return task
+    from config.celery import app
+
+    if task not in app.tasks:
+        app.loader.import_default_modules()  # runs autodiscovery: every app's tasks module
+    return app.tasks[task]
 
 
 def _start(task, args, kwargs) -> None:
@@ -42,6 +57,7 @@ def backoff(attempt: int, *, first: float = 0.5, cap: float = 60.0) -> float:
 def enqueue_later(task, args: tuple, countdown: float, **options) -> None:
     """Run `task` after `countdown` seconds: a Celery ETA with a broker; a timer thread on embedded
     defaults. Tests (TASKS_INLINE) drive time themselves, so nothing is scheduled there."""
+    task = named(task)
     if not settings.CELERY_TASK_ALWAYS_EAGER:
         task.apply_async(args=args, countdown=countdown, **options)
     elif not getattr(settings, "TASKS_INLINE", False):
