@@ -39,26 +39,52 @@ def browser():
         browser.close()
 
 
+_open_contexts = []  # every test's browser contexts, closed before its database is emptied
+
+
 @pytest.fixture
 def new_page(browser):
-    contexts = []
-
     def make(viewport=None):
         context = browser.new_context(viewport=viewport or {"width": 1280, "height": 800})
         context.set_default_timeout(10_000)
-        contexts.append(context)
+        _open_contexts.append(context)
         return context.new_page()
 
     yield make
-    for context in contexts:
-        context.close()
+    _close_pages()
+
+
+def _close_pages():
+    while _open_contexts:
+        _open_contexts.pop().close()
+
+
+def _quiesce_server():
+    """Stop what still talks to the test database before it is emptied: a page fixture is set up before
+    the database fixture, so it would be torn down after the flush, and a page refetching over a live
+    event (or an in-process task thread) then held locks the flush's TRUNCATE waited on: a deadlock."""
+    import threading
+
+    from config.celery import app
+
+    _close_pages()
+    task_names = set(app.tasks.keys())
+    for thread in threading.enumerate():
+        if thread.name in task_names:  # core.tasks names in-process task threads after their task
+            thread.join(5)
 
 
 @pytest.fixture
-def login_page(new_page, live_server):
+def quiet_live_server(live_server):
+    yield live_server
+    _quiesce_server()
+
+
+@pytest.fixture
+def login_page(new_page, quiet_live_server):
     """A browser page logged in through the real login form."""
 
-    return _logged_in_pages(new_page, live_server.url)
+    return _logged_in_pages(new_page, quiet_live_server.url)
 
 
 def _logged_in_pages(new_page, base_url):
@@ -139,7 +165,8 @@ def asgi_live_server(_asgi_server, transactional_db, settings):
     at it: channels created with `api_base_url=asgi_live_server.url + "/sandbox/api/tata"` are served."""
     settings.ALLOWED_HOSTS = ["*"]
     settings.PUBLIC_BASE_URL = _asgi_server.url
-    return _asgi_server
+    yield _asgi_server
+    _quiesce_server()
 
 
 @pytest.fixture
