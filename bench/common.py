@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -203,3 +204,17 @@ def send_all(port: int, requests_: list, concurrency: int, rate: float | None = 
         "n": len(latencies), "rps": len(latencies) / elapsed, "p50": statistics.median(latencies),
         "p99": latencies[max(0, int(len(latencies) * 0.99) - 1)], "statuses": statuses, "elapsed": elapsed,
     }
+
+
+def ensure_database(url: str) -> None:
+    """Create the bench's own PostgreSQL database if it is missing (the benches never touch another)."""
+    if not url.startswith("postgres"):
+        return
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+

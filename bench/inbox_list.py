@@ -35,7 +35,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sampark_listbench")
 
 from bench.common import (  # noqa: E402
-    PRODUCTION_MODE, cpu_seconds, machine_reference, production_shape, server_line, start_daphne, stop, wait_for_server, wrk,
+    PRODUCTION_MODE, cpu_seconds, ensure_database, machine_reference, production_shape, server_line, start_daphne, stop, wait_for_server, wrk,
 )
 
 for name, value in PRODUCTION_MODE.items():  # as in production (query counts are taken either way)
@@ -72,6 +72,7 @@ PAGE_SIZES = {"list": (30, 100), "thread": (40, 100), "api": (50, 100)}
 def ensure_data() -> None:
     if connection.vendor != "postgresql":
         sys.exit("bench/inbox_list.py measures PostgreSQL: set DATABASE_URL=postgres://…")
+    ensure_database(os.environ["DATABASE_URL"])
     call_command("migrate", verbosity=0)
     if Conversation.objects.count() >= N_CONVERSATIONS:
         return

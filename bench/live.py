@@ -25,7 +25,6 @@ import struct
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -37,23 +36,12 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
-from bench.common import PRODUCTION_MODE, WORKER_NICE, machine_reference, production_shape, server_line  # noqa: E402
+from bench.common import PRODUCTION_MODE, WORKER_NICE, ensure_database, machine_reference, production_shape, server_line  # noqa: E402
 
 for name, value in PRODUCTION_MODE.items():  # production mode, as the other benchmarks run it
     os.environ.setdefault(name, value)
 
 
-def ensure_database() -> None:
-    if not DATABASE_URL.startswith("postgres"):
-        return
-    import psycopg
-
-    parts = urlsplit(DATABASE_URL)
-    name = parts.path.lstrip("/")
-    admin = DATABASE_URL.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def prepare(agent_count: int):
@@ -236,7 +224,7 @@ def main():
     parser.add_argument("--direct", action="store_true", help="skip webhook and ingest: time publish → browser only")
     args = parser.parse_args()
 
-    ensure_database()
+    ensure_database(DATABASE_URL)
     channel, cookies = prepare(args.agents)
     shape = production_shape({**os.environ, "CELERY_CONCURRENCY": "4"}, args.port, celery=True, name="live")
     shape.start()
