@@ -290,7 +290,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-# Outbound sending (inbox.outbound): throughput per business number (Meta: 80/s by default, 1,000 for
+# Outbound sending (inbox.outbound.delivery): throughput per business number (Meta: 80/s by default, 1,000 for
 # upgraded numbers), retries with backoff, and how long a send interrupted by a dying worker waits for
 # Tata's status callback before it is shown as "unknown — check".
 OUTBOUND_RATE_PER_SECOND = env.float("OUTBOUND_RATE_PER_SECOND", default=80)
@@ -300,7 +300,7 @@ OUTBOUND_RETRY_MAX_SECONDS = env.float("OUTBOUND_RETRY_MAX_SECONDS", default=300
 OUTBOUND_STALE_AFTER = env.int("OUTBOUND_STALE_AFTER", default=60)
 OUTBOUND_IN_DOUBT_GRACE = env.int("OUTBOUND_IN_DOUBT_GRACE", default=180)
 # A message still `queued` this long after it was queued (never attempted) has lost its task: the
-# periodic sweeper queues it again (inbox.outbound.requeue_stalled; retried ones wait out any backoff).
+# periodic sweeper queues it again (inbox.outbound.delivery.requeue_stalled; retried ones wait out any backoff).
 OUTBOUND_REQUEUE_AFTER = env.int("OUTBOUND_REQUEUE_AFTER", default=120)
 
 # Dialplan: the answer when a dialplan is off or even its failover fails (checked at start-up; the

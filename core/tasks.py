@@ -23,6 +23,9 @@ def enqueue(task, *args, **kwargs) -> None:
     transaction.on_commit(lambda: _start(named(task), args, kwargs), robust=True)
 
 
+_discovering = threading.Lock()
+
+
 def named(task):
     """The Celery task registered under this name (tasks modules are found by autodiscovery)."""
     if not isinstance(task, str):
@@ -30,7 +33,11 @@ def named(task):
     from config.celery import app
 
     if task not in app.tasks:
-        app.loader.import_default_modules()  # runs autodiscovery: every app's tasks module
+        # One thread discovers; the others wait for it (producer threads racing here found the tasks
+        # module half imported and the name not yet registered).
+        with _discovering:
+            if task not in app.tasks:
+                app.loader.import_default_modules()  # runs autodiscovery: every app's tasks module
     return app.tasks[task]
 
 

@@ -166,7 +166,7 @@ def send_template_message(
     header_upload=None, source: str = Message.Source.AGENT,
 ) -> Message:
     """Templates may be sent at any time (they are how a business opens a conversation).
-    `components` come from inbox.templates_service.send_components (variables filled in)."""
+    `components` come from inbox.message_templates.fill.send_components (variables filled in)."""
     _whatsapp_only(conversation, "Templates")
     if template.channel_id != conversation.channel_id:
         raise ApplicationError("That template belongs to another number.")

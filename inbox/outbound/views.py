@@ -310,11 +310,12 @@ def bulk_opt(request):
     """Opt every contact of a contacts-list filter in or out on a number."""
     if not can_manage_contacts_in_bulk(request.user):
         raise PermissionDenied("Only supervisors and admins change opt-ins in bulk.")
-    from campaigns.services import audience
-
     source = request.POST if request.method == "POST" else request.GET
     filters = {k: source.get(k, "") for k in ("q", "label", "owner")}
-    contacts = audience(request.user, filters)
+    contacts = contact_selectors.filter_contacts(  # the contacts list's filter, as the list shows it to this user
+        contact_selectors.search_contacts(contact_selectors.visible_contacts(request.user), filters["q"]),
+        user=request.user, label=filters["label"] or None, owner=filters["owner"] or None,
+    )
     channels = Channel.objects.filter(kind=Channel.Kind.WHATSAPP)
     context = {"filters": filters, "count": contacts.count(), "channels": channels, "error": "",
                "labels": Label.objects.all(),
