@@ -150,13 +150,13 @@ def prepare(count: int, kind: str):
 def produce(conversation_ids, threads=4):
     from django.db import connections
 
-    from inbox import outbound
+    from inbox.outbound import send
     from inbox.models import Conversation
 
     def work(ids):
         try:
             for conversation in Conversation.objects.filter(pk__in=ids).select_related("channel", "contact"):
-                outbound.send_text(conversation, by=None, body=f"Your order ships today (#{conversation.pk})")
+                send.send_text(conversation, by=None, body=f"Your order ships today (#{conversation.pk})")
         finally:
             connections.close_all()
 

@@ -21,8 +21,9 @@ from contacts.models import Contact
 from core.errors import ApplicationError, NotAllowed
 from core.events import publish
 from core.tasks import enqueue
-from inbox import outbound, templates_service
+from inbox.message_templates import fill
 from inbox.models import Channel, Message, Template
+from inbox.outbound import send
 
 RUN_CHUNK = 200
 
@@ -78,7 +79,7 @@ def check(*, by: User, channel: Channel, template: Template, values: dict, filte
     if not contacts:
         raise ApplicationError("The filter selects no contacts with a phone number.")
     sample = Contact.objects.get(pk=contacts[0])
-    templates_service.send_components(template, values, contact=sample)  # every blank filled? (raises)
+    fill.send_components(template, values, contact=sample)  # every blank filled? (raises)
     return contacts
 
 
@@ -90,9 +91,7 @@ def start(*, by: User, name: str, channel: Channel, template: Template, values: 
             values=values, filters={k: v for k, v in filters.items() if v}, created_by=by,
         )
         Recipient.objects.bulk_create([Recipient(campaign=campaign, contact_id=pk) for pk in contacts], batch_size=1000)
-        from campaigns.tasks import run_campaign
-
-        enqueue(run_campaign, campaign.pk)
+        enqueue("campaigns.run_campaign", campaign.pk)
         _announce(campaign)
     return campaign
 
@@ -133,8 +132,6 @@ SLOW_SEND_AFTER = datetime.timedelta(minutes=5)
 
 def resume_stalled(now: datetime.datetime | None = None) -> int:
     """Queue a run of every running campaign with waiting recipients whose queuing stopped moving."""
-    from campaigns.tasks import run_campaign
-
     now = now or timezone.now()
     stalled = (
         Campaign.objects.filter(status=Campaign.Status.RUNNING, recipients__status=Recipient.Status.PENDING)
@@ -144,7 +141,7 @@ def resume_stalled(now: datetime.datetime | None = None) -> int:
     )
     ids = list(stalled.values_list("pk", flat=True))
     for campaign_id in ids:
-        enqueue(run_campaign, campaign_id)
+        enqueue("campaigns.run_campaign", campaign_id)
     return len(ids)
 
 
@@ -185,8 +182,8 @@ def _queue_one(campaign: Campaign, recipient: Recipient) -> None:
             return
         try:
             with transaction.atomic():
-                conversation = outbound.conversation_for(recipient.contact, campaign.channel)
-                message = templates_service.send_template(conversation, campaign.template, campaign.values, by=None)
+                conversation = send.conversation_for(recipient.contact, campaign.channel)
+                message = fill.send_template(conversation, campaign.template, campaign.values, by=None)
         except ApplicationError as exc:
             locked.status, locked.reason = Recipient.Status.SKIPPED, exc.message[:500]
         else:
@@ -207,7 +204,9 @@ def cancel(campaign: Campaign, *, by: User) -> Campaign:
 
 
 def message_settled(message: Message) -> None:
-    """Called by inbox.outbound when a campaign message is sent or fails for good."""
+    """Outbound's settled hook (registered in CampaignsConfig.ready): a message was sent or failed for good."""
+    if message.type != "template":
+        return  # campaigns send templates only (source "campaign" means "sent outside Sampark")
     campaign_id = Recipient.objects.filter(message=message).values_list("campaign_id", flat=True).first()
     if campaign_id is None:
         return

@@ -9,7 +9,7 @@ from campaigns import services
 from campaigns.models import Campaign
 from contacts.models import Label
 from core.errors import ApplicationError
-from inbox import templates_service
+from inbox.message_templates import fill
 from inbox.models import Channel
 
 
@@ -32,7 +32,7 @@ def campaign_create(request):
     source = request.POST if request.method == "POST" else request.GET
     channels = list(Channel.objects.filter(kind=Channel.Kind.WHATSAPP, is_active=True))
     channel = next((c for c in channels if str(c.pk) == source.get("channel")), channels[0] if channels else None)
-    templates = list(templates_service.sendable_templates(channel)) if channel else []
+    templates = list(fill.sendable_templates(channel)) if channel else []
     template = next((t for t in templates if str(t.pk) == source.get("template")), None)
     filters = {k: source.get(k, "") for k in (*services.AUDIENCE_FILTERS, "everyone")}
     values = {k: v for k, v in source.items() if k.startswith(("header_", "body_", "button_"))}
@@ -43,8 +43,8 @@ def campaign_create(request):
         "audience_chosen": services.audience_chosen(filters), "count": services.recipient_count(request.user, filters), "error": "",
     }
     if template:
-        context.update(template_fields=templates_service.template_fields(template), template_values=values,
-                       template_preview=templates_service.preview(template, values))
+        context.update(template_fields=fill.template_fields(template), template_values=values,
+                       template_preview=fill.preview(template, values))
     if request.method == "POST" and template:
         try:
             count = len(services.check(by=request.user, channel=channel, template=template, values=values, filters=filters))

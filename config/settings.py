@@ -189,6 +189,9 @@ WHITENOISE_USE_FINDERS = DEBUG
 warnings.filterwarnings("ignore", message="No directory at")
 
 REDIS_URL = env("REDIS_URL", default="")
+# Names in Redis (channel groups, cache keys, rate-limit buckets) start with this, so two deployments or a
+# bench can share one Redis.
+CHANNELS_PREFIX = env("CHANNELS_PREFIX", default="sampark")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -198,7 +201,7 @@ if REDIS_URL:
                 # waiting for a message: an idle receive then failed (and a message popped in that
                 # instant was lost). Reads may take longer than the blocking pop.
                 "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
-                "prefix": env("CHANNELS_PREFIX", default="sampark"),
+                "prefix": CHANNELS_PREFIX,
                 # Group memberships of sockets whose server died (a deploy, a crash) lapse after this
                 # long instead of channels_redis' day, in which every event would still be pushed to them.
                 # Live sockets renew theirs on the browser's pings (core.consumers).
@@ -219,7 +222,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "core.cache.SharedPoolRedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env("CHANNELS_PREFIX", default="sampark"),
+            "KEY_PREFIX": CHANNELS_PREFIX,
             "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
@@ -234,6 +237,9 @@ CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Tests only (config/test_settings.py): tasks run inline in the caller, and retries or countdowns run at
+# once or not at all (core.tasks), so a test drives time itself.
+TASKS_INLINE = False
 # Celery's Django fixup closes the database connection before and after every task unless this is set,
 # so each task paid a new PostgreSQL connection (backend start, auth, Django's setup queries: ~5 ms of
 # CPU). With it set, config/celery.py closes connections by Django's own rules instead (CONN_MAX_AGE,
@@ -284,7 +290,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-# Outbound sending (inbox.outbound): throughput per business number (Meta: 80/s by default, 1,000 for
+# Outbound sending (inbox.outbound.delivery): throughput per business number (Meta: 80/s by default, 1,000 for
 # upgraded numbers), retries with backoff, and how long a send interrupted by a dying worker waits for
 # Tata's status callback before it is shown as "unknown — check".
 OUTBOUND_RATE_PER_SECOND = env.float("OUTBOUND_RATE_PER_SECOND", default=80)
@@ -294,7 +300,7 @@ OUTBOUND_RETRY_MAX_SECONDS = env.float("OUTBOUND_RETRY_MAX_SECONDS", default=300
 OUTBOUND_STALE_AFTER = env.int("OUTBOUND_STALE_AFTER", default=60)
 OUTBOUND_IN_DOUBT_GRACE = env.int("OUTBOUND_IN_DOUBT_GRACE", default=180)
 # A message still `queued` this long after it was queued (never attempted) has lost its task: the
-# periodic sweeper queues it again (inbox.outbound.requeue_stalled; retried ones wait out any backoff).
+# periodic sweeper queues it again (inbox.outbound.delivery.requeue_stalled; retried ones wait out any backoff).
 OUTBOUND_REQUEUE_AFTER = env.int("OUTBOUND_REQUEUE_AFTER", default=120)
 
 # Dialplan: the answer when a dialplan is off or even its failover fails (checked at start-up; the

@@ -32,7 +32,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("contacts/", include("contacts.urls")),
     path("inbox/", include("inbox.urls")),
-    path("outbound/", include("inbox.outbound_urls")),
+    path("outbound/", include("inbox.outbound.urls")),
     path("campaigns/", include("campaigns.urls")),
     path("history-import/", include("imports.urls")),
     path("webhooks/", include("inbox.webhook_urls")),

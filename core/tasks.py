@@ -11,6 +11,7 @@ it would with real workers. Tests run them inline (TASKS_INLINE) to stay determi
 import logging
 import threading
 
+from celery.exceptions import Ignore
 from django.conf import settings
 from django.db import connections, transaction
 
@@ -22,6 +23,9 @@ def enqueue(task, *args, **kwargs) -> None:
     transaction.on_commit(lambda: _start(named(task), args, kwargs), robust=True)
 
 
+_discovering = threading.Lock()
+
+
 def named(task):
     """The Celery task registered under this name (tasks modules are found by autodiscovery)."""
     if not isinstance(task, str):
@@ -29,14 +33,18 @@ def named(task):
     from config.celery import app
 
     if task not in app.tasks:
-        app.loader.import_default_modules()  # runs autodiscovery: every app's tasks module
+        # One thread discovers; the others wait for it (producer threads racing here found the tasks
+        # module half imported and the name not yet registered).
+        with _discovering:
+            if task not in app.tasks:
+                app.loader.import_default_modules()  # runs autodiscovery: every app's tasks module
     return app.tasks[task]
 
 
 def _start(task, args, kwargs) -> None:
     if not settings.CELERY_TASK_ALWAYS_EAGER:
         task.apply_async(args=args, kwargs=kwargs)
-    elif getattr(settings, "TASKS_INLINE", False):
+    elif settings.TASKS_INLINE:
         task.apply(args=args, kwargs=kwargs)
     else:
         run_in_background(task, args, kwargs)
@@ -60,10 +68,26 @@ def enqueue_later(task, args: tuple, countdown: float, **options) -> None:
     task = named(task)
     if not settings.CELERY_TASK_ALWAYS_EAGER:
         task.apply_async(args=args, countdown=countdown, **options)
-    elif not getattr(settings, "TASKS_INLINE", False):
+    elif not settings.TASKS_INLINE:
         timer = threading.Timer(countdown, _run_in_thread, args=(task, args, {}), kwargs=options)
         timer.daemon = True
         timer.start()
+
+
+def retry_later(task, countdown: float) -> Exception:
+    """The running bound task's next try, in `countdown` seconds: `raise retry_later(self, seconds)`.
+
+    With a broker: Celery's retry (the task goes back on the queue with an ETA). On embedded defaults: a
+    timer thread runs it again. Tests (TASKS_INLINE) drive time themselves: the next try runs at once,
+    inside this call (Celery's own eager retry would raise instead, as tests propagate errors)."""
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        return task.retry(countdown=countdown, throw=False)
+    args, retries = tuple(task.request.args or ()), (task.request.retries or 0) + 1
+    if settings.TASKS_INLINE:
+        task.apply(args=args, kwargs=task.request.kwargs, retries=retries)
+    else:
+        enqueue_later(task, args, countdown, retries=retries)
+    return Ignore()  # this try is over; the next one is on its way
 
 
 def _run_in_thread(task, args, kwargs, **options) -> None:

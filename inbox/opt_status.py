@@ -54,9 +54,7 @@ def set_opt(
             row.sync_error = ""
         OptStatus.objects.bulk_create(new, batch_size=1000)
         OptStatus.objects.bulk_update(changed, ["opted_out", "auto_optin_at", "reason", "changed_by", "changed_at", "synced_at", "sync_error"], batch_size=1000)
-        from inbox.tasks import sync_opt_status
-
-        enqueue(sync_opt_status, channel.pk, opt_in, auto_optin_days, contact_ids)
+        enqueue("inbox.sync_opt_status", channel.pk, opt_in, auto_optin_days, contact_ids)
     return len(contact_ids)
 
 
@@ -89,8 +87,6 @@ def sync(channel_id: int, opt_in: bool, auto_optin_days: int | None, contact_ids
 def resync(channel: Channel, *, by: User | None) -> int:
     """Send again every state Tata has not confirmed on this number."""
     pending = OptStatus.objects.filter(channel=channel, synced_at__isnull=True)
-    from inbox.tasks import sync_opt_status
-
     count = 0
     for opted_out in (True, False):
         rows = list(pending.filter(opted_out=opted_out))
@@ -99,7 +95,7 @@ def resync(channel: Channel, *, by: User | None) -> int:
         days = None
         if opted_out and rows[0].auto_optin_at:
             days = max(1, (rows[0].auto_optin_at - rows[0].changed_at).days)
-        enqueue(sync_opt_status, channel.pk, not opted_out, days, [r.contact_id for r in rows])
+        enqueue("inbox.sync_opt_status", channel.pk, not opted_out, days, [r.contact_id for r in rows])
         count += len(rows)
     return count
 

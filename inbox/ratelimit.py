@@ -33,7 +33,7 @@ return tostring(wait)
 
 
 def rate_per_second() -> float:
-    return float(getattr(settings, "OUTBOUND_RATE_PER_SECOND", 80))
+    return float(settings.OUTBOUND_RATE_PER_SECOND)
 
 
 class LocalBucket:
@@ -72,8 +72,8 @@ def acquire(channel_id: int, *, rate: float | None = None, now: float | None = N
     rate = rate or rate_per_second()
     capacity = max(1.0, rate)  # a burst of at most one second's worth
     now = time.time() if now is None else now
-    key = f"{getattr(settings, 'CHANNELS_PREFIX', 'sampark')}:ratelimit:channel:{channel_id}"
-    if getattr(settings, "REDIS_URL", ""):
+    key = f"{settings.CHANNELS_PREFIX}:ratelimit:channel:{channel_id}"
+    if settings.REDIS_URL:
         try:
             return float(_redis_script()(keys=[key], args=[rate, capacity, now]))
         except Exception:  # Redis down: fall back to this process's bucket rather than stop sending

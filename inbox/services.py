@@ -16,7 +16,7 @@ from contacts.models import Label
 from core.errors import ApplicationError, NotAllowed
 from inbox import events
 from inbox.models import Conversation, Message
-from inbox.outbound import conversation_for  # noqa: F401  (the one way other apps get a contact's conversation)
+from inbox.outbound.send import conversation_for  # noqa: F401  (the one way other apps get a contact's conversation)
 from inbox.selectors import can_see_conversation
 
 NOTE_MAX_LENGTH = 4000

@@ -3,10 +3,12 @@
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import DatabaseError
 
-from core.tasks import backoff, enqueue_later
-from inbox import services
+from core.tasks import backoff, enqueue_later, retry_later
+from inbox import opt_status, services
+from inbox.outbound import delivery
 
 logger = logging.getLogger(__name__)
 
@@ -16,53 +18,38 @@ def wake_snoozed_conversations() -> int:
     return services.wake_snoozed_conversations()
 
 
-# ---------------------------------------------------------------- outbound (inbox.outbound explains the design)
+# ---------------------------------------------------------------- outbound (inbox.outbound.delivery explains the design)
 
 
 @shared_task(bind=True, name="inbox.deliver_message", max_retries=None, acks_late=True, reject_on_worker_lost=True)
 def deliver_message(self, message_id: int) -> None:
-    from django.conf import settings
-
-    from inbox import outbound
-
     retries = self.request.retries or 0
-    while True:
-        try:
-            outcome = outbound.deliver(message_id, retries=retries)
-        except DatabaseError:
-            # A lock or a lost connection is not the message's fault: try again later (a send interrupted
-            # after its claim is reconciled by the next run, never resent blindly).
-            if retries >= settings.OUTBOUND_MAX_RETRIES:
-                raise
-            logger.warning("delivering message %s hit a database error; trying again", message_id, exc_info=True)
-            outcome = outbound.Outcome(done=False, retry_in=backoff(retries))
-        if outcome.reconcile_in is not None:
-            enqueue_later(reconcile_message, (message_id,), outcome.reconcile_in)
-        if outcome.retry_in is None:
-            return
-        if not settings.CELERY_TASK_ALWAYS_EAGER:
-            raise self.retry(countdown=outcome.retry_in)
-        if not getattr(settings, "TASKS_INLINE", False):
-            enqueue_later(deliver_message, (message_id,), outcome.retry_in, retries=retries + 1)
-            return
-        retries += 1  # tests run inline and drive time themselves: try again at once
+    try:
+        outcome = delivery.deliver(message_id, retries=retries)
+    except DatabaseError:
+        # A lock or a lost connection is not the message's fault: try again later (a send interrupted
+        # after its claim is reconciled by the next run, never resent blindly).
+        if retries >= settings.OUTBOUND_MAX_RETRIES:
+            raise
+        logger.warning("delivering message %s hit a database error; trying again", message_id, exc_info=True)
+        outcome = delivery.DeliveryOutcome(done=False, retry_in=backoff(retries))
+    if outcome.reconcile_in is not None:
+        enqueue_later("inbox.reconcile_message", (message_id,), outcome.reconcile_in)
+    if outcome.retry_in is not None:
+        raise retry_later(self, outcome.retry_in)
 
 
 @shared_task(name="inbox.requeue_stalled_messages")
 def requeue_stalled_messages() -> int:
     """Periodic: messages left `queued` because their task was never queued (a broker outage)."""
-    from inbox import outbound
-
-    return outbound.requeue_stalled()
+    return delivery.requeue_stalled()
 
 
 @shared_task(name="inbox.reconcile_message", acks_late=True, reject_on_worker_lost=True)
 def reconcile_message(message_id: int) -> None:
-    from inbox import outbound
-
-    outcome = outbound.reconcile(message_id)
+    outcome = delivery.reconcile(message_id)
     if outcome.reconcile_in is not None:
-        enqueue_later(reconcile_message, (message_id,), outcome.reconcile_in)
+        enqueue_later("inbox.reconcile_message", (message_id,), outcome.reconcile_in)
 
 
 # ---------------------------------------------------------------- ingest (inbox.ingest, inbox.media)
@@ -107,6 +94,4 @@ def download_attachment(attachment_id: int) -> None:
 
 @shared_task(bind=True, name="inbox.sync_opt_status", max_retries=5)
 def sync_opt_status(self, channel_id: int, opt_in: bool, auto_optin_days: int | None, contact_ids: list[int]) -> None:
-    from inbox import opt_status
-
     opt_status.sync(channel_id, opt_in, auto_optin_days, contact_ids)

@@ -4,8 +4,9 @@ import dataclasses
 
 from django import template
 
-from inbox import outbound, templates_service
+from inbox.message_templates import fill
 from inbox.models import Channel
+from inbox.outbound import rules
 from inbox.providers import tata_rcs
 
 register = template.Library()
@@ -13,7 +14,7 @@ register = template.Library()
 
 @dataclasses.dataclass
 class ComposerState:
-    window: outbound.WindowState
+    window: rules.WindowState
     opted_out: str  # the explanation, or ""
     templates: list
     free_form: bool
@@ -22,16 +23,16 @@ class ComposerState:
 
 
 def composer_state_for(conversation) -> ComposerState:
-    window = outbound.window_state(conversation)
-    status = outbound.opt_out_of(conversation.contact_id, conversation.channel_id)
+    window = rules.window_state(conversation)
+    status = rules.opt_out_of(conversation.contact_id, conversation.channel_id)
     whatsapp = conversation.channel.kind == Channel.Kind.WHATSAPP
     return ComposerState(
         window=window,
-        opted_out=outbound.opt_out_explanation(status) if status else "",
-        templates=list(templates_service.sendable_templates(conversation.channel)) if whatsapp else [],
+        opted_out=rules.opt_out_explanation(status) if status else "",
+        templates=list(fill.sendable_templates(conversation.channel)) if whatsapp else [],
         free_form=window.open and not status,
         whatsapp=whatsapp,
-        text_max=outbound.TEXT_MAX if whatsapp else tata_rcs.MAX_TEXT,
+        text_max=rules.TEXT_MAX if whatsapp else tata_rcs.MAX_TEXT,
     )
 
 
@@ -47,5 +48,5 @@ def contact_outbound_actions(context, contact):
 
     channels = list(Channel.objects.filter(kind=Channel.Kind.WHATSAPP))
     statuses = {o.channel_id: o for o in OptStatus.objects.filter(contact=contact)}
-    rows = [(c, statuses.get(c.pk), outbound.opt_out_of(contact.pk, c.pk)) for c in channels]
+    rows = [(c, statuses.get(c.pk), rules.opt_out_of(contact.pk, c.pk)) for c in channels]
     return {"contact": contact, "opt_rows": rows, "csrf_token": context.get("csrf_token")}

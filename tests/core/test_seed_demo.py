@@ -5,7 +5,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import User
-from inbox import templates_service
+from inbox.message_templates import fill
 from inbox.models import CannedResponse, Channel, Template
 from sandbox.models import SandboxTemplate
 
@@ -18,7 +18,7 @@ def test_demo_seeds_sendable_templates_and_canned_replies_once(settings):
     call_command("seed_demo", contacts=12, verbosity=0)  # idempotent
 
     channel = Channel.objects.get(kind="whatsapp", phone_number="+919876500001")
-    templates = {t.name: t for t in templates_service.sendable_templates(channel)}
+    templates = {t.name: t for t in fill.sendable_templates(channel)}
     assert set(templates) == {"order_update", "follow_up", "festive_offer"}
     kinds = {name: {c["type"] for c in t.components} for name, t in templates.items()}
     assert kinds["order_update"] == {"BODY"}
@@ -28,8 +28,8 @@ def test_demo_seeds_sendable_templates_and_canned_replies_once(settings):
     # The sandbox lists them too, so "Sync from Tata" keeps them approved instead of marking them deleted.
     assert set(SandboxTemplate.objects.filter(channel=channel).values_list("name", flat=True)) == set(templates)
     for template in templates.values():
-        values = {f.key: "https://shop.example.in/diwali.jpg" if f.kind == "media" else "x" for f in templates_service.template_fields(template)}
-        templates_service.send_components(template, values)  # every blank can be filled
+        values = {f.key: "https://shop.example.in/diwali.jpg" if f.kind == "media" else "x" for f in fill.template_fields(template)}
+        fill.send_components(template, values)  # every blank can be filled
         assert Template.objects.filter(channel=channel, name=template.name).count() == 1
 
     shared = set(CannedResponse.objects.filter(owner=None).values_list("shortcut", flat=True))

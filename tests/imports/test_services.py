@@ -13,7 +13,7 @@ from core.errors import ApplicationError, NotAllowed
 from imports import services
 from imports.models import ImportJob
 from inbox.models import Attachment, Message
-from inbox.outbound import window_state
+from inbox.outbound.rules import window_state
 from tests.imports.helpers import CHAT, JPEG, export_txt, export_zip
 from tests.inbox.tata_payloads import capture_events, fixture_json, make_channel, post_payload
 

@@ -85,7 +85,7 @@ def test_after_the_last_retry_the_page_says_the_periodic_job_carries_on(campaign
 
 def test_the_periodic_job_resumes_campaigns_whose_queuing_stopped_moving(campaign, channel, template, supervisor, audience, monkeypatch):
     queued = []
-    monkeypatch.setattr(campaigns, "enqueue", lambda task, *args: queued.append((task.name, args)))
+    monkeypatch.setattr(campaigns, "enqueue", lambda task, *args: queued.append((task, args)))
     later = timezone.now() + campaigns.STALLED_AFTER + datetime.timedelta(seconds=1)
     fresh = campaigns.start(by=supervisor, name="Fresh", channel=channel, template=template, values=VALUES, filters=audience)
     Campaign.objects.filter(pk=fresh.pk).update(progressed_at=later - datetime.timedelta(seconds=5))
@@ -98,7 +98,7 @@ def test_the_periodic_job_resumes_campaigns_whose_queuing_stopped_moving(campaig
 
 
 def test_messages_waiting_to_be_sent_are_named(campaign, django_capture_on_commit_callbacks, monkeypatch):
-    monkeypatch.setattr("inbox.outbound.enqueue", lambda *a, **k: None)  # nobody sends them
+    monkeypatch.setattr("inbox.outbound.delivery.enqueue", lambda *a, **k: None)  # nobody sends them
     campaigns.run(campaign.pk)
     later = timezone.now() + campaigns.SLOW_SEND_AFTER + datetime.timedelta(seconds=1)
     reasons = campaigns.obstacles(campaign, campaigns.progress(campaign), now=later)

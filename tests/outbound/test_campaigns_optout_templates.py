@@ -11,7 +11,8 @@ from responses import matchers
 from campaigns import services as campaigns
 from contacts.services import merge_contacts
 from core.errors import ApplicationError, NotAllowed
-from inbox import canned, opt_status, templates_service
+from inbox import canned, opt_status
+from inbox.message_templates import fill, stats, sync, validation
 from inbox.models import Message, OptStatus, Template, TemplateInsightsOptIn
 from tests.factories import ContactPhoneFactory, LabelFactory
 
@@ -141,7 +142,7 @@ def test_canned_replies_expand_own_before_shared(agent, admin_user, teammate):
 
 def draft(**overrides):
     base = dict(name="order_update", language="en", category="UTILITY", body="Hi {{1}}, order {{2}} ships today.", body_examples=["Meera", "A-1"])
-    return templates_service.TemplateDraft(**{**base, **overrides})
+    return validation.TemplateDraft(**{**base, **overrides})
 
 
 @pytest.mark.parametrize(
@@ -164,14 +165,14 @@ def draft(**overrides):
 )
 def test_template_rules_are_checked_before_tata(channel, admin_user, overrides, message):
     with pytest.raises(ApplicationError) as caught:
-        templates_service.create_template(channel, draft(**overrides), by=admin_user)
+        sync.create_template(channel, draft(**overrides), by=admin_user)
     assert message in caught.value.message
 
 
 @responses.activate
 def test_marketing_ttl_at_the_limits_is_accepted(channel, admin_user):
     responses.post(f"{TATA}/templates", json={"id": "t-9"})
-    templates_service.create_template(channel, draft(category="MARKETING", ttl_seconds=43_200), by=admin_user)
+    sync.create_template(channel, draft(category="MARKETING", ttl_seconds=43_200), by=admin_user)
     assert json.loads(responses.calls[0].request.body)["message_send_ttl_seconds"] == 43_200
 
 
@@ -181,7 +182,7 @@ def test_media_template_uploads_a_handle_then_creates(channel, admin_user):
 
     responses.post(f"{TATA}/whatsapp-cloud/media/handle", json={"id": "handle-1"})
     responses.post(f"{TATA}/templates", json={"id": "t-2"})
-    template = templates_service.create_template(
+    template = sync.create_template(
         channel,
         draft(header_format="IMAGE", header_file=SimpleUploadedFile("banner.png", b"\x89PNG", content_type="image/png"),
               buttons=[{"type": "QUICK_REPLY", "text": "Yes"}, {"type": "URL", "text": "Track", "value": "https://shop.in/t/{{1}}"}]),
@@ -200,33 +201,33 @@ def test_sync_adds_updates_and_marks_deleted(channel, template):
         {"id": "tpl-1", "name": "order_update", "language": "en", "status": "APPROVED", "category": "UTILITY", "components": template.components},
         {"id": "tpl-2", "name": "welcome", "language": "hi", "status": "PENDING", "category": "MARKETING", "components": [{"type": "BODY", "text": "नमस्ते"}]},
     ]})
-    assert templates_service.sync_templates(channel) == {"created": 1, "updated": 1, "deleted": 1}
+    assert sync.sync_templates(channel) == {"created": 1, "updated": 1, "deleted": 1}
     assert Template.objects.get(name="old_one").status == "DELETED"
     assert Template.objects.get(name="welcome").language == "hi"
 
 
 def test_send_components_fill_every_kind_of_blank(template, customer):
-    components, preview = templates_service.send_components(template, VALUES, contact=customer)
+    components, preview = fill.send_components(template, VALUES, contact=customer)
     assert components == [
         {"type": "header", "parameters": [{"type": "text", "text": "A-1"}]},
         {"type": "body", "parameters": [{"type": "text", "text": "Meera"}, {"type": "text", "text": "A-1"}]},
         {"type": "button", "subtype": "url", "index": 0, "parameters": [{"type": "text", "text": "A-1"}]},
     ]
     assert preview == "Order A-1\nHi Meera, your order A-1 is on its way.\nReply STOP to opt out"
-    assert [f.key for f in templates_service.template_fields(template)] == ["header_1", "body_1", "body_2", "button_0"]
+    assert [f.key for f in fill.template_fields(template)] == ["header_1", "body_1", "body_2", "button_0"]
 
 
 @responses.activate
 def test_insights_need_the_one_time_optin_then_chart_per_day(channel, template, admin_user):
     with pytest.raises(ApplicationError, match="switch them on"):
-        templates_service.template_insights(template)
+        stats.template_insights(template)
     responses.post(f"{TATA}/templates/insights/optin", json={"success": True})
-    templates_service.enable_insights(channel, by=admin_user)
-    templates_service.enable_insights(channel, by=admin_user)
+    stats.enable_insights(channel, by=admin_user)
+    stats.enable_insights(channel, by=admin_user)
     assert len(responses.calls) == 1 and TemplateInsightsOptIn.objects.count() == 1
     day = datetime.date(2024, 5, 22)
     start = int(datetime.datetime(2024, 5, 22, tzinfo=datetime.UTC).timestamp())
     responses.get(f"{TATA}/templates/insights", json={"data": {"data_points": [{"template_id": "tpl-1", "start": start, "end": start + 86400, "sent": 9, "delivered": 8, "read": 5}]}})
-    days = templates_service.template_insights(template, days=7, today=day)
+    days = stats.template_insights(template, days=7, today=day)
     assert len(days) == 7 and (days[-1].sent, days[-1].delivered, days[-1].read) == (9, 8, 5)
     assert days[0].sent == 0

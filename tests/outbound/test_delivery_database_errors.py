@@ -5,7 +5,9 @@ import pytest
 import responses
 from django.db import OperationalError
 
-from inbox import outbound, tasks
+from core import tasks as core_tasks
+from inbox import tasks
+from inbox.outbound import delivery, send
 from inbox.models import Message
 
 from .conftest import TATA
@@ -16,7 +18,7 @@ pytestmark = pytest.mark.django_db
 @responses.activate
 def test_a_locked_database_is_retried_and_the_message_is_sent(conversation, agent, monkeypatch, django_capture_on_commit_callbacks):
     responses.post(f"{TATA}/whatsapp-cloud/messages", json={"id": "r-1"})
-    real, calls = outbound.deliver, []
+    real, calls = delivery.deliver, []
 
     def locked_first(message_id, *, retries=0):
         calls.append(retries)
@@ -24,9 +26,9 @@ def test_a_locked_database_is_retried_and_the_message_is_sent(conversation, agen
             raise OperationalError("database is locked")
         return real(message_id, retries=retries)
 
-    monkeypatch.setattr(outbound, "deliver", locked_first)
+    monkeypatch.setattr(delivery, "deliver", locked_first)
     with django_capture_on_commit_callbacks(execute=True):
-        message = outbound.send_text(conversation, by=agent, body="Hello")
+        message = send.send_text(conversation, by=agent, body="Hello")
     message.refresh_from_db()
     assert message.status == Message.Status.SENT and calls == [0, 1]
 
@@ -34,13 +36,13 @@ def test_a_locked_database_is_retried_and_the_message_is_sent(conversation, agen
 def test_on_the_embedded_default_the_retry_waits_on_a_timer(conversation, agent, monkeypatch, settings):
     settings.TASKS_INLINE = False
     later = []
-    monkeypatch.setattr(tasks, "enqueue_later", lambda task, args, countdown, **options: later.append((task.name, args, countdown, options)))
-    monkeypatch.setattr(outbound, "deliver", lambda message_id, *, retries=0: (_ for _ in ()).throw(OperationalError("database is locked")))
+    monkeypatch.setattr(core_tasks, "enqueue_later", lambda task, args, countdown, **options: later.append((task.name, args, countdown, options)))
+    monkeypatch.setattr(delivery, "deliver", lambda message_id, *, retries=0: (_ for _ in ()).throw(OperationalError("database is locked")))
     tasks.deliver_message.apply(args=[41])
     assert later == [("inbox.deliver_message", (41,), 0.5, {"retries": 1})]
 
 
 def test_a_database_that_stays_broken_gives_up_after_the_retries(monkeypatch, settings):
-    monkeypatch.setattr(outbound, "deliver", lambda message_id, *, retries=0: (_ for _ in ()).throw(OperationalError("disk I/O error")))
+    monkeypatch.setattr(delivery, "deliver", lambda message_id, *, retries=0: (_ for _ in ()).throw(OperationalError("disk I/O error")))
     with pytest.raises(OperationalError):
         tasks.deliver_message.apply(args=[41], throw=True)

@@ -14,8 +14,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from core.errors import ApplicationError
-from inbox import channels, outbound
+from inbox import channels
 from inbox.models import TATA_OMNI_BASE_URL, TATA_RCS_BASE_URL, Channel, Conversation, Message
+from inbox.outbound import delivery, send
 from inbox.providers import tata_rcs
 from inbox.tasks import deliver_message
 from inbox.templatetags.bubbles import bubble
@@ -59,7 +60,7 @@ def deliver_callbacks(client, channel, payloads, capture):
 def test_text_reply_goes_to_rcs_messages_once_and_the_answer_id_becomes_the_message_id(rcs_conversation, agent, django_capture_on_commit_callbacks):
     responses.post(SEND_URL, json={"id": "cbc63f46-e9df-4722-94c5-47150f77eb49"})
     with django_capture_on_commit_callbacks(execute=True):
-        message = outbound.send_text(rcs_conversation, by=agent, body="Your order ships today 📦")
+        message = send.send_text(rcs_conversation, by=agent, body="Your order ships today 📦")
     message.refresh_from_db()
     assert message.status == "sent" and message.type == "text"
     assert message.provider_message_id == message.provider_request_id == "cbc63f46-e9df-4722-94c5-47150f77eb49"
@@ -75,7 +76,7 @@ def test_bearer_form_when_the_channel_says_so(rcs_conversation, agent, django_ca
     rcs_conversation.channel.refresh_from_db()
     responses.post(SEND_URL, json={"id": "x"})
     with django_capture_on_commit_callbacks(execute=True):
-        outbound.send_text(rcs_conversation, by=agent, body="hi")
+        send.send_text(rcs_conversation, by=agent, body="hi")
     assert responses.calls[0].request.headers["Authorization"] == "Bearer rcs-jwt"
 
 
@@ -83,7 +84,7 @@ def test_bearer_form_when_the_channel_says_so(rcs_conversation, agent, django_ca
 def test_every_callback_three_times_shuffled_moves_the_ticks_to_read_on_one_row(client, rcs_conversation, agent, django_capture_on_commit_callbacks):
     responses.post(SEND_URL, json={"id": "rcs-msg-1"})
     with django_capture_on_commit_callbacks(execute=True):
-        message = outbound.send_text(rcs_conversation, by=agent, body="hello")
+        message = send.send_text(rcs_conversation, by=agent, body="hello")
     payloads = [callback(n, "rcs-msg-1") for n in ("rcs_status_send_success.json", "rcs_event_delivered.json", "rcs_event_read.json")] * 3
     random.Random(14).shuffle(payloads)
     deliver_callbacks(client, rcs_conversation.channel, payloads, django_capture_on_commit_callbacks)
@@ -96,7 +97,7 @@ def test_every_callback_three_times_shuffled_moves_the_ticks_to_read_on_one_row(
 def test_delivered_then_read_in_order(client, rcs_conversation, agent, django_capture_on_commit_callbacks):
     responses.post(SEND_URL, json={"id": "rcs-msg-2"})
     with django_capture_on_commit_callbacks(execute=True):
-        message = outbound.send_text(rcs_conversation, by=agent, body="hello")
+        message = send.send_text(rcs_conversation, by=agent, body="hello")
     for name, status in (("rcs_event_delivered.json", "delivered"), ("rcs_event_read.json", "read")):
         deliver_callbacks(client, rcs_conversation.channel, [callback(name, "rcs-msg-2")], django_capture_on_commit_callbacks)
         message.refresh_from_db()
@@ -109,16 +110,16 @@ def test_callbacks_that_overtake_the_send_answer_are_folded_into_the_message(cli
     and keeps a placeholder; recording the answer folds it into the message (one row, delivered)."""
     responses.post(SEND_URL, json={"id": "rcs-fast"})
     with django_capture_on_commit_callbacks(execute=False):
-        message = outbound.send_text(rcs_conversation, by=agent, body="hello")
-    real_record = outbound._record_accepted
+        message = send.send_text(rcs_conversation, by=agent, body="hello")
+    real_record = delivery._record_accepted
 
     def callbacks_first(*args, **kwargs):
         deliver_callbacks(client, rcs_conversation.channel, [callback("rcs_status_send_success.json", "rcs-fast"), callback("rcs_event_delivered.json", "rcs-fast")], django_capture_on_commit_callbacks)
         assert Message.objects.filter(source="campaign", provider_message_id="rcs-fast").exists()
         return real_record(*args, **kwargs)
 
-    with mock.patch.object(outbound, "_record_accepted", side_effect=callbacks_first):
-        outbound.deliver(message.pk)
+    with mock.patch.object(delivery, "_record_accepted", side_effect=callbacks_first):
+        delivery.deliver(message.pk)
     message.refresh_from_db()
     assert (message.status, message.provider_message_id) == ("delivered", "rcs-fast")
     assert Message.objects.filter(direction="out").count() == 1
@@ -128,7 +129,7 @@ def test_callbacks_that_overtake_the_send_answer_are_folded_into_the_message(cli
 def test_bot_conversation_limit_fails_the_message_in_the_agents_words(rcs_conversation, agent, django_capture_on_commit_callbacks):
     responses.post(SEND_URL, status=403, json={"message": "Bot conversation limit is exceeded", "error": "Forbidden", "statusCode": 403})
     with django_capture_on_commit_callbacks(execute=True):
-        message = outbound.send_text(rcs_conversation, by=agent, body="hello")
+        message = send.send_text(rcs_conversation, by=agent, body="hello")
     message.refresh_from_db()
     assert message.status == "failed" and message.error_code == "bot_limit"
     assert len(responses.calls) == 1  # permanent: not retried
@@ -140,7 +141,7 @@ def test_bot_conversation_limit_fails_the_message_in_the_agents_words(rcs_conver
 def test_invalid_phone_number_fails_with_tatas_title(rcs_conversation, agent, django_capture_on_commit_callbacks):
     responses.post(SEND_URL, status=400, json={"title": "Invalid Phone number", "code": 400})
     with django_capture_on_commit_callbacks(execute=True):
-        message = outbound.send_text(rcs_conversation, by=agent, body="hello")
+        message = send.send_text(rcs_conversation, by=agent, body="hello")
     message.refresh_from_db()
     assert message.status == "failed" and message.error_message == "Tata refused the RCS message: Invalid Phone number."
 
@@ -151,7 +152,7 @@ def test_429_and_5xx_are_retried_then_sent_once(rcs_conversation, agent, django_
     responses.post(SEND_URL, status=503, body="busy")
     responses.post(SEND_URL, json={"id": "third-time"})
     with django_capture_on_commit_callbacks(execute=True):
-        message = outbound.send_text(rcs_conversation, by=agent, body="hello")
+        message = send.send_text(rcs_conversation, by=agent, body="hello")
     message.refresh_from_db()
     assert message.status == "sent" and message.provider_message_id == "third-time" and len(responses.calls) == 3
     assert list(message.send_attempts.values_list("outcome", flat=True)) == ["retry", "retry", "accepted"]
@@ -162,9 +163,9 @@ def test_a_lost_answer_is_never_resent_by_a_timer(rcs_conversation, agent, djang
     """RCS callbacks cannot name a message whose send answer we lost: fail at once, a person decides."""
     responses.post(SEND_URL, body=requests.ReadTimeout("read timed out"))
     with django_capture_on_commit_callbacks(execute=True):
-        message = outbound.send_text(rcs_conversation, by=agent, body="hello")
+        message = send.send_text(rcs_conversation, by=agent, body="hello")
     message.refresh_from_db()
-    assert message.status == "failed" and message.error_code == outbound.UNKNOWN_OUTCOME
+    assert message.status == "failed" and message.error_code == delivery.UNKNOWN_OUTCOME
     assert message.send_attempts.get().outcome == "unknown"
     assert len(responses.calls) == 1
 
@@ -173,40 +174,40 @@ def test_a_lost_answer_is_never_resent_by_a_timer(rcs_conversation, agent, djang
 def test_worker_dying_mid_send_fails_after_the_stale_wait_without_the_callback_grace(rcs_conversation, agent, settings, django_capture_on_commit_callbacks):
     responses.post(SEND_URL, json={"id": "accepted-but-lost"})
     with django_capture_on_commit_callbacks(execute=False):
-        message = outbound.send_text(rcs_conversation, by=agent, body="exactly once")
-    with mock.patch.object(outbound, "_record_accepted", side_effect=SystemExit), pytest.raises(SystemExit):
-        outbound.deliver(message.pk)
+        message = send.send_text(rcs_conversation, by=agent, body="exactly once")
+    with mock.patch.object(delivery, "_record_accepted", side_effect=SystemExit), pytest.raises(SystemExit):
+        delivery.deliver(message.pk)
     deliver_message.apply(args=[message.pk])  # redelivered: never resent blindly
     assert len(responses.calls) == 1
     started = message.send_attempts.get().started_at
-    outbound.reconcile(message.pk, now=started + datetime.timedelta(seconds=settings.OUTBOUND_STALE_AFTER + 1))
+    delivery.reconcile(message.pk, now=started + datetime.timedelta(seconds=settings.OUTBOUND_STALE_AFTER + 1))
     message.refresh_from_db()
-    assert message.status == "failed" and message.error_code == outbound.UNKNOWN_OUTCOME
+    assert message.status == "failed" and message.error_code == delivery.UNKNOWN_OUTCOME
     assert len(responses.calls) == 1
 
 
 @responses.activate
 def test_rcs_limits_are_checked_before_queueing(rcs_conversation, agent):
     with pytest.raises(ApplicationError, match="at most 3072 characters"):
-        outbound.send_text(rcs_conversation, by=agent, body="x" * 3073)
+        send.send_text(rcs_conversation, by=agent, body="x" * 3073)
     assert not Message.objects.exists()
 
 
 def test_whatsapp_only_kinds_and_quotes_are_refused_on_rcs(rcs_conversation, agent):
     with pytest.raises(ApplicationError, match="WhatsApp messages; on an RCS number you can send text"):
-        outbound.send_location(rcs_conversation, by=agent, latitude=19.0, longitude=72.8)
+        send.send_location(rcs_conversation, by=agent, latitude=19.0, longitude=72.8)
     with pytest.raises(ApplicationError, match="Reply buttons are WhatsApp"):
-        outbound.send_buttons(rcs_conversation, by=agent, body="Pick", buttons=["Yes"])
+        send.send_buttons(rcs_conversation, by=agent, body="Pick", buttons=["Yes"])
     with pytest.raises(ApplicationError, match="Lists are WhatsApp"):
-        outbound.send_list(rcs_conversation, by=agent, body="Pick", button="Choose", rows=[{"title": "A"}])
+        send.send_list(rcs_conversation, by=agent, body="Pick", button="Choose", rows=[{"title": "A"}])
     with pytest.raises(ApplicationError, match="Files sent from the composer"):
-        outbound.send_media(rcs_conversation, by=agent, upload=SimpleUploadedFile("a.png", b"\x89PNG", content_type="image/png"))
+        send.send_media(rcs_conversation, by=agent, upload=SimpleUploadedFile("a.png", b"\x89PNG", content_type="image/png"))
     inbound = Message.objects.create(
         channel=rcs_conversation.channel, conversation=rcs_conversation, direction="in", body="hi",
         provider_message_id="Mx1", timestamp=datetime.datetime.now(datetime.timezone.utc),
     )
     with pytest.raises(ApplicationError, match="RCS cannot quote"):
-        outbound.send_text(rcs_conversation, by=agent, body="hello", reply_to=inbound)
+        send.send_text(rcs_conversation, by=agent, body="hello", reply_to=inbound)
     assert "reply-action" not in str(bubble(Message.objects.select_related("channel").get(pk=inbound.pk)))
     assert not Message.objects.filter(direction="out").exists()
 
@@ -302,14 +303,14 @@ def test_a_placeholder_committed_while_the_answer_is_recorded_is_folded_on_a_sec
 
     responses.post(SEND_URL, json={"id": "rcs-race"})
     with django_capture_on_commit_callbacks(execute=False):
-        message = outbound.send_text(rcs_conversation, by=agent, body="hello")
+        message = send.send_text(rcs_conversation, by=agent, body="hello")
     real_adopt = ingest._adopt_provider_id
     calls = []
 
     def collide_once(target, provider_id):
         calls.append(provider_id)
         if len(calls) == 1:  # the other transaction's insert wins the unique index…
-            raise outbound.IntegrityError("duplicate key value violates unique constraint")
+            raise delivery.IntegrityError("duplicate key value violates unique constraint")
         # …and its placeholder is visible on the second look.
         Message.objects.create(
             channel=target.channel, conversation=target.conversation, direction="out", source="campaign", type="unknown",
@@ -318,7 +319,7 @@ def test_a_placeholder_committed_while_the_answer_is_recorded_is_folded_on_a_sec
         return real_adopt(target, provider_id)
 
     with mock.patch.object(ingest, "_adopt_provider_id", side_effect=collide_once):
-        outbound.deliver(message.pk)
+        delivery.deliver(message.pk)
     assert len(calls) == 2
     message.refresh_from_db()
     assert (message.status, message.provider_message_id) == ("delivered", "rcs-race")

@@ -8,7 +8,7 @@ import responses
 from django.conf import settings as django_settings
 from django.utils import timezone
 
-from inbox import outbound
+from inbox.outbound import delivery, send
 from inbox.models import Message, SendAttempt, WebhookEvent
 from inbox.tasks import drain_webhook_events, requeue_stalled_messages
 from tests.inbox.tata_payloads import make_channel, post_fixture
@@ -48,7 +48,7 @@ def test_the_drain_itself_survives_a_cache_outage(settings):
 @pytest.fixture
 def lost_tasks(monkeypatch):
     """The broker is down: enqueue() cannot queue anything (robust on_commit logs it and goes on)."""
-    monkeypatch.setattr("inbox.outbound.enqueue", lambda *args, **kwargs: None)
+    monkeypatch.setattr("inbox.outbound.delivery.enqueue", lambda *args, **kwargs: None)
 
 
 @responses.activate
@@ -56,49 +56,49 @@ def test_a_reply_queued_during_the_outage_is_sent_once_by_the_sweeper(
     conversation, agent, lost_tasks, monkeypatch, settings, django_capture_on_commit_callbacks
 ):
     responses.post(SEND_URL, json={"id": "tata-req-sweep"})
-    message = outbound.send_text(conversation, by=agent, body="sent while Redis was down")
+    message = send.send_text(conversation, by=agent, body="sent while Redis was down")
     assert Message.objects.get(pk=message.pk).status == "queued"
 
     now = timezone.now()
     monkeypatch.undo()  # the broker is back
-    assert outbound.requeue_stalled(now=now + datetime.timedelta(seconds=30)) == 0  # may still be on its way
+    assert delivery.requeue_stalled(now=now + datetime.timedelta(seconds=30)) == 0  # may still be on its way
     later = now + datetime.timedelta(seconds=settings.OUTBOUND_REQUEUE_AFTER + 1)
     with django_capture_on_commit_callbacks(execute=True):
-        assert outbound.requeue_stalled(now=later) == 1
+        assert delivery.requeue_stalled(now=later) == 1
     message.refresh_from_db()
     assert message.status == "sent"
-    assert outbound.requeue_stalled(now=later + datetime.timedelta(hours=1)) == 0
+    assert delivery.requeue_stalled(now=later + datetime.timedelta(hours=1)) == 0
     assert len(responses.calls) == 1
 
 
 def test_a_requeued_message_is_claimed_once_even_if_its_lost_task_turns_up(conversation, agent, lost_tasks, monkeypatch, settings):
-    message = outbound.send_text(conversation, by=agent, body="exactly once")
+    message = send.send_text(conversation, by=agent, body="exactly once")
     monkeypatch.undo()
     delivered = []
-    monkeypatch.setattr("inbox.outbound._enqueue_delivery", delivered.append)
+    monkeypatch.setattr("inbox.outbound.delivery.enqueue_delivery", delivered.append)
     later = timezone.now() + datetime.timedelta(seconds=settings.OUTBOUND_REQUEUE_AFTER + 1)
-    assert outbound.requeue_stalled(now=later) == 1
+    assert delivery.requeue_stalled(now=later) == 1
     assert delivered == [message.pk]
-    assert outbound.requeue_stalled(now=later + datetime.timedelta(seconds=5)) == 0  # not again each minute
+    assert delivery.requeue_stalled(now=later + datetime.timedelta(seconds=5)) == 0  # not again each minute
     seen_by_sweeper, seen_by_lost_task = Message.objects.get(pk=message.pk), Message.objects.get(pk=message.pk)
-    assert outbound._claim(seen_by_sweeper) is not None
-    assert outbound._claim(seen_by_lost_task) is None
+    assert delivery._claim(seen_by_sweeper) is not None
+    assert delivery._claim(seen_by_lost_task) is None
     assert SendAttempt.objects.filter(message=message).count() == 1
 
 
 def test_a_retry_that_may_have_reached_tata_is_not_started_early(conversation, agent, lost_tasks, monkeypatch, settings):
     """After a read timeout the retry waits OUTBOUND_IN_DOUBT_GRACE for Tata's callback: the sweeper
     must not send it sooner than the retry itself would."""
-    message = outbound.send_text(conversation, by=agent, body="in doubt")
+    message = send.send_text(conversation, by=agent, body="in doubt")
     attempt = SendAttempt.objects.create(message=message, number=1, started_at=timezone.now(), outcome="retry")
     Message.objects.filter(pk=message.pk).update(status_updated_at=attempt.started_at)
     monkeypatch.undo()
     delivered = []
-    monkeypatch.setattr("inbox.outbound._enqueue_delivery", delivered.append)
+    monkeypatch.setattr("inbox.outbound.delivery.enqueue_delivery", delivered.append)
     soon = attempt.started_at + datetime.timedelta(seconds=settings.OUTBOUND_IN_DOUBT_GRACE)
-    assert outbound.requeue_stalled(now=soon) == 0
+    assert delivery.requeue_stalled(now=soon) == 0
     longest = max(settings.OUTBOUND_RETRY_MAX_SECONDS * 1.2, settings.OUTBOUND_IN_DOUBT_GRACE) + 61
-    assert outbound.requeue_stalled(now=attempt.started_at + datetime.timedelta(seconds=longest)) == 1
+    assert delivery.requeue_stalled(now=attempt.started_at + datetime.timedelta(seconds=longest)) == 1
     assert delivered == [message.pk]
 
 
@@ -111,17 +111,17 @@ def test_the_sweeper_runs_on_the_beat_schedule():
 def test_a_message_left_sending_whose_reconcile_task_was_lost_is_settled_without_resending(
     conversation, agent, lost_tasks, monkeypatch, settings, django_capture_on_commit_callbacks
 ):
-    message = outbound.send_text(conversation, by=agent, body="worker died, then Redis")
+    message = send.send_text(conversation, by=agent, body="worker died, then Redis")
     long_ago = timezone.now() - datetime.timedelta(hours=1)
     SendAttempt.objects.create(message=message, number=1, started_at=long_ago)
     Message.objects.filter(pk=message.pk).update(status="sending", status_updated_at=long_ago)
     monkeypatch.undo()
     with responses.RequestsMock() as nothing_sent, django_capture_on_commit_callbacks(execute=True):
-        assert outbound.requeue_stalled() == 1
+        assert delivery.requeue_stalled() == 1
         assert not nothing_sent.calls
     message.refresh_from_db()
-    assert message.status == "failed" and message.error_code == outbound.UNKNOWN_OUTCOME  # a person decides
-    assert outbound.requeue_stalled() == 0
+    assert message.status == "failed" and message.error_code == delivery.UNKNOWN_OUTCOME  # a person decides
+    assert delivery.requeue_stalled() == 0
 
 
 def test_a_redis_that_stops_answering_holds_a_webhook_about_a_second_not_minutes(client, settings):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from inbox import outbound_views as views
+from inbox.outbound import views
 
 app_name = "outbound"
 urlpatterns = [

@@ -11,9 +11,12 @@ from accounts.selectors import can_manage_contacts_in_bulk
 from contacts import selectors as contact_selectors
 from contacts.models import Label
 from core.errors import ApplicationError
-from inbox import canned, opt_status, outbound, templates_service
+from inbox import canned, opt_status
+from inbox.message_templates import fill, stats, sync, validation
 from inbox.forms import ComposerForm
 from inbox.models import Channel, Conversation, Message, OptStatus, Template
+from inbox.outbound import rules
+from inbox.outbound import send as sending  # the view `send` below takes the module's name
 from inbox.selectors import visible_conversations
 
 
@@ -55,19 +58,19 @@ def send(request, pk):
     kind, reply_to, template = form.cleaned_data["kind"], form.cleaned_data["reply_to"], form.cleaned_data["template"]
     try:
         if kind == "text" and files.get("file"):
-            outbound.send_media(conversation, by=user, upload=files["file"], caption=canned.expand(user, data.get("body", "")), reply_to=reply_to)
+            sending.send_media(conversation, by=user, upload=files["file"], caption=canned.expand(user, data.get("body", "")), reply_to=reply_to)
         elif kind == "text":
-            outbound.send_text(conversation, by=user, body=canned.expand(user, data.get("body", "")), preview_url=bool(data.get("preview_url")), reply_to=reply_to)
+            sending.send_text(conversation, by=user, body=canned.expand(user, data.get("body", "")), preview_url=bool(data.get("preview_url")), reply_to=reply_to)
         elif kind == "location":
-            outbound.send_location(conversation, by=user, latitude=data.get("latitude"), longitude=data.get("longitude"), name=data.get("name", ""), address=data.get("address", ""))
+            sending.send_location(conversation, by=user, latitude=data.get("latitude"), longitude=data.get("longitude"), name=data.get("name", ""), address=data.get("address", ""))
         elif kind == "buttons":
-            outbound.send_buttons(conversation, by=user, body=data.get("body", ""), buttons=data.getlist("button"), footer=data.get("footer", ""))
+            sending.send_buttons(conversation, by=user, body=data.get("body", ""), buttons=data.getlist("button"), footer=data.get("footer", ""))
         elif kind == "list":
             rows = [{"title": t, "description": d} for t, d in zip(data.getlist("row_title"), data.getlist("row_description"))]
-            outbound.send_list(conversation, by=user, body=data.get("body", ""), button=data.get("list_button", ""), rows=rows)
+            sending.send_list(conversation, by=user, body=data.get("body", ""), button=data.get("list_button", ""), rows=rows)
         else:  # "template": the form knows no other kind
             try:
-                templates_service.send_template(conversation, template, _values(data), by=user, header_upload=files.get("header_file"))
+                fill.send_template(conversation, template, _values(data), by=user, header_upload=files.get("header_file"))
             except ApplicationError as exc:
                 return _composer(request, conversation, error=exc.message, kind="template", status=422, values=_values(data), template=template)
     except ApplicationError as exc:
@@ -83,7 +86,7 @@ def _values(data) -> dict:
 def retry(request, pk):
     message = get_object_or_404(Message.objects.filter(conversation__in=visible_conversations(request.user)), pk=pk)
     try:
-        message = outbound.retry(message, by=request.user)
+        message = sending.retry(message, by=request.user)
         error = ""
     except ApplicationError as exc:
         error = exc.message
@@ -103,9 +106,9 @@ def canned_search(request):
 def _template_context(template: Template, values: dict, contact=None) -> dict:
     return {
         "template": template,
-        "template_fields": templates_service.template_fields(template),
+        "template_fields": fill.template_fields(template),
         "template_values": values,
-        "template_preview": templates_service.preview(template, values, contact),
+        "template_preview": fill.preview(template, values, contact),
     }
 
 
@@ -137,7 +140,7 @@ def _admin_only(request):
 def template_list(request):
     channels = Channel.objects.filter(kind=Channel.Kind.WHATSAPP)
     return render(request, "inbox/outbound/templates.html", {
-        "channels": [(c, Template.objects.filter(channel=c), templates_service.insights_enabled(c), templates_service.last_synced(c)) for c in channels],
+        "channels": [(c, Template.objects.filter(channel=c), stats.insights_enabled(c), sync.last_synced(c)) for c in channels],
         "can_manage": request.user.is_admin_role,
     })
 
@@ -147,7 +150,7 @@ def template_sync(request, channel_pk):
     _admin_only(request)
     channel = get_object_or_404(Channel, pk=channel_pk)
     try:
-        counts = templates_service.sync_templates(channel)
+        counts = sync.sync_templates(channel)
         flash.success(request, f"Synced {channel.name}: {counts['created']} new, {counts['updated']} updated, {counts['deleted']} no longer on Tata.")
     except ApplicationError as exc:
         flash.error(request, exc.message)
@@ -157,7 +160,7 @@ def template_sync(request, channel_pk):
 def template_create(request):
     _admin_only(request)
     channels = Channel.objects.filter(kind=Channel.Kind.WHATSAPP, is_active=True)
-    context = {"channels": channels, "languages": templates_service.LANGUAGES, "categories": templates_service.CATEGORIES,
+    context = {"channels": channels, "languages": validation.LANGUAGES, "categories": validation.CATEGORIES,
                "data": request.POST or {"language": "en", "category": "UTILITY"}, "errors": []}
     if request.method == "POST":
         data = request.POST
@@ -170,7 +173,7 @@ def template_create(request):
             ttl = int(data["ttl"]) if data.get("ttl") else None
         except ValueError:
             ttl = -1
-        draft = templates_service.TemplateDraft(
+        draft = validation.TemplateDraft(
             name=data.get("name", ""), language=data.get("language", ""), category=data.get("category", ""),
             body=data.get("body", ""), body_examples=[e.strip() for e in data.get("body_examples", "").split("|") if e.strip()],
             header_format=data.get("header_format", ""), header_text=data.get("header_text", ""), header_example=data.get("header_example", ""),
@@ -178,7 +181,7 @@ def template_create(request):
             components_json=data.get("components_json", ""),
         )
         try:
-            template = templates_service.create_template(channel, draft, by=request.user)
+            template = sync.create_template(channel, draft, by=request.user)
         except ApplicationError as exc:
             context["errors"] = exc.extra.get("errors") or [exc.message]
             return render(request, "inbox/outbound/template_form.html", context, status=422)
@@ -193,14 +196,14 @@ def template_insights(request, pk):
     if request.method == "POST":
         _admin_only(request)
         try:
-            templates_service.enable_insights(template.channel, by=request.user)
+            stats.enable_insights(template.channel, by=request.user)
         except ApplicationError as exc:
             error = exc.message
-    enabled = templates_service.insights_enabled(template.channel)
+    enabled = stats.insights_enabled(template.channel)
     span = 30 if request.GET.get("days") not in ("7", "90") else int(request.GET["days"])
     if enabled:
         try:
-            days = templates_service.template_insights(template, days=span)
+            days = stats.template_insights(template, days=span)
         except ApplicationError as exc:
             error = exc.message
     peak = max([d.sent for d in days] + [1])
@@ -256,18 +259,18 @@ def start_conversation(request, contact_pk):
     contact = _contact(request, contact_pk)
     channels = list(Channel.objects.filter(kind=Channel.Kind.WHATSAPP, is_active=True))
     channel = next((c for c in channels if str(c.pk) == (request.POST.get("channel") or request.GET.get("channel"))), channels[0] if channels else None)
-    templates = list(templates_service.sendable_templates(channel)) if channel else []
+    templates = list(fill.sendable_templates(channel)) if channel else []
     template = next((t for t in templates if str(t.pk) == (request.POST.get("template") or request.GET.get("template"))), None)
     values = _values(request.POST or request.GET)
     context = {"contact": contact, "channels": channels, "channel": channel, "templates": templates, "error": ""}
-    status = outbound.opt_out_of(contact.pk, channel.pk) if channel else None
-    context["opted_out"] = outbound.opt_out_explanation(status) if status else ""
+    status = rules.opt_out_of(contact.pk, channel.pk) if channel else None
+    context["opted_out"] = rules.opt_out_explanation(status) if status else ""
     if template:
         context.update(_template_context(template, values, contact))
     if request.method == "POST" and channel and template:
         try:
-            conversation = outbound.conversation_for(contact, channel)
-            templates_service.send_template(conversation, template, values, by=request.user, header_upload=request.FILES.get("header_file"))
+            conversation = sending.conversation_for(contact, channel)
+            fill.send_template(conversation, template, values, by=request.user, header_upload=request.FILES.get("header_file"))
         except ApplicationError as exc:
             context["error"] = exc.message
             return render(request, "inbox/outbound/start.html", context, status=422)
@@ -307,11 +310,12 @@ def bulk_opt(request):
     """Opt every contact of a contacts-list filter in or out on a number."""
     if not can_manage_contacts_in_bulk(request.user):
         raise PermissionDenied("Only supervisors and admins change opt-ins in bulk.")
-    from campaigns.services import audience
-
     source = request.POST if request.method == "POST" else request.GET
     filters = {k: source.get(k, "") for k in ("q", "label", "owner")}
-    contacts = audience(request.user, filters)
+    contacts = contact_selectors.filter_contacts(  # the contacts list's filter, as the list shows it to this user
+        contact_selectors.search_contacts(contact_selectors.visible_contacts(request.user), filters["q"]),
+        user=request.user, label=filters["label"] or None, owner=filters["owner"] or None,
+    )
     channels = Channel.objects.filter(kind=Channel.Kind.WHATSAPP)
     context = {"filters": filters, "count": contacts.count(), "channels": channels, "error": "",
                "labels": Label.objects.all(),
