@@ -90,9 +90,7 @@ def start(*, by: User, name: str, channel: Channel, template: Template, values: 
             values=values, filters={k: v for k, v in filters.items() if v}, created_by=by,
         )
         Recipient.objects.bulk_create([Recipient(campaign=campaign, contact_id=pk) for pk in contacts], batch_size=1000)
-        from campaigns.tasks import run_campaign
-
-        enqueue(run_campaign, campaign.pk)
+        enqueue("campaigns.run_campaign", campaign.pk)
         _announce(campaign)
     return campaign
 
@@ -133,8 +131,6 @@ SLOW_SEND_AFTER = datetime.timedelta(minutes=5)
 
 def resume_stalled(now: datetime.datetime | None = None) -> int:
     """Queue a run of every running campaign with waiting recipients whose queuing stopped moving."""
-    from campaigns.tasks import run_campaign
-
     now = now or timezone.now()
     stalled = (
         Campaign.objects.filter(status=Campaign.Status.RUNNING, recipients__status=Recipient.Status.PENDING)
@@ -144,7 +140,7 @@ def resume_stalled(now: datetime.datetime | None = None) -> int:
     )
     ids = list(stalled.values_list("pk", flat=True))
     for campaign_id in ids:
-        enqueue(run_campaign, campaign_id)
+        enqueue("campaigns.run_campaign", campaign_id)
     return len(ids)
 
 

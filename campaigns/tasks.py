@@ -4,6 +4,7 @@ import logging
 
 from celery import shared_task
 
+from campaigns import services
 from core.tasks import backoff, enqueue_later
 
 logger = logging.getLogger(__name__)
@@ -15,8 +16,6 @@ RUN_RETRIES = 8  # 0.5 s, 1 s, 2 s … 60 s apart; after that the periodic resum
 def run_campaign(campaign_id: int, attempt: int = 0) -> int:
     """Queue the campaign's waiting recipients. A step that fails (a database error, a lock it could not
     get) is recorded on the campaign, whose page says why, and tried again after a backoff."""
-    from campaigns import services
-
     try:
         return services.run(campaign_id)
     except Exception as exc:
@@ -34,6 +33,4 @@ def run_campaign(campaign_id: int, attempt: int = 0) -> int:
 
 @shared_task(name="campaigns.resume_stalled")
 def resume_stalled() -> int:
-    from campaigns import services
-
     return services.resume_stalled()

@@ -36,7 +36,7 @@ def named(task):
 def _start(task, args, kwargs) -> None:
     if not settings.CELERY_TASK_ALWAYS_EAGER:
         task.apply_async(args=args, kwargs=kwargs)
-    elif getattr(settings, "TASKS_INLINE", False):
+    elif settings.TASKS_INLINE:
         task.apply(args=args, kwargs=kwargs)
     else:
         run_in_background(task, args, kwargs)
@@ -60,7 +60,7 @@ def enqueue_later(task, args: tuple, countdown: float, **options) -> None:
     task = named(task)
     if not settings.CELERY_TASK_ALWAYS_EAGER:
         task.apply_async(args=args, countdown=countdown, **options)
-    elif not getattr(settings, "TASKS_INLINE", False):
+    elif not settings.TASKS_INLINE:
         timer = threading.Timer(countdown, _run_in_thread, args=(task, args, {}), kwargs=options)
         timer.daemon = True
         timer.start()

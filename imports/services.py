@@ -203,9 +203,7 @@ def start_report(job: ImportJob, *, mapping: dict[str, str], channel: Channel, t
     job.status = ImportJob.Status.QUEUED
     job.save()
     if not run_now:
-        from imports.tasks import run_import
-
-        enqueue(run_import, job.pk)
+        enqueue("imports.run_import", job.pk)
     return job
 
 
@@ -263,9 +261,7 @@ def start(job: ImportJob, answers: Answers, *, by: User, run_now: bool = False) 
     job.status = ImportJob.Status.QUEUED
     job.save()
     if not run_now:
-        from imports.tasks import run_import
-
-        enqueue(run_import, job.pk)
+        enqueue("imports.run_import", job.pk)
     return job
 
 
@@ -528,10 +524,8 @@ class _Writer:
             Message.objects.bulk_create([row.message for row in fresh], ignore_conflicts=True)
             fetches = self._attach_media([row for row in fresh if row.media is not None or row.media_url])
             ImportFailure.objects.bulk_create(self.failures)
-            from imports.tasks import fetch_media
-
             for attachment_id in fetches:
-                enqueue(fetch_media, attachment_id)
+                enqueue("imports.fetch_media", attachment_id)
         self.job.imported_count += len(fresh)
         self.job.duplicate_count += len(rows) - len(fresh)
         self.job.failed_count += len(self.failures)

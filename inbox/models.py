@@ -161,7 +161,9 @@ class Message(models.Model):
         CUSTOMER = "customer", "Customer"
         AGENT = "agent", "Agent"
         API = "api", "API"
-        CAMPAIGN = "campaign", "Sent outside Sampark (Tata portal / campaign)"
+        # A status came for an id Sampark never sent (Tata's portal sent it). Stored as "campaign", as the
+        # REST API shows it; messages of Sampark's own campaigns app are SYSTEM.
+        OUTSIDE_SAMPARK = "campaign", "Sent outside Sampark (Tata portal / campaign)"
         IMPORT = "import", "History import"
         SYSTEM = "system", "System"
 
@@ -234,6 +236,10 @@ class Message(models.Model):
     def callback_data(self) -> str:
         """Travels as metaData.custom_callback_data so a status finds us even if the send response was lost."""
         return f"sampark-msg-{self.uid}"
+
+
+# Transitional (#13): the merger renames the uses in the inbox reshape to OUTSIDE_SAMPARK, then deletes this.
+Message.Source.CAMPAIGN = Message.Source.OUTSIDE_SAMPARK
 
 
 class Attachment(models.Model):

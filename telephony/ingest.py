@@ -18,13 +18,14 @@ from contextvars import ContextVar
 from django.db import transaction
 from django.db.models import Q
 
-from contacts.models import Contact
+from accounts.models import User
+from contacts.models import Contact, ContactPhone
 from contacts.services import find_or_create_by_phone
 from core import phones
 from core.tasks import enqueue
 from inbox.ingest import Unprocessable
-from inbox.models import WebhookEvent
-from telephony import events, followups
+from inbox.models import Channel, Conversation, WebhookEvent
+from telephony import events, followups, recordings
 from telephony.models import AgentLine, Call, TelephonyConnection
 from telephony.providers import smartflo
 
@@ -134,8 +135,6 @@ class CallBatch:
             if direction == Call.Direction.INBOUND and (p.status == Call.Status.MISSED or (stored and stored.is_missed_inbound)):
                 missed_dids.add(p.did_number or (stored.did_number if stored else ""))
         if numbers:
-            from contacts.models import ContactPhone
-
             batch.contacts = dict.fromkeys(numbers)
             batch.contacts.update(
                 (phone.number, phone.contact) for phone in ContactPhone.objects.filter(number__in=numbers).select_related("contact")
@@ -147,8 +146,6 @@ class CallBatch:
         return batch
 
     def read_follow_ups(self, dids: set[str]) -> None:
-        from inbox.models import Channel, Conversation
-
         numbers = {did if did.startswith("+") else "" for did in dids}
         self.channels = {c.phone_number: c for c in Channel.objects.filter(kind=Channel.Kind.VOICE, phone_number__in=numbers).order_by("pk")}
         contact_ids = {c.pk for c in self.contacts.values() if c is not None}
@@ -250,8 +247,6 @@ class AgentDirectory:
                 found[number] = min(candidates)[1]
         by_phone = {n: e for n in wanted - set(found) if (e := phones.try_e164(n))}
         if by_phone:
-            from accounts.models import User
-
             users = {}
             for phone, pk in User.objects.filter(phone__in=set(by_phone.values()), is_active=True).values_list("phone", "pk"):
                 users.setdefault(phone, pk)
@@ -277,8 +272,6 @@ class AgentDirectory:
             return line
         number = phones.try_e164(agent_number)
         if number:
-            from accounts.models import User
-
             return User.objects.filter(phone=number, is_active=True).values_list("pk", flat=True).first()
         return None
 
@@ -316,9 +309,7 @@ def record(connection: TelephonyConnection, parsed: smartflo.CallEvent, *, follo
         if batch is not None:
             batch.remember(call)
         if fetch:
-            from telephony.tasks import fetch_recording
-
-            enqueue(fetch_recording, call.pk)
+            enqueue("telephony.fetch_recording", call.pk)
         if follow_ups and call.is_missed_inbound and call.follow_up_id is None:
             followups.open_for(call, batch=batch)
         if created or changed:
@@ -377,8 +368,6 @@ def _create_contacts(numbers: list[str], known: dict) -> None:
     process stored meanwhile keeps its contact; ours for it is removed."""
     if not numbers:
         return
-    from contacts.models import ContactPhone
-
     fresh = Contact.objects.bulk_create([Contact() for _ in numbers])
     ContactPhone.objects.bulk_create(
         [ContactPhone(contact=contact, number=number, is_primary=True) for contact, number in zip(fresh, numbers)], ignore_conflicts=True
@@ -408,48 +397,19 @@ def _stored_values(call: Call) -> tuple:
 def record_page(connection: TelephonyConnection, rows: list[dict], *, follow_ups: bool) -> tuple[int, int]:
     """Apply one page of call records; returns (created, updated). One transaction, a few queries:
     the page's calls, contacts and agents are read up front, new calls inserted in bulk."""
-    parsed = [smartflo.call_event(row) for row in rows]
-    parsed = [p for p in parsed if p.key]
+    parsed = [p for p in (smartflo.call_event(row) for row in rows) if p.key]
     if not parsed:
         return 0, 0
-    agents = AgentDirectory()
-    created = updated = 0
     with transaction.atomic():
-        call_ids = {p.call_id for p in parsed if p.call_id}
-        uuids = {p.uuid for p in parsed if p.uuid}
-        identifiers = {p.custom_identifier for p in parsed if p.custom_identifier}
-        existing = list(
-            Call.objects.select_for_update()
-            .filter(Q(provider_call_id__in=call_ids) | Q(provider_uuid__in=uuids) | Q(custom_identifier__in=identifiers),
-                    connection=connection)
-            .order_by("pk")
-        )
-        by_id = {c.provider_call_id: c for c in existing if c.provider_call_id}
-        by_uuid = {c.provider_uuid: c for c in existing if c.provider_uuid}
-        by_identifier = {c.custom_identifier: c for c in existing if c.custom_identifier}
+        existing = _lock_page_calls(connection, parsed)
+        before = {call.pk: _stored_values(call) for call in existing}
         numbers = {p.customer_number for p in parsed if p.customer_number.startswith("+")}
         contacts: dict[str, Contact | None] = dict.fromkeys(numbers)
-        from contacts.models import ContactPhone
-
         contacts.update(
             (phone.number, phone.contact) for phone in ContactPhone.objects.filter(number__in=numbers).select_related("contact")
         )
         AgentDirectory.prefetch({p.agent_number for p in parsed if p.agent_number})
-        fresh: dict[str, Call] = {}
-        dirty: dict[int, Call] = {}
-        before = {call.pk: _stored_values(call) for call in existing}
-        for event in parsed:
-            call = by_id.get(event.call_id) or by_uuid.get(event.uuid) or by_identifier.get(event.custom_identifier) or fresh.get(event.key)
-            if call is None:
-                call = Call(connection=connection)
-                merge(call, event, agents)
-                fresh[event.key] = call
-                if event.call_id:
-                    by_id[event.call_id] = call
-                if event.uuid:
-                    by_uuid[event.uuid] = call
-            elif merge(call, event, agents) and call.pk:
-                dirty[call.pk] = call
+        fresh, dirty = _merge_page(connection, parsed, existing)
         _create_contacts([n for n, c in contacts.items() if c is None and phones.try_e164(n)], contacts)
         for call in list(fresh.values()) + list(dirty.values()):
             if call.contact_id is None and call.customer_number in contacts and contacts[call.customer_number] is not None:
@@ -463,13 +423,47 @@ def record_page(connection: TelephonyConnection, rows: list[dict], *, follow_ups
             changed = {name for call in dirty.values() for name, old in zip(PAGE_FIELDS, before[call.pk]) if _value(call, name) != old}
             if changed:
                 Call.objects.bulk_update(list(dirty.values()), [name for name in PAGE_FIELDS if name in changed])
-        created, updated = len(fresh), len(dirty)
         if with_recording:
-            from telephony import recordings
-
             recordings.queue_sweep()
         if follow_ups:
             for call in fresh.values():
                 if call.is_missed_inbound and call.pk:
                     followups.open_for(call)
-    return created, updated
+    return len(fresh), len(dirty)
+
+
+def _lock_page_calls(connection: TelephonyConnection, parsed: list) -> list[Call]:
+    """The calls of this page we already have, locked in pk order."""
+    call_ids = {p.call_id for p in parsed if p.call_id}
+    uuids = {p.uuid for p in parsed if p.uuid}
+    identifiers = {p.custom_identifier for p in parsed if p.custom_identifier}
+    return list(
+        Call.objects.select_for_update()
+        .filter(Q(provider_call_id__in=call_ids) | Q(provider_uuid__in=uuids) | Q(custom_identifier__in=identifiers),
+                connection=connection)
+        .order_by("pk")
+    )
+
+
+def _merge_page(connection: TelephonyConnection, parsed: list, existing: list[Call]) -> tuple[dict[str, Call], dict[int, Call]]:
+    """Fold each record into its call: (new calls by key, changed stored calls by pk). A page may hold
+    the same call twice (ringing, then answered): the second record merges into the first."""
+    agents = AgentDirectory()
+    by_id = {c.provider_call_id: c for c in existing if c.provider_call_id}
+    by_uuid = {c.provider_uuid: c for c in existing if c.provider_uuid}
+    by_identifier = {c.custom_identifier: c for c in existing if c.custom_identifier}
+    fresh: dict[str, Call] = {}
+    dirty: dict[int, Call] = {}
+    for event in parsed:
+        call = by_id.get(event.call_id) or by_uuid.get(event.uuid) or by_identifier.get(event.custom_identifier) or fresh.get(event.key)
+        if call is None:
+            call = Call(connection=connection)
+            merge(call, event, agents)
+            fresh[event.key] = call
+            if event.call_id:
+                by_id[event.call_id] = call
+            if event.uuid:
+                by_uuid[event.uuid] = call
+        elif merge(call, event, agents) and call.pk:
+            dirty[call.pk] = call
+    return fresh, dirty

@@ -85,7 +85,7 @@ def test_after_the_last_retry_the_page_says_the_periodic_job_carries_on(campaign
 
 def test_the_periodic_job_resumes_campaigns_whose_queuing_stopped_moving(campaign, channel, template, supervisor, audience, monkeypatch):
     queued = []
-    monkeypatch.setattr(campaigns, "enqueue", lambda task, *args: queued.append((task.name, args)))
+    monkeypatch.setattr(campaigns, "enqueue", lambda task, *args: queued.append((task, args)))
     later = timezone.now() + campaigns.STALLED_AFTER + datetime.timedelta(seconds=1)
     fresh = campaigns.start(by=supervisor, name="Fresh", channel=channel, template=template, values=VALUES, filters=audience)
     Campaign.objects.filter(pk=fresh.pk).update(progressed_at=later - datetime.timedelta(seconds=5))
