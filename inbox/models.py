@@ -198,7 +198,7 @@ class Message(models.Model):
     timestamp = models.DateTimeField(db_index=True)
     status_updated_at = models.DateTimeField(null=True, blank=True)
     # Imported rows only: a hash of (contact, minute, direction, text) so importing the same history
-    # twice adds nothing (see imports.services.import_key).
+    # twice adds nothing (see imports.readers.import_key).
     import_key = models.CharField(max_length=64, null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
