@@ -4,6 +4,10 @@ Everything it posts to Sampark goes through the real webhook URL, signed with th
 token (`x-hub-signature-256: sha256=<hex hmac>`), in the shapes of tests/fixtures. Status callbacks
 (sent → delivered → read) are posted from a background thread after small delays, so a send request
 answers at once, as the real API does. The thread only does HTTP: no database access.
+
+Long because: it mirrors inbox/providers/tata_whatsapp.py and tata_rcs.py from the other side (the
+sends both accept, their callbacks, media, templates, the customer's messages), and the WhatsApp and
+RCS halves share the callback plumbing and the customer's view of a message.
 """
 
 import base64

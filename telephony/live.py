@@ -31,6 +31,7 @@ from core.errors import ApplicationError, NotAllowed
 from core.events import publish
 from core.tasks import enqueue
 from telephony import events, ingest
+from telephony.agent_directory import AgentDirectory
 from telephony.models import AgentLine, Call, CallAction, Provider, TelephonyConnection
 from telephony.providers import smartflo
 from telephony.services import client_for
@@ -232,7 +233,7 @@ def poll(connection: TelephonyConnection, *, client: smartflo.SmartfloClient | N
     e.g. inbound ones ringing now), store the snapshot and push it to supervisors."""
     rows = (client or client_for(connection)).live_calls()
     calls = []
-    agents = ingest.AgentDirectory()
+    agents = AgentDirectory()
     for row in rows:
         if not row.call_id:
             continue
