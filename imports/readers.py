@@ -24,8 +24,6 @@ from inbox.services import conversation_for
 MAX_MEDIA_FILE = 100 * 1024 * 1024  # WhatsApp's own limit for documents
 MAX_TEXT_SIZE = 2 * 1024 * 1024 * 1024  # a chat text larger than this (uncompressed) is not an export
 MAX_ZIP_ENTRIES = 200_000
-MAX_TEXT_SIZE = 2 * 1024 * 1024 * 1024  # a chat text larger than this (uncompressed) is not an export
-MAX_ZIP_ENTRIES = 200_000
 
 
 class ExportFile:
