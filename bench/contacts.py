@@ -34,7 +34,7 @@ from accounts.models import Role, User  # noqa: E402
 from contacts import selectors  # noqa: E402
 from contacts.demo import FIRST, LAST  # noqa: E402
 from contacts.models import Contact, ContactPhone  # noqa: E402
-from core.runtime import freeze_startup_objects  # noqa: E402
+from core.startup import freeze_startup_objects  # noqa: E402
 
 N_CONTACTS = int(os.environ.get("BENCH_CONTACTS", 100_000))
 QUERIES_PER_KIND = int(os.environ.get("BENCH_QUERIES", 200))

@@ -54,7 +54,7 @@ from contacts.models import Label  # noqa: E402
 from inbox import api, views  # noqa: E402
 from inbox.models import Channel, Conversation, Message  # noqa: E402
 from core.pagination import PagesWithoutCount  # noqa: E402
-from core.runtime import freeze_startup_objects  # noqa: E402
+from core.startup import freeze_startup_objects  # noqa: E402
 
 N_CONVERSATIONS = int(os.environ.get("BENCH_CONVERSATIONS", 100_000))
 LONG_THREADS = [20_000, 15_000, 12_000, 10_000, 10_000]

@@ -13,9 +13,9 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
-from core import daphne_limits  # noqa: E402
-from core.body_limit import bound_daphne_request_bodies  # noqa: E402
-from core.runtime import freeze_startup_objects, start_embedded_runtime  # noqa: E402
+from core.request_limits import answer_over_long_lines, bound_daphne_request_bodies  # noqa: E402
+from core.runtime import start_embedded_runtime  # noqa: E402
+from core.startup import freeze_startup_objects  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
@@ -26,7 +26,7 @@ application = ProtocolTypeRouter(
 
 # daphne (runserver too) answers over-long request lines (414) instead of dropping them, and refuses
 # oversize bodies before buffering them; other servers ignore both.
-daphne_limits.install()
+answer_over_long_lines()
 bound_daphne_request_bodies()
 freeze_startup_objects()
 start_embedded_runtime()  # the periodic jobs, where no Celery beat runs them

@@ -13,7 +13,7 @@ app.autodiscover_tasks()
 @worker_init.connect  # the main process, before a prefork pool forks (and the only one for solo/threads)
 @worker_process_init.connect  # each forked child, for what it loaded itself
 def _freeze_startup_objects(**kwargs):
-    from core.runtime import freeze_startup_objects
+    from core.startup import freeze_startup_objects
 
     freeze_startup_objects()
 

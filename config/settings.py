@@ -233,19 +233,21 @@ else:
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
+# Without a broker, tasks run in-process on a thread of their own (core.tasks), as workers would. The
+# test settings run them inline instead, in the caller's thread, and retries or countdowns run at once or
+# not at all (core.tasks), so that a test drives time itself.
+TASKS_INLINE = False
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Tests only (config/test_settings.py): tasks run inline in the caller, and retries or countdowns run at
-# once or not at all (core.tasks), so a test drives time itself.
-TASKS_INLINE = False
 # Celery's Django fixup closes the database connection before and after every task unless this is set,
 # so each task paid a new PostgreSQL connection (backend start, auth, Django's setup queries: ~5 ms of
 # CPU). With it set, config/celery.py closes connections by Django's own rules instead (CONN_MAX_AGE,
 # broken connections), as after a request.
 CELERY_DB_REUSE_MAX = 10_000
 CELERY_TIMEZONE = "UTC"
+TELEPHONY_LIVE_POLL_SECONDS = env.float("TELEPHONY_LIVE_POLL_SECONDS", default=5.0)
 CELERY_BEAT_SCHEDULE = {
     # Webhook events a crashed worker left `received` are applied (the webhook queues drains itself).
     "drain-webhook-events": {"task": "inbox.drain_webhook_events", "schedule": 60.0},
@@ -261,10 +263,9 @@ CELERY_BEAT_SCHEDULE = {
     "sync-recent-calls": {"task": "telephony.sync_recent_calls", "schedule": env.float("TELEPHONY_SYNC_SECONDS", default=900.0)},
     # Live calls of each watched Smartflo account (live page open, a click-to-call ringing): one poll
     # per account per TELEPHONY_LIVE_POLL_SECONDS whatever the number of browsers (telephony.live).
-    "poll-live-calls": {"task": "telephony.poll_live_calls", "schedule": env.float("TELEPHONY_LIVE_POLL_SECONDS", default=5.0),
+    "poll-live-calls": {"task": "telephony.poll_live_calls", "schedule": TELEPHONY_LIVE_POLL_SECONDS,
                         "options": {"expires": 10}},
 }
-TELEPHONY_LIVE_POLL_SECONDS = env.float("TELEPHONY_LIVE_POLL_SECONDS", default=5.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -323,12 +324,17 @@ PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="IN")
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
 # Requests a second the sandbox Smartflo accepts per account before it answers 429 (Smartflo's burst limit).
 SANDBOX_SMARTFLO_RATE = env.int("SANDBOX_SMARTFLO_RATE", default=40)
+# Seconds after a send at which the sandbox posts its sent, delivered and read callbacks.
+SANDBOX_CALLBACK_DELAYS = (0.3, 0.9, 2.0)
+# Set, a sandbox RCS bot that has written to this many customers in 24 hours refuses a new one (403),
+# as Tata does; unset, no limit.
+SANDBOX_RCS_BOT_CONVERSATION_LIMIT = env.int("SANDBOX_RCS_BOT_CONVERSATION_LIMIT", default=None)
 
 # Webhook bodies larger than this are refused with 413 (media arrives by id, never inline; Meta's
 # webhook payloads reach 3 MB at most).
 WEBHOOK_MAX_BODY_BYTES = env.int("WEBHOOK_MAX_BODY_BYTES", default=3 * 1024 * 1024)
 # Any other request body (attachments reach WhatsApp's 100 MB, plus the form around them). The front door
-# and daphne refuse larger bodies before reading them (core/body_limit.py, deploy/nginx/sampark.conf).
+# and daphne refuse larger bodies before reading them (core/request_limits.py, deploy/nginx/sampark.conf).
 REQUEST_MAX_BODY_BYTES = env.int("REQUEST_MAX_BODY_BYTES", default=110 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(WEBHOOK_MAX_BODY_BYTES * 2, 2_621_440)
 # Mounts /webhooks/bench-bare/ (a view that only inserts the raw body) for bench/ingest.py. Off in use.

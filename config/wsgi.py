@@ -8,7 +8,7 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_wsgi_application()
 
-from core.runtime import freeze_startup_objects  # noqa: E402
+from core.startup import freeze_startup_objects  # noqa: E402
 
 # gunicorn preloads this module in its master: frozen before the fork, the startup objects are shared
 # by every worker and never walked by their garbage collectors.

@@ -90,8 +90,6 @@ def create_job(*, by: User, file_name: str, content: str) -> ImportJob:
 
 
 def start_job(job: ImportJob, mapping: dict[str, str]) -> None:
-    from contacts.tasks import run_import
-
     valid = targets()
     unknown = [t for t in mapping.values() if t and t not in valid]
     if unknown:
@@ -101,7 +99,7 @@ def start_job(job: ImportJob, mapping: dict[str, str]) -> None:
     job.mapping = mapping
     job.status = ImportJob.Status.PENDING
     job.save(update_fields=["mapping", "status"])
-    enqueue(run_import, job.pk)
+    enqueue("contacts.run_import", job.pk)
 
 
 def run_job(job: ImportJob) -> None:

@@ -9,7 +9,7 @@ from contacts.models import ImportJob
 logger = logging.getLogger(__name__)
 
 
-@shared_task
+@shared_task(name="contacts.run_import")
 def run_import(job_id: int) -> None:
     job = ImportJob.objects.get(pk=job_id)
     try:

@@ -1,12 +1,13 @@
 """EncryptedTextField: the one field type for secrets (tokens, passwords, API keys).
 
 Values are Fernet-encrypted with settings.FIELD_ENCRYPTION_KEY before they reach the database and
-decrypted when loaded. Admin shows them masked (see core.admin.SecretWidget); APIs make them write-only.
+decrypted when loaded. Admin shows them masked (SecretWidget, below); APIs make them write-only.
 """
 
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
@@ -42,6 +43,26 @@ def mask(value: str) -> str:
     return "•" * 8 + value[-4:] if len(value) > 8 else "•" * 8
 
 
+class SecretWidget(forms.PasswordInput):
+    """Shows a secret masked; leaving the box empty keeps the stored value."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs={"autocomplete": "new-password", **(attrs or {})}, render_value=False)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"]["placeholder"] = (
+            f"stored: {mask(value)} — type to replace" if value else "not set"
+        )
+        return context
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name) or None
+
+    def value_omitted_from_data(self, data, files, name):
+        return not data.get(name)
+
+
 class EncryptedTextField(models.TextField):
     description = "Text encrypted at rest"
 
@@ -57,8 +78,6 @@ class EncryptedTextField(models.TextField):
         return encrypt(value)
 
     def formfield(self, **kwargs):
-        from core.admin import SecretWidget
-
         # Forced, not defaulted: Django admin passes its own textarea for every TextField subclass.
         kwargs["widget"] = SecretWidget
         return super().formfield(**kwargs)

@@ -1,30 +1,11 @@
-"""Process tuning shared by every long-running process (daphne, Celery workers, in-process benches),
-and what the embedded default runs besides requests (the periodic jobs)."""
+"""What the embedded default runs besides requests (the periodic jobs), and the port it serves on.
+(Start-up tuning of every long-running process is in core/startup.py, which config/celery.py imports:
+this module imports the Celery app, so the app must not import it back.)"""
 
-import gc
 import logging
 import threading
 
 logger = logging.getLogger(__name__)
-
-
-def freeze_startup_objects() -> None:
-    """Take everything loaded at startup out of the garbage collector's full passes.
-
-    A Django process holds ~120k container objects after setup (models, URL patterns, phonenumbers
-    metadata...). On this project's 2-core machines a full collection walks them in 60–90 ms, and one
-    lands on a random request every few hundred: that single pause was the p99 of every benchmark.
-    `gc.freeze()` moves them to a permanent generation; later garbage is still collected normally.
-    Lazy caches are filled first so they are frozen too.
-    """
-    from django.urls import get_resolver
-
-    from core import phones
-
-    get_resolver().url_patterns  # noqa: B018 - builds the resolver's caches
-    phones.try_e164("+919812345678")  # loads phonenumbers' metadata for the default region
-    gc.collect()
-    gc.freeze()
 
 
 # ---------------------------------------------------------------- the embedded default's periodic jobs
@@ -98,7 +79,7 @@ def start_embedded_runtime() -> PeriodicJobs | None:
     global _periodic_jobs
     from django.conf import settings
 
-    if not settings.CELERY_TASK_ALWAYS_EAGER or getattr(settings, "TASKS_INLINE", False):
+    if not settings.CELERY_TASK_ALWAYS_EAGER or settings.TASKS_INLINE:
         return None
     with _periodic_jobs_lock:
         if _periodic_jobs is None:

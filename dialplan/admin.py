@@ -15,7 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from core.admin import KeepSecretsMixin
-from dialplan import answers, selectors, services
+from dialplan import answers, selectors, services, validation
 from dialplan.models import (
     Dialplan,
     DialplanRequest,
@@ -159,7 +159,7 @@ class DialplanAdmin(KeepSecretsMixin, admin.ModelAdmin):
     def setup_checklist(self, obj):
         if not obj.pk:
             return "—"
-        problems = services.setup_problems(obj)
+        problems = validation.setup_problems(obj)
         if not problems:
             return format_html('<span class="dp-ok">{}</span>', "Complete: every answer can be built.")
         return format_html(
@@ -258,12 +258,12 @@ class DialplanAdmin(KeepSecretsMixin, admin.ModelAdmin):
                     {
                         "dialplan": step.dialplan.name,
                         "dtmf": step.request.last_dtmf,
-                        "outcome": dict(DialplanRequest.Outcome.choices).get(step.outcome.outcome, step.outcome.outcome),
-                        "rule": step.outcome.rule_name,
+                        "outcome": dict(DialplanRequest.Outcome.choices).get(step.decision.outcome, step.decision.outcome),
+                        "rule": step.decision.rule_name,
                         "description": step.description,
-                        "trace": step.outcome.trace,
+                        "trace": step.decision.trace,
                         "body": step.body,
-                        "error": step.outcome.error,
+                        "error": step.decision.error,
                         "next_id": step.next_dialplan.pk if step.next_dialplan else None,
                         "next_name": step.next_dialplan.name if step.next_dialplan else "",
                         "collects_dtmf": step.collects_dtmf,

@@ -129,11 +129,14 @@ class PlanSpec:
     region_targets: dict = field(default_factory=dict)  # lower-case region → tuple[Target, ...]
 
 
-# ---------------------------------------------------------------- outcome
+# ---------------------------------------------------------------- decision
 
 
 @dataclass
-class Outcome:
+class Decision:
+    """What the engine answers for one call, and why: `outcome` is one of the kinds a log row stores
+    (DialplanRequest.Outcome: matched, failover, error, inactive)."""
+
     answer: list
     outcome: str
     rule_id: int | None = None
@@ -297,11 +300,11 @@ def _national_ten_digits(e164: str) -> str:
     return national if len(national) == 10 else ""
 
 
-def evaluate(plan: PlanSpec, request: CallRequest, facts: Facts, now: datetime.datetime) -> Outcome:
+def evaluate(plan: PlanSpec, request: CallRequest, facts: Facts, now: datetime.datetime) -> Decision:
     trace: list[str] = []
     call = _Call(plan, request, facts, now)
     if not plan.active:
-        return Outcome(plan.default_answer, INACTIVE, trace=["dialplan is off: default answer"])
+        return Decision(plan.default_answer, INACTIVE, trace=["dialplan is off: default answer"])
     try:
         for rule in plan.rules:
             reason = failed_condition(rule, call)
@@ -314,7 +317,7 @@ def evaluate(plan: PlanSpec, request: CallRequest, facts: Facts, now: datetime.d
                 trace.append(f"{rule.name}: matched, but {exc}")
                 continue
             trace.append(f"{rule.name}: matched")
-            return Outcome(answer, MATCHED, rule.id, rule.name, trace)
+            return Decision(answer, MATCHED, rule.id, rule.name, trace)
         trace.append("no rule matched")
         return _failover(plan, call, trace, FAILOVER, "")
     except Exception as exc:  # the caller is on the line: any failure becomes the failover answer
@@ -322,17 +325,17 @@ def evaluate(plan: PlanSpec, request: CallRequest, facts: Facts, now: datetime.d
         return _failover(plan, call, trace, ERROR, f"{type(exc).__name__}: {exc}")
 
 
-def _failover(plan: PlanSpec, call: _Call, trace: list[str], outcome: str, error: str) -> Outcome:
+def _failover(plan: PlanSpec, call: _Call, trace: list[str], outcome: str, error: str) -> Decision:
     try:
         if plan.failover is not None:
             answer = build_answer(plan.failover, call)
             trace.append(f"{plan.failover.name}: failover answer")
-            return Outcome(answer, outcome, plan.failover.id, plan.failover.name, trace, error)
+            return Decision(answer, outcome, plan.failover.id, plan.failover.name, trace, error)
         trace.append("no failover rule: default answer")
     except Exception as exc:
         trace.append(f"failover failed ({exc}): default answer")
         error = error or f"failover: {exc}"
         if outcome == FAILOVER and not isinstance(exc, Unresolvable):
             outcome = ERROR
-    return Outcome(plan.default_answer, outcome, None, "", trace, error)
+    return Decision(plan.default_answer, outcome, None, "", trace, error)
 

@@ -111,7 +111,7 @@ atexit.register(_buffer.flush)
 
 
 def deferred() -> bool:
-    return settings.DIALPLAN_LOG_DEFERRED and not getattr(settings, "TASKS_INLINE", False)
+    return settings.DIALPLAN_LOG_DEFERRED and not settings.TASKS_INLINE
 
 
 def record(row) -> None:

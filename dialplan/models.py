@@ -3,7 +3,7 @@
 Structural validity of every rule (the JSON it produces) is checked in `clean()`, so an invalid
 answer is refused when the admin saves, never discovered when a call arrives. References to ids that
 only exist in the Smartflo portal (recordings, the Smartflo id of a nested dialplan) may be filled in
-later; a dialplan cannot be switched on while any of them is missing (see `services.setup_problems`).
+later; a dialplan cannot be switched on while any of them is missing (see `validation.setup_problems`).
 """
 
 import json
@@ -18,6 +18,7 @@ from django.urls import reverse
 from accounts.models import TIME_ZONE_CHOICES
 from contacts.models import Label
 from core.fields import EncryptedTextField
+from dialplan import validation
 
 digits_only = RegexValidator(r"^\d+$", "Digits only.")
 
@@ -50,9 +51,7 @@ class Recording(models.Model):
         return f"{self.name} ({self.smartflo_id or 'no id yet'})"
 
     def clean(self):
-        from dialplan import services
-
-        services.clean_recording(self)
+        validation.clean_recording(self)
 
 
 class Schedule(models.Model):
@@ -192,27 +191,7 @@ class Dialplan(models.Model):
         return [n.strip() for n in self.numbers.split(",") if n.strip()]
 
     def clean(self):
-        from dialplan import services
-
-        if self.header_key and not self.header_value:
-            raise ValidationError({"header_value": "Give the header's value too."})
-        if len(self.header_value or "") > 1024:
-            raise ValidationError({"header_value": "Smartflo allows at most 1024 characters."})
-        if self.numbers:
-            try:
-                self.numbers = ", ".join(services.normalise_numbers(self.numbers))
-            except ValidationError as exc:
-                raise ValidationError({"numbers": exc.messages}) from exc
-        if self.pk:
-            if self.is_active:
-                problems = services.setup_problems(self)
-                if problems:
-                    raise ValidationError({"is_active": ["Finish the setup before switching it on:", *problems]})
-            if not self.smartflo_id:
-                callers = services.dialplans_pointing_at(self).filter(is_active=True)
-                if callers:
-                    names = ", ".join(d.name for d in callers)
-                    raise ValidationError({"smartflo_id": f"Active dialplans send callers here ({names}); it needs its id."})
+        validation.clean_dialplan(self)
 
 
 class YesNo(models.TextChoices):
@@ -324,9 +303,7 @@ class Rule(models.Model):
         return self.name
 
     def clean(self):
-        from dialplan import services
-
-        services.validate_rule(self)
+        validation.clean_rule(self)
 
 
 class MaskedPair(models.Model):
@@ -354,9 +331,7 @@ class MaskedPair(models.Model):
         return f"{self.customer_number} ↔ {self.agent_number}" + (f" (#{self.reference})" if self.reference else "")
 
     def clean(self):
-        from dialplan import services
-
-        services.clean_masked_pair(self)
+        validation.clean_masked_pair(self)
 
 
 class DialplanRequest(models.Model):

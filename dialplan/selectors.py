@@ -14,7 +14,7 @@ from django.db.models import Q
 from accounts.models import User
 from contacts.models import Contact, ContactPhone
 from core import phones
-from dialplan import answers, engine
+from dialplan import answers, engine, validation
 from dialplan.models import Dialplan, DialplanRequest, MaskedPair, Region, RegionPrefix, Rule
 
 
@@ -70,8 +70,6 @@ def load_plan(dialplan: Dialplan) -> LoadedPlan:
 
 
 def compile_plan(dialplan: Dialplan) -> engine.PlanSpec:
-    from dialplan import services
-
     rules = (
         dialplan.rules.filter(enabled=True)
         .select_related("recording", "moh", "next_dialplan", "schedule")
@@ -79,7 +77,7 @@ def compile_plan(dialplan: Dialplan) -> engine.PlanSpec:
     )
     specs, failover = [], None
     for rule in rules:
-        spec = _rule_spec(rule, services)
+        spec = _rule_spec(rule)
         if rule.is_failover:
             failover = spec
         else:
@@ -93,14 +91,14 @@ def compile_plan(dialplan: Dialplan) -> engine.PlanSpec:
         active=dialplan.is_active,
         rules=tuple(specs),
         failover=failover,
-        default_answer=services.default_answer(),
+        default_answer=validation.default_answer(),
         region_prefixes=prefixes,
         region_targets=region_targets(),
     )
 
 
-def _rule_spec(rule: Rule, services) -> engine.RuleSpec:
-    answer, problem = services.action_answer(rule)
+def _rule_spec(rule: Rule) -> engine.RuleSpec:
+    answer, problem = validation.action_answer(rule)
     schedule = None
     if rule.schedule_id:
         schedule = engine.ScheduleSpec(
@@ -124,7 +122,7 @@ def _rule_spec(rule: Rule, services) -> engine.RuleSpec:
         label_ids=frozenset(label.pk for label in rule.caller_labels.all()),
         caller_has_owner=rule.caller_has_owner,
         regions=frozenset(r.strip().lower() for r in rule.caller_regions.split(",") if r.strip()),
-        called_numbers=frozenset(services.split_numbers(rule.called_numbers)),
+        called_numbers=frozenset(validation.split_numbers(rule.called_numbers)),
         schedule=schedule,
         schedule_state=rule.schedule_state,
         dtmf_values=frozenset(v.strip() for v in rule.dtmf_values.split(",") if v.strip()),

@@ -9,7 +9,7 @@ from imports.models import ImportJob
 logger = logging.getLogger(__name__)
 
 
-@shared_task
+@shared_task(name="imports.run_import")
 def run_import(job_id: int) -> None:
     try:
         services.run(job_id)
@@ -20,6 +20,6 @@ def run_import(job_id: int) -> None:
         raise
 
 
-@shared_task
+@shared_task(name="imports.fetch_media")
 def fetch_media(attachment_id: int) -> None:
     services.fetch_media(attachment_id)

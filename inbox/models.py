@@ -161,7 +161,9 @@ class Message(models.Model):
         CUSTOMER = "customer", "Customer"
         AGENT = "agent", "Agent"
         API = "api", "API"
-        CAMPAIGN = "campaign", "Sent outside Sampark (Tata portal / campaign)"
+        # A status came for an id Sampark never sent (Tata's portal sent it). Stored as "campaign", as the
+        # REST API shows it; messages of Sampark's own campaigns app are SYSTEM.
+        OUTSIDE_SAMPARK = "campaign", "Sent outside Sampark (Tata portal / campaign)"
         IMPORT = "import", "History import"
         SYSTEM = "system", "System"
 
@@ -196,7 +198,7 @@ class Message(models.Model):
     timestamp = models.DateTimeField(db_index=True)
     status_updated_at = models.DateTimeField(null=True, blank=True)
     # Imported rows only: a hash of (contact, minute, direction, text) so importing the same history
-    # twice adds nothing (see imports.services.import_key).
+    # twice adds nothing (see imports.readers.import_key).
     import_key = models.CharField(max_length=64, null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -234,6 +236,10 @@ class Message(models.Model):
     def callback_data(self) -> str:
         """Travels as metaData.custom_callback_data so a status finds us even if the send response was lost."""
         return f"sampark-msg-{self.uid}"
+
+
+# Transitional (#13): the merger renames the uses in the inbox reshape to OUTSIDE_SAMPARK, then deletes this.
+Message.Source.CAMPAIGN = Message.Source.OUTSIDE_SAMPARK
 
 
 class Attachment(models.Model):

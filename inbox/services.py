@@ -1,4 +1,10 @@
-"""What agents and the system do to conversations. Every write to the inbox goes through here.
+"""What agents do to a conversation once it exists: assign, move to a team, resolve, snooze (and wake),
+label, note, mark read, retry a download. Views, the API and the periodic jobs call these.
+
+It is not the inbox's only writer: each flow writes its own rows in its own home: inbound messages
+and statuses in ingest, replies and templates in outbound, downloads in media, opt-in in opt_status,
+channels in channels, canned replies in canned, history in imports/services.py, missed-call work in
+telephony/followups.py (docs/architecture.md walks each flow).
 
 Each function changes rows inside one transaction and announces the change with inbox.events
 (sent after commit). When a change moves a conversation to another audience (assignee or team), the

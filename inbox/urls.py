@@ -1,6 +1,6 @@
 from django.urls import path
 
-from inbox import views
+from inbox import attachment_views, views
 
 app_name = "inbox"
 urlpatterns = [
@@ -11,8 +11,8 @@ urlpatterns = [
     path("bulk/", views.bulk, name="bulk"),
     path("catch-up/", views.catch_up, name="catch_up"),
     path("messages/<int:pk>/", views.message_fragment, name="message"),
-    path("attachments/<int:pk>/", views.attachment_file, name="attachment"),
-    path("attachments/<int:pk>/retry/", views.retry_attachment, name="attachment_retry"),
+    path("attachments/<int:pk>/", attachment_views.attachment_file, name="attachment"),
+    path("attachments/<int:pk>/retry/", attachment_views.retry_attachment, name="attachment_retry"),
     path("<int:pk>/", views.conversation_page, name="conversation"),
     path("<int:pk>/thread/", views.thread, name="thread"),
     path("<int:pk>/older/", views.older_messages, name="older"),

@@ -6,7 +6,7 @@ the websocket as small events; static/js/inbox.js then refetches the partials be
 
 import datetime
 
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -16,12 +16,11 @@ from accounts.models import Team
 from accounts.selectors import assignable_users, can_play_customer
 from contacts.models import Label
 from contacts.selectors import visible_contacts
-from core import filetypes
 from core.errors import ApplicationError
 from core.pagination import page_of
 from inbox import selectors, services
 from inbox.forms import AssignForm, BulkForm, ListFilterForm, NoteForm, StatusForm, TeamForm
-from inbox.models import Attachment, Conversation, Message
+from inbox.models import Conversation, Message
 
 PAGE_SIZE = 30
 THREAD_PAGE = 40
@@ -237,27 +236,6 @@ def catch_up(request):
     return JsonResponse({"now": timezone.now().isoformat(), "conversations": selectors.changed_since(request.user, since)})
 
 
-@require_GET
-def attachment_file(request, pk):
-    """A stored file, to someone who may see its conversation. The type comes from the file's bytes,
-    not the sender's claim: images, audio and video show inline; anything else (SVG, HTML, PDF, Office…)
-    is a download. The sandbox CSP keeps even a mis-sniffed file from running script in our origin."""
-    visible = selectors.visible_conversations(request.user)
-    attachment = get_object_or_404(Attachment.objects.filter(message__conversation__in=visible), pk=pk)
-    if not attachment.file:
-        raise Http404("This file has not been downloaded yet.")
-    handle = attachment.file.open("rb")
-    mime = filetypes.sniff_file(handle)
-    inline = filetypes.is_inline_safe(mime) and request.GET.get("download") != "1"
-    response = FileResponse(
-        handle,
-        as_attachment=not inline,
-        filename=attachment.file_name or attachment.file.name.rsplit("/", 1)[-1],
-        content_type=mime,
-    )
-    return filetypes.harden_file_response(response)
-
-
 # ---------------------------------------------------------------- acting
 
 
@@ -335,21 +313,6 @@ def add_note(request, pk):
     if not request.htmx:
         return redirect("inbox:conversation", pk=conversation.pk)
     return render(request, "inbox/index.html#note_form", {"conversation": conversation, "note_form": form, "note_error": error})
-
-
-@require_POST
-def retry_attachment(request, pk):
-    visible = selectors.visible_conversations(request.user)
-    attachment = get_object_or_404(Attachment.objects.filter(message__conversation__in=visible).select_related("message"), pk=pk)
-    error = ""
-    try:
-        services.retry_attachment(attachment, by=request.user)
-    except ApplicationError as exc:
-        error = exc.message
-    if not request.htmx:
-        return redirect("inbox:conversation", pk=attachment.message.conversation_id)
-    message = Message.objects.select_related("conversation", "sender", "reply_to").get(pk=attachment.message_id)
-    return render(request, "inbox/index.html#message", {"message": message, "conversation": message.conversation, "action_error": error})
 
 
 def _bulk_choices(request) -> dict:

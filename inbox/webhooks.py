@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from core.request_limits import BodyTooLarge, read_body
 from core.untrusted import NotJSON, clean_text, loads_json
 from inbox import ingest
 from inbox.models import Channel, WebhookEvent
@@ -34,14 +35,6 @@ KEPT_HEADERS = ("Content-Type", "Content-Length", "User-Agent", "X-Hub-Signature
 
 def _answer(status: int, message: str, **extra) -> JsonResponse:
     return JsonResponse({"detail": message, **extra}, status=status)
-
-
-def _too_big(request: HttpRequest) -> bool:
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    return declared > settings.WEBHOOK_MAX_BODY_BYTES
 
 
 def _headers(request: HttpRequest) -> dict:
@@ -59,12 +52,10 @@ def tata_webhook(request: HttpRequest, token: str) -> JsonResponse:
     channel = Channel.objects.filter(webhook_token=token, is_active=True).only("pk", "kind", "partner_token", "accept_unsigned_posts").first()
     if channel is None:
         return _answer(404, "No active channel has this webhook URL.")
-    if _too_big(request):
-        # Checked on the declared length, before reading: a huge body never reaches memory.
-        return _answer(413, f"Body larger than {settings.WEBHOOK_MAX_BODY_BYTES} bytes.")
-    body = request.body
-    if len(body) > settings.WEBHOOK_MAX_BODY_BYTES:
-        return _answer(413, f"Body larger than {settings.WEBHOOK_MAX_BODY_BYTES} bytes.")
+    try:
+        body = read_body(request, settings.WEBHOOK_MAX_BODY_BYTES)
+    except BodyTooLarge as exc:
+        return _answer(413, str(exc))
 
     event = WebhookEvent(
         source=f"tata_{channel.kind}",

@@ -4,6 +4,10 @@ Everything it posts to Sampark goes through the real webhook URL, signed with th
 token (`x-hub-signature-256: sha256=<hex hmac>`), in the shapes of tests/fixtures. Status callbacks
 (sent → delivered → read) are posted from a background thread after small delays, so a send request
 answers at once, as the real API does. The thread only does HTTP: no database access.
+
+Long because: it mirrors inbox/providers/tata_whatsapp.py and tata_rcs.py from the other side (the
+sends both accept, their callbacks, media, templates, the customer's messages), and the WhatsApp and
+RCS halves share the callback plumbing and the customer's view of a message.
 """
 
 import base64
@@ -33,8 +37,6 @@ from sandbox.models import SandboxMedia, SandboxMessage, SandboxTemplate
 logger = logging.getLogger(__name__)
 
 SANDBOX_PATH = "/sandbox/api/tata"
-# Seconds after a send at which the customer's phone reports sent, delivered, read.
-DEFAULT_DELAYS = (0.3, 0.9, 2.0)
 SESSION_WINDOW = datetime.timedelta(hours=24)
 POST_TIMEOUT = (3, 10)
 FILE_LINK_MAX_AGE = 900  # seconds a media download link stays valid (Tata's S3 links: 15 minutes)
@@ -142,7 +144,7 @@ def _dump(payload: dict) -> bytes:
 
 
 def _delays() -> tuple[float, float, float]:
-    return tuple(getattr(settings, "SANDBOX_CALLBACK_DELAYS", DEFAULT_DELAYS))
+    return tuple(settings.SANDBOX_CALLBACK_DELAYS)
 
 
 def new_wamid() -> str:
@@ -259,7 +261,7 @@ def accept_rcs_send(channel: Channel, payload, *, webhook_url: str) -> tuple[str
     if customer is None:
         raise SandboxError(400, {"title": "Invalid Phone number", "code": 400})
     rcs_view(payload.get("content"))  # raises the 400 for a content Tata would refuse
-    limit = getattr(settings, "SANDBOX_RCS_BOT_CONVERSATION_LIMIT", None)
+    limit = settings.SANDBOX_RCS_BOT_CONVERSATION_LIMIT
     if limit is not None:
         recent = SandboxMessage.objects.filter(
             channel=channel, direction=SandboxMessage.Direction.TO_CUSTOMER, type="rcs", created_at__gte=timezone.now() - SESSION_WINDOW

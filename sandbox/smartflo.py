@@ -83,7 +83,7 @@ _hits_lock = threading.Lock()
 
 def rate_limit(key: str) -> None:
     """At most SANDBOX_SMARTFLO_RATE requests a second per account, like Smartflo's burst limit."""
-    limit = getattr(settings, "SANDBOX_SMARTFLO_RATE", 40)
+    limit = settings.SANDBOX_SMARTFLO_RATE
     now = time.monotonic()
     with _hits_lock:
         hits = _hits[key]

@@ -14,6 +14,7 @@ from core import phones
 from core.errors import ApplicationError, NotAllowed
 from telephony.models import AgentLine, TelephonyConnection
 from telephony.providers import smartflo
+from telephony.services import client_for
 
 
 @dataclass
@@ -28,8 +29,6 @@ def propose(connection: TelephonyConnection, *, by) -> list[Proposal]:
     """Smartflo's agents, each with the user it most likely is. Reads only."""
     if not by.is_admin_role:
         raise NotAllowed("Only admins import agents.")
-    from telephony.services import client_for
-
     agents = [a for a in client_for(connection).agents() if a.agent_id or a.extension or a.mobile]
     users = list(User.objects.filter(is_active=True).select_related("agent_line"))
     by_email = {u.email.strip().lower(): u for u in users if u.email}

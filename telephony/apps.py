@@ -9,6 +9,7 @@ class TelephonyConfig(AppConfig):
         from contacts import selectors, timeline
         from inbox import ingest
         from telephony import contact_hooks
+        from telephony.agent_directory import AgentDirectory
         from telephony import ingest as call_ingest
 
         timeline.register(contact_hooks.calls_source)
@@ -20,8 +21,8 @@ class TelephonyConfig(AppConfig):
         from telephony.models import AgentLine
 
         for model in (AgentLine, settings.AUTH_USER_MODEL):
-            post_save.connect(call_ingest.AgentDirectory.forget, sender=model, dispatch_uid=f"telephony-agents-save-{model}")
-            post_delete.connect(call_ingest.AgentDirectory.forget, sender=model, dispatch_uid=f"telephony-agents-delete-{model}")
+            post_save.connect(AgentDirectory.forget, sender=model, dispatch_uid=f"telephony-agents-save-{model}")
+            post_delete.connect(AgentDirectory.forget, sender=model, dispatch_uid=f"telephony-agents-delete-{model}")
         # Status URL deliveries are stored as inbox WebhookEvents and drained by the inbox's drain.
         ingest.SOURCE_APPLIERS[call_ingest.SOURCE] = call_ingest.apply_event
         ingest.SOURCE_READ_AHEAD[call_ingest.SOURCE] = call_ingest.read_ahead

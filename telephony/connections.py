@@ -15,6 +15,7 @@ from django.db import transaction
 from core import phones
 from core.errors import NotAllowed
 from telephony.models import Provider, TelephonyConnection
+from telephony.providers import smartflo
 
 logger = logging.getLogger(__name__)
 
@@ -96,39 +97,15 @@ def clean(data: dict, *, provider: str | None, instance: TelephonyConnection | N
             continue
         if value is None or value == "":
             continue
-        if key == "source_ips":
-            if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-                fail(key, "A list of IP addresses or CIDR ranges.")
-                continue
-            value = [v.strip() for v in value]
-        elif not isinstance(value, str):
-            fail(key, "Must be a string.")
+        value, problem = _stripped(key, value)
+        if problem:
+            fail(key, problem)
             continue
-        else:
-            value = value.strip()
-        if key in ("from_number", "did_number") and not E164.match(value):
-            fail(key, "An E.164 number: + then 7 to 15 digits, e.g. +918069000000.")
-        elif key == "exe_number" and not EXE_NUMBER.match(value):
-            fail(key, "4 to 15 digits, optionally starting with +.")
-        elif key == "sip_transport" and value not in SIP_TRANSPORTS:
-            fail(key, "One of UDP, TCP, TLS.")
-        elif key == "base_url":
-            try:
-                URLValidator(schemes=["http", "https"])(value)
-            except ValidationError:
-                fail(key, "A full http(s) URL.")
-        elif key == "tata_email":
-            try:
-                EmailValidator()(value)
-            except ValidationError:
-                fail(key, "An email address.")
-        elif key in ("auth_token", "api_key") and provider_of(provider, instance) == Provider.TATA_SMARTFLO:
-            from telephony.providers import smartflo
-
-            if smartflo.looks_masked(value):
-                fail(key, "This is the masked copy from Smartflo's portal (it contains ****); paste the full value.")
-            elif key == "auth_token":
-                value = smartflo.clean_token(value)  # stored without the "Bearer " people paste with it
+        problem = _format_problem(key, value, provider_of(provider, instance))
+        if problem:
+            fail(key, problem)
+        elif key == "auth_token" and provider_of(provider, instance) == Provider.TATA_SMARTFLO:
+            value = smartflo.clean_token(value)  # stored without the "Bearer " people paste with it
         cleaned[key] = value
     if "auth_id" in cleaned and "account_sid" not in cleaned:
         cleaned["account_sid"] = cleaned["auth_id"]
@@ -143,6 +120,38 @@ def clean(data: dict, *, provider: str | None, instance: TelephonyConnection | N
     if errors:
         raise ValidationError(errors)
     return cleaned
+
+
+
+
+def _stripped(key: str, value) -> tuple[object, str]:
+    """The value without surrounding blanks, or the reason its type is wrong."""
+    if key == "source_ips":
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            return value, "A list of IP addresses or CIDR ranges."
+        return [v.strip() for v in value], ""
+    if not isinstance(value, str):
+        return value, "Must be a string."
+    return value.strip(), ""
+
+
+def _format_problem(key: str, value, kind: str) -> str:
+    """Why this field's value cannot be stored ("" when it can)."""
+    if key in ("from_number", "did_number") and not E164.match(value):
+        return "An E.164 number: + then 7 to 15 digits, e.g. +918069000000."
+    if key == "exe_number" and not EXE_NUMBER.match(value):
+        return "4 to 15 digits, optionally starting with +."
+    if key == "sip_transport" and value not in SIP_TRANSPORTS:
+        return "One of UDP, TCP, TLS."
+    validator = {"base_url": URLValidator(schemes=["http", "https"]), "tata_email": EmailValidator()}.get(key)
+    if validator is not None:
+        try:
+            validator(value)
+        except ValidationError:
+            return {"base_url": "A full http(s) URL.", "tata_email": "An email address."}[key]
+    if key in ("auth_token", "api_key") and kind == Provider.TATA_SMARTFLO and smartflo.looks_masked(value):
+        return "This is the masked copy from Smartflo's portal (it contains ****); paste the full value."
+    return ""
 
 
 def provider_of(provider, instance) -> str:

@@ -11,21 +11,21 @@ applied by the inbox's drain, which calls `apply_event` (registered in Telephony
 """
 
 import logging
-import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.db import transaction
 from django.db.models import Q
 
-from contacts.models import Contact
+from contacts.models import Contact, ContactPhone
 from contacts.services import find_or_create_by_phone
 from core import phones
 from core.tasks import enqueue
 from inbox.ingest import Unprocessable
-from inbox.models import WebhookEvent
-from telephony import events, followups
-from telephony.models import AgentLine, Call, TelephonyConnection
+from inbox.models import Channel, Conversation, WebhookEvent
+from telephony import events, followups, recordings
+from telephony.agent_directory import AgentDirectory
+from telephony.models import Call, TelephonyConnection
 from telephony.providers import smartflo
 
 logger = logging.getLogger(__name__)
@@ -34,7 +34,6 @@ SOURCE = "smartflo"
 METHOD_HEADER = "X-Sampark-Method"
 QUERY_HEADER = "X-Sampark-Query"
 
-AGENT_CACHE_SECONDS = 30.0
 
 MERGED_FIELDS = (
     "ref_id", "custom_identifier", "direction", "customer_number", "did_number", "agent_number", "agent_name",
@@ -134,8 +133,6 @@ class CallBatch:
             if direction == Call.Direction.INBOUND and (p.status == Call.Status.MISSED or (stored and stored.is_missed_inbound)):
                 missed_dids.add(p.did_number or (stored.did_number if stored else ""))
         if numbers:
-            from contacts.models import ContactPhone
-
             batch.contacts = dict.fromkeys(numbers)
             batch.contacts.update(
                 (phone.number, phone.contact) for phone in ContactPhone.objects.filter(number__in=numbers).select_related("contact")
@@ -147,8 +144,6 @@ class CallBatch:
         return batch
 
     def read_follow_ups(self, dids: set[str]) -> None:
-        from inbox.models import Channel, Conversation
-
         numbers = {did if did.startswith("+") else "" for did in dids}
         self.channels = {c.phone_number: c for c in Channel.objects.filter(kind=Channel.Kind.VOICE, phone_number__in=numbers).order_by("pk")}
         contact_ids = {c.pk for c in self.contacts.values() if c is not None}
@@ -210,79 +205,6 @@ def read_ahead(events: list[WebhookEvent]):
         _batch.reset(token)
 
 
-class AgentDirectory:
-    """Smartflo's agent number / id / extension → our user. Answers are kept for AGENT_CACHE_SECONDS
-    in the process (a drain applies many calls of the same few agents; lines rarely change)."""
-
-    _shared: dict[str, tuple[float, int | None]] = {}
-
-    def user_id(self, agent_number: str) -> int | None:
-        if not agent_number:
-            return None
-        now = time.monotonic()
-        cached = self._shared.get(agent_number)
-        if cached is None or now - cached[0] > AGENT_CACHE_SECONDS:
-            if len(self._shared) > 10_000:
-                self._shared.clear()
-            cached = self._shared[agent_number] = (now, self._lookup(agent_number))
-        return cached[1]
-
-    @classmethod
-    def prefetch(cls, agent_numbers: set[str]) -> None:
-        """Look up, in two queries, the agents of a batch this process does not know yet."""
-        now = time.monotonic()
-        wanted = {n for n in agent_numbers if n and (n not in cls._shared or now - cls._shared[n][0] > AGENT_CACHE_SECONDS)}
-        if not wanted:
-            return
-        digits = {n: "".join(c for c in n if c.isdigit()) for n in wanted}
-        names = wanted | {d for d in digits.values() if d}
-        lines: dict[str, tuple[int, int]] = {}  # agent id or extension → (line pk, user), the first line wins as in _lookup
-        for pk, agent_id, extension, user_id in (
-            AgentLine.objects.filter(Q(agent_id__in=names) | Q(extension__in=names)).order_by("pk").values_list("pk", "agent_id", "extension", "user_id")
-        ):
-            for name in (agent_id, extension):
-                if name:
-                    lines.setdefault(name, (pk, user_id))
-        found = {}
-        for number in wanted:
-            candidates = [lines[name] for name in {number, digits[number]} if name in lines]
-            if candidates and min(candidates)[1]:
-                found[number] = min(candidates)[1]
-        by_phone = {n: e for n in wanted - set(found) if (e := phones.try_e164(n))}
-        if by_phone:
-            from accounts.models import User
-
-            users = {}
-            for phone, pk in User.objects.filter(phone__in=set(by_phone.values()), is_active=True).values_list("phone", "pk"):
-                users.setdefault(phone, pk)
-            found.update((n, users.get(e)) for n, e in by_phone.items())
-        if len(cls._shared) > 10_000:
-            cls._shared.clear()
-        for number in wanted:
-            cls._shared[number] = (now, found.get(number))
-
-    @classmethod
-    def forget(cls, **kwargs) -> None:
-        """A line or a user changed (signals, TelephonyConfig.ready): this process reads agents again."""
-        cls._shared.clear()
-
-    @staticmethod
-    def _lookup(agent_number: str) -> int | None:
-        digits = "".join(c for c in agent_number if c.isdigit())
-        rule = Q(agent_id=agent_number) | Q(extension=agent_number)
-        if digits and digits != agent_number:
-            rule |= Q(agent_id=digits) | Q(extension=digits)
-        line = AgentLine.objects.filter(rule).values_list("user_id", flat=True).first()
-        if line:
-            return line
-        number = phones.try_e164(agent_number)
-        if number:
-            from accounts.models import User
-
-            return User.objects.filter(phone=number, is_active=True).values_list("pk", flat=True).first()
-        return None
-
-
 def record(connection: TelephonyConnection, parsed: smartflo.CallEvent, *, follow_ups: bool,
            agents: AgentDirectory | None = None, contacts: dict | None = None, batch: CallBatch | None = None) -> tuple[Call, bool]:
     """Create or update the call `parsed` describes; returns (call, created). Runs in the caller's
@@ -316,9 +238,7 @@ def record(connection: TelephonyConnection, parsed: smartflo.CallEvent, *, follo
         if batch is not None:
             batch.remember(call)
         if fetch:
-            from telephony.tasks import fetch_recording
-
-            enqueue(fetch_recording, call.pk)
+            enqueue("telephony.fetch_recording", call.pk)
         if follow_ups and call.is_missed_inbound and call.follow_up_id is None:
             followups.open_for(call, batch=batch)
         if created or changed:
@@ -377,8 +297,6 @@ def _create_contacts(numbers: list[str], known: dict) -> None:
     process stored meanwhile keeps its contact; ours for it is removed."""
     if not numbers:
         return
-    from contacts.models import ContactPhone
-
     fresh = Contact.objects.bulk_create([Contact() for _ in numbers])
     ContactPhone.objects.bulk_create(
         [ContactPhone(contact=contact, number=number, is_primary=True) for contact, number in zip(fresh, numbers)], ignore_conflicts=True
@@ -408,48 +326,19 @@ def _stored_values(call: Call) -> tuple:
 def record_page(connection: TelephonyConnection, rows: list[dict], *, follow_ups: bool) -> tuple[int, int]:
     """Apply one page of call records; returns (created, updated). One transaction, a few queries:
     the page's calls, contacts and agents are read up front, new calls inserted in bulk."""
-    parsed = [smartflo.call_event(row) for row in rows]
-    parsed = [p for p in parsed if p.key]
+    parsed = [p for p in (smartflo.call_event(row) for row in rows) if p.key]
     if not parsed:
         return 0, 0
-    agents = AgentDirectory()
-    created = updated = 0
     with transaction.atomic():
-        call_ids = {p.call_id for p in parsed if p.call_id}
-        uuids = {p.uuid for p in parsed if p.uuid}
-        identifiers = {p.custom_identifier for p in parsed if p.custom_identifier}
-        existing = list(
-            Call.objects.select_for_update()
-            .filter(Q(provider_call_id__in=call_ids) | Q(provider_uuid__in=uuids) | Q(custom_identifier__in=identifiers),
-                    connection=connection)
-            .order_by("pk")
-        )
-        by_id = {c.provider_call_id: c for c in existing if c.provider_call_id}
-        by_uuid = {c.provider_uuid: c for c in existing if c.provider_uuid}
-        by_identifier = {c.custom_identifier: c for c in existing if c.custom_identifier}
+        existing = _lock_page_calls(connection, parsed)
+        before = {call.pk: _stored_values(call) for call in existing}
         numbers = {p.customer_number for p in parsed if p.customer_number.startswith("+")}
         contacts: dict[str, Contact | None] = dict.fromkeys(numbers)
-        from contacts.models import ContactPhone
-
         contacts.update(
             (phone.number, phone.contact) for phone in ContactPhone.objects.filter(number__in=numbers).select_related("contact")
         )
         AgentDirectory.prefetch({p.agent_number for p in parsed if p.agent_number})
-        fresh: dict[str, Call] = {}
-        dirty: dict[int, Call] = {}
-        before = {call.pk: _stored_values(call) for call in existing}
-        for event in parsed:
-            call = by_id.get(event.call_id) or by_uuid.get(event.uuid) or by_identifier.get(event.custom_identifier) or fresh.get(event.key)
-            if call is None:
-                call = Call(connection=connection)
-                merge(call, event, agents)
-                fresh[event.key] = call
-                if event.call_id:
-                    by_id[event.call_id] = call
-                if event.uuid:
-                    by_uuid[event.uuid] = call
-            elif merge(call, event, agents) and call.pk:
-                dirty[call.pk] = call
+        fresh, dirty = _merge_page(connection, parsed, existing)
         _create_contacts([n for n, c in contacts.items() if c is None and phones.try_e164(n)], contacts)
         for call in list(fresh.values()) + list(dirty.values()):
             if call.contact_id is None and call.customer_number in contacts and contacts[call.customer_number] is not None:
@@ -463,13 +352,47 @@ def record_page(connection: TelephonyConnection, rows: list[dict], *, follow_ups
             changed = {name for call in dirty.values() for name, old in zip(PAGE_FIELDS, before[call.pk]) if _value(call, name) != old}
             if changed:
                 Call.objects.bulk_update(list(dirty.values()), [name for name in PAGE_FIELDS if name in changed])
-        created, updated = len(fresh), len(dirty)
         if with_recording:
-            from telephony import recordings
-
             recordings.queue_sweep()
         if follow_ups:
             for call in fresh.values():
                 if call.is_missed_inbound and call.pk:
                     followups.open_for(call)
-    return created, updated
+    return len(fresh), len(dirty)
+
+
+def _lock_page_calls(connection: TelephonyConnection, parsed: list) -> list[Call]:
+    """The calls of this page we already have, locked in pk order."""
+    call_ids = {p.call_id for p in parsed if p.call_id}
+    uuids = {p.uuid for p in parsed if p.uuid}
+    identifiers = {p.custom_identifier for p in parsed if p.custom_identifier}
+    return list(
+        Call.objects.select_for_update()
+        .filter(Q(provider_call_id__in=call_ids) | Q(provider_uuid__in=uuids) | Q(custom_identifier__in=identifiers),
+                connection=connection)
+        .order_by("pk")
+    )
+
+
+def _merge_page(connection: TelephonyConnection, parsed: list, existing: list[Call]) -> tuple[dict[str, Call], dict[int, Call]]:
+    """Fold each record into its call: (new calls by key, changed stored calls by pk). A page may hold
+    the same call twice (ringing, then answered): the second record merges into the first."""
+    agents = AgentDirectory()
+    by_id = {c.provider_call_id: c for c in existing if c.provider_call_id}
+    by_uuid = {c.provider_uuid: c for c in existing if c.provider_uuid}
+    by_identifier = {c.custom_identifier: c for c in existing if c.custom_identifier}
+    fresh: dict[str, Call] = {}
+    dirty: dict[int, Call] = {}
+    for event in parsed:
+        call = by_id.get(event.call_id) or by_uuid.get(event.uuid) or by_identifier.get(event.custom_identifier) or fresh.get(event.key)
+        if call is None:
+            call = Call(connection=connection)
+            merge(call, event, agents)
+            fresh[event.key] = call
+            if event.call_id:
+                by_id[event.call_id] = call
+            if event.uuid:
+                by_uuid[event.uuid] = call
+        elif merge(call, event, agents) and call.pk:
+            dirty[call.pk] = call
+    return fresh, dirty

@@ -31,8 +31,10 @@ from core.errors import ApplicationError, NotAllowed
 from core.events import publish
 from core.tasks import enqueue
 from telephony import events, ingest
+from telephony.agent_directory import AgentDirectory
 from telephony.models import AgentLine, Call, CallAction, Provider, TelephonyConnection
 from telephony.providers import smartflo
+from telephony.services import client_for
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +44,7 @@ PENDING_CALL_MINUTES = 30  # a click-to-call still "live" after this long is not
 
 
 def poll_seconds() -> float:
-    return float(getattr(settings, "TELEPHONY_LIVE_POLL_SECONDS", 5.0))
+    return settings.TELEPHONY_LIVE_POLL_SECONDS
 
 
 def calling_connection() -> TelephonyConnection | None:
@@ -94,8 +96,6 @@ def _audit(call: Call, kind: str, by, *, target: str = "", ok: bool, result: str
 def click_to_call(user: User, number: str, *, caller_id: str = "", connection: TelephonyConnection | None = None) -> Call:
     """Ring the user's phone, then `number` (Smartflo's agent-first click-to-call). The Call row is
     saved first; a refusal leaves it "failed" with Smartflo's words, and raises them."""
-    from telephony.services import client_for
-
     connection = connection or calling_connection()
     if connection is None or not connection.is_smartflo:
         raise ApplicationError("No Tata Smartflo account is connected, so calls cannot be placed from Sampark.")
@@ -181,10 +181,8 @@ def ping(connection: TelephonyConnection) -> None:
     watch(connection)
     if not settings.CELERY_TASK_ALWAYS_EAGER:
         return
-    if getattr(settings, "TASKS_INLINE", False):
-        from telephony.tasks import poll_live_calls
-
-        enqueue(poll_live_calls)
+    if settings.TASKS_INLINE:
+        enqueue("telephony.poll_live_calls")
     else:
         transaction.on_commit(_start_embedded_poller, robust=True)
 
@@ -233,11 +231,9 @@ def _embedded_poller() -> None:
 def poll(connection: TelephonyConnection, *, client: smartflo.SmartfloClient | None = None) -> list[dict]:
     """Read the account's live calls, fold each into its Call (created for calls we have not seen,
     e.g. inbound ones ringing now), store the snapshot and push it to supervisors."""
-    from telephony.services import client_for
-
     rows = (client or client_for(connection)).live_calls()
     calls = []
-    agents = ingest.AgentDirectory()
+    agents = AgentDirectory()
     for row in rows:
         if not row.call_id:
             continue
@@ -282,8 +278,6 @@ def can_act_on_calls(user: User) -> bool:
 def act(call: Call, kind: str, *, by: User, target: str = "") -> CallAction:
     """Monitor, whisper or barge (as `by`'s own Smartflo agent id), transfer (to `target`: an agent's
     mobile, an extension or a department intercom) or hang up. Audited whatever Smartflo answers."""
-    from telephony.services import client_for
-
     if not can_act_on_calls(by) and not (kind == CallAction.Kind.HANGUP and call.agent_id == by.pk):
         raise NotAllowed("Only supervisors and admins act on other people's calls.")
     if call.status not in LIVE_STATES:

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from core import safe_http
+from core.tasks import enqueue, enqueue_later
 from telephony import events
 from telephony.models import Call
 
@@ -114,11 +115,8 @@ def queue_sweep() -> None:
     """Queue one fetch_pending_recordings unless one is queued or running already."""
     from django.core.cache import cache
 
-    from core.tasks import enqueue
-    from telephony.tasks import fetch_pending_recordings
-
     if cache.add(SWEEP_FLAG, 1, timeout=600):
-        enqueue(fetch_pending_recordings)
+        enqueue("telephony.fetch_pending_recordings")
 
 
 def fetch_pending(limit: int = 10_000) -> int:
@@ -137,10 +135,7 @@ def fetch_pending(limit: int = 10_000) -> int:
             try:
                 fetch(call_id)
             except RetryLater as later:
-                from core.tasks import enqueue_later
-                from telephony.tasks import fetch_recording
-
-                enqueue_later(fetch_recording, (call_id,), later.countdown)
+                enqueue_later("telephony.fetch_recording", (call_id,), later.countdown)
             except Exception:  # one broken recording must not stop the others
                 logger.exception("recording of call %s", call_id)
                 Call.objects.filter(pk=call_id).update(recording_status=Call.Recording.FAILED, recording_attempts=1)
@@ -151,8 +146,5 @@ def fetch_pending(limit: int = 10_000) -> int:
 
 
 def retry(call: Call) -> None:
-    from core.tasks import enqueue
-    from telephony.tasks import fetch_recording
-
     Call.objects.filter(pk=call.pk).update(recording_status=Call.Recording.PENDING, recording_error="")
-    enqueue(fetch_recording, call.pk)
+    enqueue("telephony.fetch_recording", call.pk)

@@ -133,9 +133,7 @@ def start_import(connection: TelephonyConnection, *, by, from_date: datetime.dat
     if to_date - from_date > datetime.timedelta(days=IMPORT_MAX_DAYS):
         raise ApplicationError(f"Import at most {IMPORT_MAX_DAYS} days at a time.")
     job = CallImport.objects.create(connection=connection, from_date=from_date, to_date=to_date, created_by=by)
-    from telephony.tasks import run_import
-
-    enqueue(run_import, job.pk)
+    enqueue("telephony.run_import", job.pk)
     return job
 
 
@@ -218,10 +216,8 @@ def _record_page_with_retries(connection, rows, *, follow_ups: bool) -> tuple[in
 def resume_import(job: CallImport, *, by) -> CallImport:
     if by is not None and not by.is_admin_role:
         raise NotAllowed("Only admins import previous calls.")
-    from telephony.tasks import run_import
-
     CallImport.objects.filter(pk=job.pk).update(status=CallImport.Status.PENDING, error="")
-    enqueue(run_import, job.pk)
+    enqueue("telephony.run_import", job.pk)
     return job
 
 

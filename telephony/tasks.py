@@ -3,13 +3,12 @@
 from celery import shared_task
 
 from core.tasks import enqueue_later
+from telephony import live, recordings, services
 
 
 @shared_task(name="telephony.fetch_recording", acks_late=True, reject_on_worker_lost=True)
 def fetch_recording(call_id: int) -> None:
     """Copy a call's recording from the provider's expiring link; temporary failures retry (1, 5, 30 min)."""
-    from telephony import recordings
-
     try:
         recordings.fetch(call_id)
     except recordings.RetryLater as later:
@@ -20,28 +19,20 @@ def fetch_recording(call_id: int) -> None:
 def fetch_pending_recordings() -> int:
     """One worker walks the recordings an import found, one at a time (a backfill of thousands of
     calls queues this once per page, not a task per call)."""
-    from telephony import recordings
-
     return recordings.fetch_pending()
 
 
 @shared_task(name="telephony.run_import", acks_late=True, reject_on_worker_lost=True)
 def run_import(import_id: int) -> None:
-    from telephony import services
-
     services.run_import(import_id)
 
 
 @shared_task(name="telephony.sync_recent_calls")
 def sync_recent_calls() -> list[int]:
-    from telephony import services
-
     return services.sync_recent()
 
 
 @shared_task(name="telephony.poll_live_calls", ignore_result=True)
 def poll_live_calls() -> list[str]:
     """Every few seconds (beat): the live calls of each watched Smartflo account, one poll per account."""
-    from telephony import live
-
     return live.poll_due()

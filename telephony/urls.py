@@ -1,6 +1,6 @@
 from django.urls import path
 
-from telephony import views, webhooks
+from telephony import connection_views, views, webhooks
 
 app_name = "telephony"
 urlpatterns = [
@@ -20,13 +20,13 @@ urlpatterns = [
     path("live/", views.live_page, name="live"),
     path("live/rows/", views.live_rows, name="live_rows"),
     path("watch/", views.watch, name="watch"),
-    path("connections/", views.connection_list, name="connections"),
-    path("connections/new/", views.connection_new, name="connection_new"),
-    path("connections/<uuid:pk>/setup/", views.connection_setup, name="setup"),
-    path("connections/<uuid:pk>/test/", views.connection_test, name="test"),
-    path("connections/<uuid:pk>/import/", views.connection_import, name="import"),
-    path("connections/<uuid:pk>/agents/", views.connection_agents, name="agents"),
+    path("connections/", connection_views.connection_list, name="connections"),
+    path("connections/new/", connection_views.connection_new, name="connection_new"),
+    path("connections/<uuid:pk>/setup/", connection_views.connection_setup, name="setup"),
+    path("connections/<uuid:pk>/test/", connection_views.connection_test, name="test"),
+    path("connections/<uuid:pk>/import/", connection_views.connection_import, name="import"),
+    path("connections/<uuid:pk>/agents/", connection_views.connection_agents, name="agents"),
     path("me/", views.my_line, name="me"),
-    path("imports/<int:pk>/", views.import_progress, name="import_progress"),
-    path("imports/<int:pk>/resume/", views.import_resume, name="import_resume"),
+    path("imports/<int:pk>/", connection_views.import_progress, name="import_progress"),
+    path("imports/<int:pk>/resume/", connection_views.import_resume, name="import_resume"),
 ]

@@ -10,15 +10,16 @@ parses it, and the answer goes back at once; the inbox's drain applies it off th
 - 413 for a body over WEBHOOK_MAX_BODY_BYTES; 404 for an unknown token; 405 for other methods
 """
 
+from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from core.request_limits import BodyTooLarge, read_body
 from inbox import ingest as inbox_ingest
 from inbox.models import WebhookEvent
-from inbox.webhooks import _answer, _headers, _too_big
-from django.conf import settings
+from inbox.webhooks import _answer, _headers
 from telephony.ingest import METHOD_HEADER, QUERY_HEADER, SOURCE
 from telephony.models import TelephonyConnection
 from telephony.providers import smartflo
@@ -30,19 +31,17 @@ def status_webhook(request: HttpRequest, token: str) -> JsonResponse:
     connection_id = TelephonyConnection.objects.filter(status_token=token).values_list("pk", flat=True).first()
     if connection_id is None:
         return _answer(404, "No telephony connection has this Status URL.")
-    if _too_big(request):
-        return _answer(413, f"Body larger than {settings.WEBHOOK_MAX_BODY_BYTES} bytes.")
+    try:
+        body = read_body(request, settings.WEBHOOK_MAX_BODY_BYTES)
+    except BodyTooLarge as exc:
+        return _answer(413, str(exc))
     query = request.META.get("QUERY_STRING", "")
     headers = {**_headers(request), METHOD_HEADER: request.method}
     if request.method == "GET":
         body = query.encode("utf-8", errors="replace")
         headers["Content-Type"] = "application/x-www-form-urlencoded"
-    else:
-        body = request.body
-        if len(body) > settings.WEBHOOK_MAX_BODY_BYTES:
-            return _answer(413, f"Body larger than {settings.WEBHOOK_MAX_BODY_BYTES} bytes.")
-        if query:
-            headers[QUERY_HEADER] = query[:4000]
+    elif query:
+        headers[QUERY_HEADER] = query[:4000]
     event = WebhookEvent(source=SOURCE, connection_id=connection_id, headers=headers, body=body)
     if request.method == "POST" and "json" in headers.get("Content-Type", "").lower():
         try:

@@ -11,6 +11,10 @@ and once on a 401. Requests of one account are serialised (in this process), and
 wait `Retry-After` (or back off) and try again, a few times, before giving up with RateLimited.
 
 Failures raise SmartfloError subclasses; `retryable` says whether trying later can help.
+
+Long because: one module per vendor API is the house rule, and this one alone knows all of Smartflo's
+JSON (auth, numbers, users, click-to-call and call controls, call records, live calls, the Status URL
+webhook). Splitting it by endpoint would spread that knowledge over several files again.
 """
 
 import datetime

@@ -1,5 +1,4 @@
-from core.admin import SecretWidget
-from core.fields import decrypt, encrypt, mask
+from core.fields import SecretWidget, decrypt, encrypt, mask
 
 
 def test_round_trip_and_ciphertext_differs():

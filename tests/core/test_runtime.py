@@ -1,6 +1,6 @@
 import gc
 
-from core.runtime import freeze_startup_objects
+from core.startup import freeze_startup_objects
 
 
 def test_startup_objects_leave_the_collectors_full_passes():

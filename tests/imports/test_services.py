@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from contacts.models import ContactPhone
 from core.errors import ApplicationError, NotAllowed
-from imports import services
+from imports import readers, services
 from imports.models import ImportJob
 from inbox.models import Attachment, Message
 from inbox.outbound.rules import window_state
@@ -193,7 +193,7 @@ def test_only_the_creator_or_an_admin_may_cancel(supervisor, admin_user, channel
 
 
 def test_a_zip_with_too_many_files_is_refused(supervisor, monkeypatch):
-    monkeypatch.setattr(services, "MAX_ZIP_ENTRIES", 1)
+    monkeypatch.setattr(readers, "MAX_ZIP_ENTRIES", 1)
     with pytest.raises(ApplicationError, match="too many files"):
         services.create_whatsapp_job(by=supervisor, upload=export_zip(CHAT, {"IMG-20240113-WA0003.jpg": JPEG}))
 

@@ -81,7 +81,7 @@ def test_every_whatsapp_fixture_three_times_shuffled_gives_one_message_each_and_
     assert Message.objects.count() == len(inbound_ids) + len(status_ids)
 
     campaign = Message.objects.get(provider_message_id=CAMPAIGN_ID)
-    assert campaign.status == "read" and campaign.source == Message.Source.CAMPAIGN
+    assert campaign.status == "read" and campaign.source == Message.Source.OUTSIDE_SAMPARK
     assert campaign.timestamp == datetime.datetime.fromtimestamp(1763800010, tz=datetime.timezone.utc)  # when sent
     failed = Message.objects.get(provider_message_id=FAILED_ID)
     assert failed.status == "failed" and failed.error_code == "131047"
@@ -392,7 +392,7 @@ def test_played_counts_as_read(channel, deliver_payload):
 def test_status_for_an_unknown_id_creates_an_outbound_entry_marked_as_outside(deliver, sales_team):
     deliver("wa_status_sent_service_free.json")
     message = Message.objects.get()
-    assert message.direction == "out" and message.source == Message.Source.CAMPAIGN and message.status == "sent"
+    assert message.direction == "out" and message.source == Message.Source.OUTSIDE_SAMPARK and message.status == "sent"
     assert message.conversation.contact.phones.get().number == "+919812345670"
     assert message.content["pricing"]["type"] == "free_customer_service"
     conversation = message.conversation

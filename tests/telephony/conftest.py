@@ -4,7 +4,7 @@ import pytest
 @pytest.fixture(autouse=True)
 def _fresh_agent_directory():
     """The process keeps agent lookups for a while; each test starts with none (ids repeat across tests)."""
-    from telephony.ingest import AgentDirectory
+    from telephony.agent_directory import AgentDirectory
 
     AgentDirectory.forget()
 
