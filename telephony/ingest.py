@@ -22,7 +22,7 @@ from contacts.models import Contact
 from contacts.services import find_or_create_by_phone
 from core import phones
 from core.tasks import enqueue
-from inbox.ingest import Unprocessable
+from inbox.ingest.drain import Unprocessable
 from inbox.models import WebhookEvent
 from telephony import events, followups
 from telephony.models import AgentLine, Call, TelephonyConnection

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from inbox import ingest as inbox_ingest
+from inbox.ingest import drain as inbox_ingest
 from inbox.models import WebhookEvent
 from inbox.webhooks import _answer, _headers, _too_big
 from django.conf import settings
