@@ -560,6 +560,8 @@ def display(content: dict, body: str) -> dict | None:
     """What a bubble shows for an RCS user message (the stored payload, or its entity); None when the
     object is not one (a message we sent, whose bubble is plain text)."""
     entity = payloads.as_dict(content.get("entity")) or content
+    if "messageId" not in entity:  # not an RCS user message (a WhatsApp object, or one we sent)
+        return None
     suggestion = entity.get("suggestionResponse")
     if isinstance(suggestion, dict):
         action = "Tapped an action" if suggestion.get("type") == "ACTION" else "Tapped a suggested reply"
