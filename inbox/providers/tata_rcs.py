@@ -29,7 +29,9 @@ from urllib.parse import urlsplit
 
 import requests
 
-from inbox.providers import tata_whatsapp
+from core import phones
+from inbox.providers import payloads, tata_whatsapp
+from inbox.providers.payloads import AttachmentSpec, InboundMessage, NothingToApply, StatusUpdate, Typing, Unprocessable
 from inbox.providers.tata_whatsapp import RETRYABLE_STATUS, TataError
 
 RCS_API_BASE_URL = "https://api.omni.tatatelebusiness.com"
@@ -420,10 +422,6 @@ may_have_been_accepted = tata_whatsapp.may_have_been_accepted
 
 # ================================================================ inbound: webhook payloads → our records
 # (kept apart from the send side above; inbox.ingest applies what this returns)
-
-from core import phones  # noqa: E402
-from inbox.providers import payloads  # noqa: E402
-from inbox.providers.payloads import AttachmentSpec, InboundMessage, NothingToApply, StatusUpdate, Typing, Unprocessable  # noqa: E402
 
 STATUS_OF_EVENT = {
     "MESSAGE_DELIVERED": "delivered",
