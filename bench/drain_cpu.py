@@ -80,6 +80,9 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
+    from config.celery import app
+
+    app.loader.import_default_modules()  # as in a worker: every task registered before the first drain
     channel, _ = Channel.objects.get_or_create(
         phone_number="+919876500001", defaults={"kind": "whatsapp", "name": "Bench", "partner_token": "t", "access_token": "t",
                                                 "api_base_url": "https://tata.test"})
