@@ -567,5 +567,5 @@ def display(content: dict, body: str) -> dict | None:
     if isinstance(entity.get("location"), dict):
         return tata_whatsapp.location_display(entity["location"])
     if isinstance(entity.get("userFile"), dict):
-        return {"kind": "media", "text": body}
+        return {"kind": "media", "text": body, "voice": False}
     return None
