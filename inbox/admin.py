@@ -14,7 +14,7 @@ from core.errors import ApplicationError
 from core.untrusted import NotJSON, clean_text, loads_json
 from inbox import channels as channel_services
 from inbox import media
-from inbox.ingest import process_event
+from inbox.ingest.drain import process_event
 from inbox.models import Attachment, Channel, Conversation, Message, WebhookEvent
 
 

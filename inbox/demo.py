@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.models import Role, Team, User
 from contacts.models import Contact
 from core import phones
-from inbox.ingest import process_event
+from inbox.ingest.drain import process_event
 from inbox.models import TATA_OMNI_BASE_URL, CannedResponse, Channel, Conversation, Message, WebhookEvent
 
 DEMO_NUMBER = "+919876500001"  # the sandbox's WhatsApp number too (sandbox/demo.py)

@@ -1,7 +1,7 @@
 """Inbound media: fetch a message's file into our storage, and try again on request.
 
 WhatsApp media ids expire after 7 days and RCS files after about 60, so files are fetched as soon as
-the message arrives (inbox.tasks.download_attachment) and served to agents from our own storage.
+the message arrives (the task inbox.download_attachment) and served to agents from our own storage.
 An Attachment moves pending → downloading → ready / failed; every move is announced as a
 `message.updated` so the thread shows "downloading…" and "failed — retry" live.
 """
@@ -95,9 +95,7 @@ def retry_attachment(attachment: Attachment) -> Attachment:
     Attachment.objects.filter(pk=attachment.pk).update(status=Attachment.Status.PENDING, error="")
     attachment.refresh_from_db()
     events.message_updated(attachment.message)
-    from inbox.tasks import download_attachment
-
-    enqueue(download_attachment, attachment.pk)
+    enqueue("inbox.download_attachment", attachment.pk)
     return attachment
 
 

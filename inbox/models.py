@@ -1,9 +1,17 @@
+"""The inbox's tables: channels, conversations, messages, attachments, webhook events, templates.
+
+Long because: Django keeps an app's models in one module, and the rules that
+keep a row consistent live on its model (Message.advance_status, Message.take_reaction,
+Conversation.note_inbound, Conversation.objects.for_contact) rather than in the services that call them.
+"""
+
 import copy
 import secrets
 import uuid
 
 from django.conf import settings
-from django.db import models
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 from django.db.models import F, OrderBy, Q
 from django.urls import reverse
 
@@ -100,6 +108,29 @@ class NullsLastIndex(models.Index):
         return models.Index.create_sql(plain, model, schema_editor, using=using, **kwargs)
 
 
+class ConversationManager(models.Manager):
+    def for_contact(self, contact, channel: Channel, *, lock: bool = False, new_contact: bool = False) -> tuple["Conversation", bool]:
+        """The contact's one conversation on this number, created when it has none; True when created.
+
+        Race-safe: the (channel, contact) pair is unique, so of two callers creating it at once one
+        inserts and the other reads that row. `lock` takes the row FOR UPDATE (ingest's counters).
+        `new_contact`: the caller created the contact in this transaction, so nobody else can see it:
+        no lookup, and no savepoint to guard the insert. The returned row holds the given contact and
+        channel objects.
+        """
+        rows = self.select_for_update() if lock else self.all()
+        conversation = None if new_contact else rows.filter(channel=channel, contact=contact).first()
+        created = conversation is None
+        if created:
+            try:
+                with transaction.atomic(savepoint=not new_contact):
+                    conversation = self.create(channel=channel, contact=contact, team_id=channel.team_id)
+            except IntegrityError:  # opened by a concurrent caller for the same customer
+                conversation, created = rows.get(channel=channel, contact=contact), False
+        conversation.channel, conversation.contact = channel, contact
+        return conversation, created
+
+
 class Conversation(models.Model):
     """The one thread between a contact and a business number; reopened when the contact writes again."""
 
@@ -137,8 +168,39 @@ class Conversation(models.Model):
             NullsLastIndex("team", F("last_message_at").desc(nulls_last=True), F("id").desc(), name="conv_team_recent"),
         ]
 
+    objects = ConversationManager()
+
     def __str__(self):
         return f"{self.contact} on {self.channel.name}"
+
+    def note_inbound(self, message: "Message", *, preview: str, counts_as_unread: bool, opens_window: bool) -> bool:
+        """Count a customer's new message: unread, last message and its preview, the 24-hour window
+        (`opens_window`: not for system notices), and reopen a resolved or snoozed conversation.
+        Saves; the caller holds the row's lock. Returns True when it reopened."""
+        changed = ["updated_at"]
+        if counts_as_unread:
+            self.unread_count += 1
+            changed.append("unread_count")
+        if preview and (self.last_message_at is None or message.timestamp >= self.last_message_at):
+            self.last_message_at = message.timestamp
+            self.last_message_preview = preview[: self._meta.get_field("last_message_preview").max_length]
+            changed += ["last_message_at", "last_message_preview"]
+        if opens_window and (self.last_inbound_at is None or message.timestamp > self.last_inbound_at):
+            self.last_inbound_at = message.timestamp
+            changed.append("last_inbound_at")
+        reopened = self.status in (self.Status.RESOLVED, self.Status.SNOOZED)
+        if reopened:
+            self.status, self.snoozed_until = self.Status.OPEN, None
+            changed += ["status", "snoozed_until"]
+        self.save(update_fields=changed)
+        return reopened
+
+    def note_outside_message(self, at) -> None:
+        """A message sent from outside Sampark (a status placeholder) is the last one if it is the latest."""
+        if self.last_message_at is None or at >= self.last_message_at:
+            self.last_message_at = at
+            self.last_message_preview = "Sent outside Sampark"
+            self.save(update_fields=["last_message_at", "last_message_preview", "updated_at"])
 
 
 class Message(models.Model):
@@ -180,6 +242,9 @@ class Message(models.Model):
     type = models.CharField(max_length=32, default="text")
     body = models.TextField(blank=True, help_text="the text a person reads (text body, caption, tapped title…)")
     content = models.JSONField(default=dict, blank=True, help_text="the provider's message object, as received or sent")
+    # What its bubble shows ({"kind": "tap", "text": …}), computed at ingest by the provider's parser;
+    # empty for rows that have none yet (inbox.display computes theirs with the same parser).
+    display = models.JSONField(default=dict, blank=True, editable=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
     error_code = models.CharField(max_length=32, blank=True)
     error_message = models.TextField(blank=True)
@@ -225,6 +290,45 @@ class Message(models.Model):
             models.Index(fields=["status_updated_at"], condition=Q(status__in=["queued", "sending"]), name="msg_unsettled_outbound"),
         ]
 
+    def advance_status(self, status: str, at, *, error_code: str = "", error_message: str = "") -> list[str]:
+        """Apply a provider's status in memory (nothing saved); returns the changed field names.
+
+        The one status rule: statuses only move forward; `failed` never replaces delivered/read (the
+        customer got it; the error is still recorded), and a delivered/read after a failed wins."""
+        rank = self.STATUS_RANK
+        current = self.status
+        changed: list[str] = []
+        if status == self.Status.FAILED:
+            if error_code or error_message:
+                self.error_code, self.error_message = error_code[:32], error_message or "Failed to send"
+                changed += ["error_code", "error_message"]
+            if rank[current] < rank[self.Status.DELIVERED]:
+                self.status = status
+                changed.append("status")
+        elif current == self.Status.FAILED:
+            if status in (self.Status.DELIVERED, self.Status.READ):
+                self.status = status
+                changed.append("status")
+        elif rank[status] > rank[current]:
+            self.status = status
+            changed.append("status")
+        if "status" in changed:
+            # Our clock, not the provider's: browsers catching up after a reconnect ask "what changed since".
+            self.status_updated_at = timezone.now()
+            changed.append("status_updated_at")
+        return changed
+
+    def take_reaction(self, side: str, emoji: str, at) -> bool:
+        """Set one side's current emoji ("" = removed) and save, unless a newer reaction already did
+        (an older one arriving late, in a retry burst, does not undo it). True when it changed."""
+        current = self.reactions.get(side) or {}
+        moment = at.isoformat()
+        if current.get("at") and current["at"] > moment:
+            return False
+        self.reactions = {**self.reactions, side: {"emoji": emoji or "", "at": moment}}
+        self.save(update_fields=["reactions"])
+        return True
+
     @property
     def reaction_emojis(self) -> list[str]:
         return [r["emoji"] for r in self.reactions.values() if r.get("emoji")]
@@ -237,9 +341,6 @@ class Message(models.Model):
         """Travels as metaData.custom_callback_data so a status finds us even if the send response was lost."""
         return f"sampark-msg-{self.uid}"
 
-
-# Transitional (#13): the merger renames the uses in the inbox reshape to OUTSIDE_SAMPARK, then deletes this.
-Message.Source.CAMPAIGN = Message.Source.OUTSIDE_SAMPARK
 
 
 class Attachment(models.Model):

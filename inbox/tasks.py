@@ -6,8 +6,11 @@ from celery import shared_task
 from django.conf import settings
 from django.db import DatabaseError
 
+from django.core.cache import cache
+
 from core.tasks import backoff, enqueue_later, retry_later
-from inbox import opt_status, services
+from inbox import media, opt_status, services
+from inbox.ingest import drain
 from inbox.outbound import delivery
 
 logger = logging.getLogger(__name__)
@@ -52,7 +55,7 @@ def reconcile_message(message_id: int) -> None:
         enqueue_later("inbox.reconcile_message", (message_id,), outcome.reconcile_in)
 
 
-# ---------------------------------------------------------------- ingest (inbox.ingest, inbox.media)
+# ---------------------------------------------------------------- ingest (inbox.ingest.drain, inbox.media)
 
 
 DRAIN_RETRIES = 8  # 0.5 s, 1 s, 2 s … 60 s apart; after that the periodic drain (every minute) carries on
@@ -66,14 +69,10 @@ def drain_webhook_events(attempt: int = 0) -> int:
     A drain that fails (a database error, a lock it could not get) opens the webhook's gate, so the
     next webhook queues a drain again, and tries again itself after a backoff, so events that arrived
     in a burst followed by silence are applied without waiting for another webhook."""
-    from django.core.cache import cache
-
-    from inbox import ingest
-
     try:
-        return ingest.drain_received()
+        return drain.drain_received()
     except Exception:
-        cache.delete(ingest.DRAIN_FLAG)
+        cache.delete(drain.DRAIN_FLAG)
         if attempt >= DRAIN_RETRIES:
             raise
         logger.warning("drain of webhook events failed (attempt %s); trying again", attempt + 1, exc_info=True)
@@ -84,8 +83,6 @@ def drain_webhook_events(attempt: int = 0) -> int:
 @shared_task(name="inbox.download_attachment", acks_late=True, reject_on_worker_lost=True)
 def download_attachment(attachment_id: int) -> None:
     """Fetch an inbound file; temporary failures are tried again later (1 min, 5 min, 30 min)."""
-    from inbox import media
-
     try:
         media.fetch_attachment(attachment_id, auto_retry=True)
     except media.RetryLater as later:

@@ -3,7 +3,7 @@
 One URL per channel (`/webhooks/tata/<token>/`, shown in admin): the unguessable token picks the
 channel, `x-hub-signature-256` proves the body came from Tata. The raw request is stored as a
 WebhookEvent before anything parses it, and the answer goes back at once; ingest drains `received`
-events in batches off the request (`inbox.ingest.schedule_drain`: a Celery worker with a broker,
+events in batches off the request (`inbox.ingest.drain.schedule_drain`: a Celery worker with a broker,
 in-process otherwise). A worker that dies leaves events `received`; the periodic drain and
 `manage.py replay_webhooks` apply them later. Answers, in the
 provider's language:
@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 
 from core.request_limits import BodyTooLarge, read_body
 from core.untrusted import NotJSON, clean_text, loads_json
-from inbox import ingest
+from inbox.ingest.drain import schedule_drain
 from inbox.models import Channel, WebhookEvent
 from inbox.providers import tata_whatsapp
 
@@ -90,7 +90,7 @@ def tata_webhook(request: HttpRequest, token: str) -> JsonResponse:
         return _answer(400, event.error, event=event.pk)
 
     event.save(force_insert=True)
-    ingest.schedule_drain()
+    schedule_drain()
     return _answer(200, "stored", event=event.pk)
 
 

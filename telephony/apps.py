@@ -7,7 +7,7 @@ class TelephonyConfig(AppConfig):
 
     def ready(self):
         from contacts import selectors, timeline
-        from inbox import ingest
+        from inbox.ingest import drain as ingest
         from telephony import contact_hooks
         from telephony.agent_directory import AgentDirectory
         from telephony import ingest as call_ingest

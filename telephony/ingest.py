@@ -21,7 +21,7 @@ from contacts.models import Contact, ContactPhone
 from contacts.services import find_or_create_by_phone
 from core import phones
 from core.tasks import enqueue
-from inbox.ingest import Unprocessable
+from inbox.ingest.drain import Unprocessable
 from inbox.models import Channel, Conversation, WebhookEvent
 from telephony import events, followups, recordings
 from telephony.agent_directory import AgentDirectory

@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from core.request_limits import BodyTooLarge, read_body
-from inbox import ingest as inbox_ingest
+from inbox.ingest import drain as inbox_ingest
 from inbox.models import WebhookEvent
 from inbox.webhooks import _answer, _headers
 from telephony.ingest import METHOD_HEADER, QUERY_HEADER, SOURCE

@@ -12,7 +12,7 @@ from tests.factories import PASSWORD, TeamFactory, UserFactory
 def _no_drain_left_queued():
     """A test whose on-commit callbacks never ran must not leave the next test's webhooks waiting on a
     drain that was 'already queued'."""
-    from inbox.ingest import DRAIN_FLAG
+    from inbox.ingest.drain import DRAIN_FLAG
 
     cache.delete(DRAIN_FLAG)
 

@@ -212,7 +212,7 @@ def _record_accepted(message: Message, attempt: SendAttempt, request_id: str, *,
 
 
 def _adopt_rcs_id(message: Message, provider_message_id: str) -> None:
-    from inbox.ingest import _adopt_provider_id
+    from inbox.ingest.statuses import adopt_provider_id as _adopt_provider_id
 
     for last_try in (False, True):
         try:

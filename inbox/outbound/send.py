@@ -7,7 +7,7 @@ WhatsApp kinds each have a `send_*` here; RCS content goes through `_send_rcs` (
 
 import os
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -30,15 +30,7 @@ from inbox.selectors import can_see_conversation
 
 def conversation_for(contact: Contact, channel: Channel) -> Conversation:
     """The contact's one conversation on this number, created if needed (race-safe: unique pair)."""
-    existing = Conversation.objects.filter(channel=channel, contact=contact).select_related("channel", "contact").first()
-    if existing:
-        return existing
-    try:
-        with transaction.atomic():
-            conversation = Conversation.objects.create(channel=channel, contact=contact, team=channel.team)
-    except IntegrityError:
-        conversation = Conversation.objects.get(channel=channel, contact=contact)
-    return Conversation.objects.select_related("channel", "contact").get(pk=conversation.pk)
+    return Conversation.objects.for_contact(contact, channel)[0]
 
 
 # ---------------------------------------------------------------- send services (what the composer calls)

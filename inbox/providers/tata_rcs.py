@@ -16,8 +16,10 @@ their own classes with a message an agent can act on: `RcsInvalidRequest` (400 `
 `RcsUnauthorized` (401), `RcsBotLimitExceeded` (403 "Bot conversation limit is exceeded").
 `RcsContentError` is a limit broken before any request (nothing was sent).
 
-Inbound RCS (user messages and callbacks) is still parsed in inbox/ingest.py (`parse_rcs_message`,
-`_apply_rcs`): moving it here waits for the inbox reshape, see docs/rcs.md.
+Inbound RCS (user messages, suggestion taps, delivered/read, typing) is parsed in the last section
+of this file into inbox.providers.payloads records, which inbox.ingest applies.
+
+Long because: one module per API knows its JSON both ways, sending and inbound alike.
 """
 
 import dataclasses
@@ -28,7 +30,9 @@ from urllib.parse import urlsplit
 
 import requests
 
-from inbox.providers import tata_whatsapp
+from core import phones
+from inbox.providers import payloads, tata_whatsapp
+from inbox.providers.payloads import AttachmentSpec, InboundMessage, NothingToApply, StatusUpdate, Typing, Unprocessable
 from inbox.providers.tata_whatsapp import RETRYABLE_STATUS, TataError
 
 RCS_API_BASE_URL = "https://api.omni.tatatelebusiness.com"
@@ -415,3 +419,154 @@ def headers(authorization: str) -> dict:
 
 
 may_have_been_accepted = tata_whatsapp.may_have_been_accepted
+
+
+# ================================================================ inbound: webhook payloads → our records
+# (kept apart from the send side above; inbox.ingest applies what this returns)
+
+STATUS_OF_EVENT = {
+    "MESSAGE_DELIVERED": "delivered",
+    "DELIVERED": "delivered",
+    "MESSAGE_READ": "read",
+    "READ": "read",
+    "SEND_MESSAGE_SUCCESS": "sent",
+    "SEND_MESSAGE_FAILURE": "failed",
+    "TTL_EXPIRATION_REVOKED": "failed",
+}
+TYPING_EVENTS = {"TYPING", "IS_TYPING"}
+
+
+def is_rcs_payload(payload: dict) -> bool:
+    return "entityType" in payload or "entity" in payload
+
+
+def user_of(payload: dict) -> str | None:
+    """The customer's number of an RCS event, in E.164 (None when it has none we can read)."""
+    entity = payloads.as_dict(payload.get("entity"))
+    return phones.try_e164(payloads.text(payload.get("userPhoneNumber")) or payloads.text(entity.get("senderPhoneNumber")))
+
+
+def _user_name(payload: dict, entity: dict) -> str:
+    """The customer's name where an RCS event carries one. Tata's reference shows none (RBM user
+    messages have only the number), but aggregators that know the profile forward it as
+    userName/displayName; without one the contact keeps the name it has, or shows its number."""
+    for value in (payload.get("userName"), payload.get("displayName"), entity.get("userName"), entity.get("displayName")):
+        if isinstance(value, str) and value.strip():
+            return value.strip()[:200]
+    return ""
+
+
+def parse_webhook(payload: dict) -> list:
+    """An RCS webhook body → one record: InboundMessage, StatusUpdate, Typing or NothingToApply."""
+    entity = payload.get("entity") if isinstance(payload.get("entity"), dict) else None
+    entity_type = payloads.text(payload.get("entityType"))
+    if entity is None:
+        raise Unprocessable("An RCS payload without an entity.")
+    user = user_of(payload)
+    message_id = payloads.provider_id(entity.get("messageId"), "messageId")
+    if entity_type == "USER_MESSAGE":
+        if user is None or not message_id:
+            raise Unprocessable("An RCS user message without a valid userPhoneNumber or messageId.")
+        parsed = parse_rcs_message(payload)
+        parsed.sender, parsed.sender_name = user, _user_name(payload, entity)
+        return [parsed]
+    event_type = payloads.text(entity.get("eventType")).upper()
+    if event_type in TYPING_EVENTS:
+        return [Typing(user or "")]
+    status = STATUS_OF_EVENT.get(event_type)
+    if status is None:
+        if entity_type in ("USER_EVENT", "STATUS_EVENT", "SERVER_EVENT"):
+            return [NothingToApply(f"RCS event {event_type or '(no eventType)'} has nothing to apply", user or "")]
+        raise Unprocessable(f"Unknown RCS entityType “{entity_type[:40]}”.")
+    if not message_id:
+        raise Unprocessable(f"RCS {event_type} without a messageId.")
+    return [_status(entity, event_type, status, message_id, user)]
+
+
+def _status(entity: dict, event_type: str, status: str, message_id: str, user: str | None) -> StatusUpdate:
+    error = payloads.as_dict(entity.get("error"))
+    message_text = payloads.text(error.get("message"))
+    if event_type == "TTL_EXPIRATION_REVOKED":
+        message_text = "Not delivered before it expired; the message was revoked."
+    code = payloads.text(error.get("errCode")) or payloads.text(error.get("code")) or ("TTL" if event_type.startswith("TTL") else "")
+    return StatusUpdate(
+        provider_id=message_id,
+        callback_data=message_id,
+        status=status,
+        at=payloads.from_iso(entity.get("sendTime")),
+        error_code=code[:32],
+        error_message=message_text,
+        recipient=user or "",
+    )
+
+
+def parse_rcs_message(payload: dict) -> InboundMessage:
+    """A Tata/Jio (or Google RBM) RCS user message → InboundMessage. Unused keys arrive as null."""
+    entity = payloads.as_dict(payload.get("entity"))
+    parsed = InboundMessage(
+        provider_id=payloads.provider_id(entity.get("messageId"), "messageId"),
+        type="text",
+        body="",
+        content=payload,
+        timestamp=payloads.from_iso(entity.get("sendTime")),
+        reply_to_provider_id=payloads.provider_id(payloads.as_dict(payload.get("metaData")).get("orgMsgId"), "quoted message id"),
+    )
+    _read_entity(parsed, entity)
+    parsed.display = display(payload, parsed.body) or tata_whatsapp.display(parsed.type, payload, parsed.body, inbound=True)
+    return parsed
+
+
+def _read_entity(parsed: InboundMessage, entity: dict) -> None:
+    text = payloads.text(entity.get("text"))
+    suggestion = payloads.as_dict(entity.get("suggestionResponse"))
+    file = payloads.as_dict(payloads.as_dict(entity.get("userFile")).get("payload"))
+    location = payloads.as_dict(entity.get("location"))
+    if suggestion:
+        # When both text and a suggestion are filled, the suggestion is the machine-readable intent.
+        parsed.type = "suggestion"
+        parsed.body = _suggestion_text(suggestion) or text or payloads.text(payloads.as_dict(suggestion.get("postBack")).get("data")) \
+            or payloads.text(suggestion.get("postbackData"))
+    elif location:
+        parsed.type = "location"
+        parsed.body = payloads.location_text(location.get("latitude"), location.get("longitude"))
+    elif file:
+        mime = payloads.text(file.get("mimeType"))
+        kind = mime.split("/")[0] if mime.split("/")[0] in ("image", "video", "audio") else "document"
+        parsed.type = kind
+        label = payloads.media_label(kind, {"filename": file.get("fileName")})
+        parsed.body = text.strip() or label
+        parsed.preview = label
+        size = file.get("fileSizeBytes")
+        parsed.attachment = AttachmentSpec(
+            kind=kind,
+            source_url=payloads.text(file.get("fileUri")),
+            mime_type=mime,
+            file_name=payloads.text(file.get("fileName")),
+            size=size if isinstance(size, int) and not isinstance(size, bool) and 0 <= size < 2**63 else None,
+        )
+    elif text:
+        parsed.body = text
+    else:
+        parsed.type = "unsupported"
+        parsed.body = "An RCS message Sampark cannot show (kept as received)."
+
+
+def _suggestion_text(suggestion: dict) -> str:
+    return payloads.text(suggestion.get("plainText")) or payloads.text(suggestion.get("text"))
+
+
+def display(content: dict, body: str) -> dict | None:
+    """What a bubble shows for an RCS user message (the stored payload, or its entity); None when the
+    object is not one (a message we sent, whose bubble is plain text)."""
+    entity = payloads.as_dict(content.get("entity")) or content
+    if "messageId" not in entity:  # not an RCS user message (a WhatsApp object, or one we sent)
+        return None
+    suggestion = entity.get("suggestionResponse")
+    if isinstance(suggestion, dict):
+        action = "Tapped an action" if suggestion.get("type") == "ACTION" else "Tapped a suggested reply"
+        return {"kind": "tap", "text": _suggestion_text(suggestion) or body, "detail": action}
+    if isinstance(entity.get("location"), dict):
+        return tata_whatsapp.location_display(entity["location"])
+    if isinstance(entity.get("userFile"), dict):
+        return {"kind": "media", "text": body, "voice": False}
+    return None

@@ -5,16 +5,41 @@ Functions take `authorization`, the whole Authorization header value (`authoriza
 the token in the channel's chosen form; `Channel.authorization` is that value for a channel).
 Failures raise TataError; `retryable` tells a task whether trying again later can help
 (timeouts, connection errors, 429 and 5xx) or not (400, 401, 404, 424 — the request itself is wrong).
+
+Long because: this is the one module that knows Tata's WhatsApp JSON, both
+ways. Sending is at the top; what the webhook posts (messages, statuses, errors, contacts' names,
+system changes) is parsed at the bottom into inbox.providers.payloads records, with what a bubble
+shows for each message object.
 """
 
 import hashlib
 import hmac
 import threading
-from urllib.parse import urlsplit
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from urllib.parse import quote, urlsplit
 
 import requests
+from django.utils import timezone
 
-from core import safe_http
+from core import phones, safe_http
+from core.links import http_url
+from core.untrusted import NotJSON, loads_json
+from inbox.providers.payloads import (
+    AttachmentSpec,
+    InboundMessage,
+    NothingToApply,
+    StatusUpdate,
+    Unprocessable,
+    as_dict,
+    as_list,
+    from_unix,
+    integer,
+    location_text,
+    media_label,
+    provider_id,
+    text,
+)
 
 DEFAULT_TIMEOUT = (5, 20)  # (connect, read) seconds
 MEDIA_TIMEOUT = (5, 60)  # connect, each read
@@ -417,3 +442,363 @@ def signature_matches(body: bytes, partner_token: str, header_value: str | None)
         return False
     # As bytes: compare_digest refuses str with non-ASCII characters, and a header may carry any.
     return hmac.compare_digest(sign(body, partner_token).encode(), header_value.strip().lower().encode("utf-8", "replace"))
+
+
+# ================================================================ inbound: webhook payloads → our records
+# Everything below reads what Tata posts to our webhook (Meta's Cloud API objects) and is the only code
+# that does: inbox.ingest applies the records, inbox.display shows them.
+
+
+def parse_webhook(payload: dict) -> list:
+    """A WhatsApp webhook body → records (InboundMessage, StatusUpdate, NothingToApply), in payload order:
+    messages, then statuses, then calls. A malformed item raises Unprocessable (the event is kept)."""
+    records: list = []
+    for value in _whatsapp_values(payload):
+        records += _parse_value(value)
+    return records
+
+
+def _whatsapp_values(payload: dict) -> list[dict]:
+    """Tata posts Meta's `value` object directly; Meta's own envelope (entry[].changes[].value) is read too."""
+    if isinstance(payload.get("entry"), list):
+        values = []
+        for entry in payload["entry"]:
+            for change in as_list(as_dict(entry).get("changes")):
+                if isinstance(change, dict) and isinstance(change.get("value"), dict):
+                    values.append(change["value"])
+        return values
+    return [payload]
+
+
+def _parse_value(value: dict) -> list:
+    records: list = []
+    names = {}
+    for contact in as_list(value.get("contacts")):
+        if isinstance(contact, dict) and text(contact.get("wa_id")):
+            names[text(contact["wa_id"])] = text(as_dict(contact.get("profile")).get("name")).strip()
+    top_errors = as_list(value.get("errors"))
+    for message in as_list(value.get("messages")):
+        records.append(_parse_inbound(message, names, top_errors))
+    for status in as_list(value.get("statuses")):
+        records.append(_parse_status(status))
+    records += [NothingToApply("WhatsApp calling events are kept but not handled yet")] * len(as_list(value.get("calls")))
+    if not records and top_errors:
+        records.append(NothingToApply(f"Provider reported errors without a message: {error_text(top_errors[0])}"))
+    return records
+
+
+def _parse_inbound(data, names: dict, top_errors: list) -> InboundMessage:
+    if not isinstance(data, dict) or not provider_id(data.get("id"), "message id") or not text(data.get("from")):
+        raise Unprocessable("A WhatsApp message without an id or a sender.")
+    sender = phones.try_e164(text(data["from"]))
+    if sender is None:
+        raise Unprocessable(f"The sender “{text(data['from'])[:40]}” is not a phone number.")
+    parsed = parse_wa_message(data, top_errors=top_errors)
+    parsed.sender, parsed.sender_name = sender, names.get(text(data["from"]), "")
+    return parsed
+
+
+def _parse_status(data) -> StatusUpdate | NothingToApply:
+    if not isinstance(data, dict) or not provider_id(data.get("id"), "status's message id") or not text(data.get("status")):
+        raise Unprocessable("A status without an id or a status.")
+    message_id = provider_id(data["id"])
+    recipient = phones.try_e164(text(data.get("recipient_id")))
+    if data.get("type") == "call" or message_id.startswith("wacid."):
+        return NothingToApply("WhatsApp call statuses are kept but not handled yet", recipient or "")
+    status = {"played": "read"}.get(text(data["status"]).lower(), text(data["status"]).lower())
+    if status not in ("sent", "delivered", "read", "failed"):
+        return NothingToApply(f"Status “{text(data['status'])[:40]}” has no meaning for a message's ticks", recipient or "")
+    errors = as_list(data.get("errors"))
+    return StatusUpdate(
+        provider_id=message_id,
+        callback_data=text(data.get("custom_callback_data")) or text(data.get("biz_opaque_callback_data")),
+        status=status,
+        at=from_unix(data.get("timestamp")),
+        error_code=text(as_dict(errors[0]).get("code"))[:32] if errors else "",
+        error_message=error_text(errors[0]) if errors else "",
+        recipient=text(data.get("recipient_id")),
+        details={k: data[k] for k in ("conversation", "pricing") if k in data},
+    )
+
+
+MEDIA_TYPES = frozenset({"image", "video", "audio", "document", "sticker"})  # = Message.MEDIA_TYPES
+
+
+def parse_wa_message(data: dict, *, top_errors: list | None = None) -> InboundMessage:
+    """Meta's message object → InboundMessage. Unknown types are kept with a readable placeholder."""
+    kind = text(data.get("type")).strip() or "unknown"
+    obj = as_dict(data.get(kind))
+    parsed = InboundMessage(
+        provider_id=provider_id(data.get("id"), "message id"),
+        type=kind,
+        body="",
+        content=data,
+        timestamp=from_unix(data.get("timestamp")),
+        reply_to_provider_id=provider_id(as_dict(data.get("context")).get("id"), "quoted message id"),
+    )
+    errors = as_list(data.get("errors")) or as_list(top_errors)
+    if errors:
+        parsed.error_code = text(as_dict(errors[0]).get("code"))[:32]
+        parsed.error_message = error_text(errors[0])
+    _read_kind(parsed, kind, obj, data)
+    parsed.display = display(kind, data, parsed.body, inbound=True)
+    return parsed
+
+
+def _read_kind(parsed: InboundMessage, kind: str, obj: dict, data: dict) -> None:
+    if kind == "text":
+        parsed.body = text(obj.get("body"))
+    elif kind in MEDIA_TYPES:
+        caption = text(obj.get("caption")).strip()
+        parsed.body = caption or media_label(kind, obj)
+        parsed.preview = media_label(kind, obj) + (f" {caption}" if caption else "")
+        media_id = text(obj.get("id"))
+        parsed.attachment = AttachmentSpec(
+            kind=kind, provider_media_id=media_id, source_url=text(obj.get("url")) if not media_id else "",
+            mime_type=text(obj.get("mime_type")), sha256=text(obj.get("sha256")), file_name=text(obj.get("filename")),
+        )
+    elif kind == "location":
+        parsed.body = location_text(obj.get("latitude"), obj.get("longitude"), obj.get("name"), obj.get("address"))
+    elif kind == "contacts":
+        people = [as_dict(as_dict(c).get("name")) for c in as_list(data.get("contacts"))]
+        names = [(text(name.get("formatted_name")) or text(name.get("first_name"))).strip() for name in people]
+        parsed.body = "👤 " + (", ".join(n for n in names if n) or "Shared contact")
+    elif kind == "interactive":
+        parsed.body = _interactive_text(obj)
+    elif kind == "button":
+        parsed.body = text(obj.get("text")) or text(obj.get("payload"))
+    elif kind == "reaction":
+        emoji = text(obj.get("emoji"))
+        parsed.reaction_emoji = emoji
+        parsed.reply_to_provider_id = provider_id(obj.get("message_id"), "reacted-to message id")
+        parsed.body = emoji or "Removed a reaction"
+        parsed.preview = f"Reacted {emoji}" if emoji else ""
+        parsed.counts_as_unread = bool(emoji)
+    elif kind == "order":
+        parsed.body = order_text(obj)
+    elif kind == "system":
+        parsed.body = text(obj.get("body")) or "The customer's WhatsApp account changed."
+        parsed.counts_as_unread = False
+        if obj.get("type") == "user_changed_number":
+            parsed.new_number = phones.try_e164(text(obj.get("wa_id")) or text(obj.get("new_wa_id"))) or ""
+    elif kind == "unsupported":
+        what = text(obj.get("type")) or "this kind of message"
+        detail = parsed.error_message or "WhatsApp does not pass it on to businesses."
+        parsed.body = f"Unsupported message ({what}). {detail} Ask the customer to send it another way."
+    else:
+        parsed.body = f"A “{kind}” message, which Sampark cannot show yet (kept as received)."
+
+
+def _interactive_text(obj: dict) -> str:
+    kind = text(obj.get("type"))
+    reply = as_dict(obj.get(kind))
+    if kind in ("button_reply", "list_reply"):
+        return text(reply.get("title")) or text(reply.get("id"))
+    if kind == "nfm_reply":
+        shown = [f"{k.replace('_', ' ')}: {v}" for k, v in _form_json(reply.get("response_json")).items() if k != "flow_token"]
+        return "📝 Form submitted" + (" — " + "; ".join(shown) if shown else "")
+    if kind == "call_permission_reply":
+        if reply.get("response") == "accept":
+            until = integer(reply.get("expiration_timestamp"))
+            when = f" until {timezone.localtime(from_unix(until)):%d %b %Y, %H:%M}" if until else ""
+            return f"✅ Allowed WhatsApp calls{when}"
+        return "🚫 Declined WhatsApp calls"
+    return f"Interactive reply ({kind or 'unknown'})"
+
+
+def _form_json(raw) -> dict:
+    try:
+        answers = loads_json(text(raw) or "{}")
+    except NotJSON:
+        return {}
+    return answers if isinstance(answers, dict) else {}
+
+
+@dataclass
+class Order:
+    """An order message's lines and total: the one computation the list preview and the bubble share."""
+
+    items: list[dict]  # {"sku", "quantity", "price": Decimal | None, "currency"}
+    count: int
+    total: Decimal | None  # None when a price is unreadable or the lines mix currencies
+    currency: str
+    note: str
+
+
+def read_order(obj: dict) -> Order:
+    """A line without a quantity counts once (it was ordered; Meta always sends one anyway)."""
+    items, readable = [], True
+    for item in as_list(obj.get("product_items")):
+        if isinstance(item, dict):
+            price = _decimal(item.get("item_price"))
+            readable = readable and price is not None
+            quantity = integer(item.get("quantity")) if text(item.get("quantity")) else 1
+            items.append({"sku": text(item.get("product_retailer_id")), "quantity": quantity, "price": price,
+                          "currency": text(item.get("currency"))})
+    currencies = {item["currency"] for item in items if item["currency"]}
+    total = None
+    if readable and len(currencies) <= 1:
+        try:
+            total = sum((item["price"] * item["quantity"] for item in items), Decimal(0)).quantize(Decimal("0.01"))
+        except InvalidOperation:  # too many digits to show to the cent
+            total = None
+    return Order(items, sum(item["quantity"] for item in items), total, next(iter(currencies), ""), text(obj.get("text")))
+
+
+def _decimal(value) -> Decimal | None:
+    try:
+        amount = Decimal(text(value) or 0)
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() else None
+
+
+def money(amount: Decimal, currency: str) -> str:
+    symbol = "₹" if currency == "INR" else (f"{currency} " if currency else "")
+    try:
+        amount = amount.quantize(Decimal("0.01"))
+    except InvalidOperation:
+        pass
+    return f"{symbol}{amount:,}"
+
+
+def order_text(obj: dict) -> str:
+    order = read_order(obj)
+    amount = f", {money(order.total, order.currency)}" if order.total is not None else ""
+    note = f" — {order.note}" if order.note else ""
+    return f"🛒 Order: {order.count} item{'s' if order.count != 1 else ''}{amount}{note}"
+
+
+def error_text(error) -> str:
+    if not isinstance(error, dict):
+        return text(error) or "Unknown error"
+    details = text(as_dict(error.get("error_data")).get("details"))
+    return details or text(error.get("message")) or text(error.get("title")) or text(error.get("code")) or "Unknown error"
+
+
+# ---------------------------------------------------------------- what a bubble shows (inbox.display)
+
+
+def display(kind: str, content: dict, body: str, *, inbound: bool) -> dict:
+    """What a bubble shows for a WhatsApp message object (one we received or one we sent): a `kind`
+    (text, media, location, contacts, tap, form, order, system, reaction, unsupported) and its fields.
+    Computed at ingest for received messages and stored (Message.display)."""
+    kind = kind or "text"
+    shown = {"kind": "text", "text": body, **_context_tags(content)}
+    obj = as_dict(content.get(kind))
+    if kind in MEDIA_TYPES:
+        shown.update(kind="media", text=body or text(obj.get("caption")), voice=bool(obj.get("voice")))
+    elif kind == "location" or isinstance(content.get("location"), dict):
+        shown.update(location_display(as_dict(content.get("location"))))
+    elif kind == "contacts":
+        shown.update(kind="contacts", cards=_contact_cards(content.get("contacts")))
+    elif kind == "button":
+        shown.update(kind="tap", text=text(obj.get("text")) or body, detail="Tapped a template button")
+    elif kind == "interactive" and inbound:
+        shown.update(_interactive_display(obj, body))
+    elif kind == "order":
+        shown.update(_order_display(obj))
+    elif kind == "system":
+        shown.update(kind="system", text=text(obj.get("body")) or body or "System message")
+    elif kind == "reaction":
+        shown.update(kind="reaction", text=text(obj.get("emoji")))
+    elif kind == "template":
+        shown.update(kind="text", template=text(obj.get("name")) or "template")
+    elif kind == "interactive":  # one we sent: show its buttons / list
+        action = as_dict(obj.get("action"))
+        buttons = [text(as_dict(as_dict(b).get("reply")).get("title")) for b in as_list(action.get("buttons"))]
+        rows = [text(as_dict(r).get("title")) for s in as_list(action.get("sections")) for r in as_list(as_dict(s).get("rows"))]
+        shown.update(text=body or text(as_dict(obj.get("body")).get("text")), choices=[c for c in buttons + rows if c])
+    elif kind != "text":
+        errors = as_list(content.get("errors"))
+        reason = text(as_dict(errors[0]).get("title")) if errors else ""
+        shown.update(kind="unsupported", label=text(as_dict(content.get("unsupported")).get("type")) or kind, reason=reason)
+    return shown
+
+
+def _context_tags(content: dict) -> dict:
+    """Forwarded, asked about a product, came from an ad: the tags above a bubble."""
+    tags = {}
+    context = as_dict(content.get("context"))
+    if context.get("forwarded") or context.get("frequently_forwarded"):
+        tags["forwarded"] = "Forwarded many times" if context.get("frequently_forwarded") else "Forwarded"
+    if isinstance(context.get("referred_product"), dict):
+        tags["product"] = text(context["referred_product"].get("product_retailer_id")) or "a product"
+    referral = content.get("referral")
+    if isinstance(referral, dict):
+        tags["referral"] = {
+            "headline": text(referral.get("headline")) or "an ad",
+            "body": text(referral.get("body")),
+            "url": http_url(referral.get("source_url")),  # provider-supplied: http(s) only
+            "type": text(referral.get("source_type")) or "ad",
+        }
+    return tags
+
+
+def location_display(location: dict) -> dict:
+    lat, lng = location.get("latitude"), location.get("longitude")
+    return {
+        "kind": "location",
+        "name": text(location.get("name")),
+        "address": text(location.get("address")),
+        "coordinates": f"{text(lat)}, {text(lng)}" if lat is not None else "",
+        "map_url": f"https://www.google.com/maps/search/?api=1&query={quote(f'{text(lat)},{text(lng)}')}"
+        if lat is not None and lng is not None else "",
+    }
+
+
+def _contact_cards(items) -> list[dict]:
+    cards = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            continue
+        name, org = as_dict(item.get("name")), as_dict(item.get("org"))
+        full_name = " ".join(filter(None, [text(name.get("first_name")), text(name.get("last_name"))]))
+        cards.append({
+            "name": text(name.get("formatted_name")) or full_name or "Contact",
+            "org": ", ".join(filter(None, [text(org.get("title")), text(org.get("company"))])),
+            "phones": [text(p.get("phone")) or text(p.get("wa_id")) for p in as_list(item.get("phones")) if isinstance(p, dict)],
+            "emails": [text(e.get("email")) for e in as_list(item.get("emails")) if isinstance(e, dict) and text(e.get("email"))],
+            "urls": [text(u.get("url")) for u in as_list(item.get("urls")) if isinstance(u, dict) and text(u.get("url"))],
+        })
+    return cards
+
+
+def _interactive_display(interactive: dict, body: str) -> dict:
+    sub = text(interactive.get("type"))
+    reply = as_dict(interactive.get(sub))
+    if sub == "button_reply":
+        return {"kind": "tap", "text": text(reply.get("title")) or body, "detail": "Tapped a button"}
+    if sub == "list_reply":
+        return {"kind": "tap", "text": text(reply.get("title")) or body, "detail": text(reply.get("description")) or "Chose from a list"}
+    if sub == "nfm_reply":
+        answers = _form_answers(reply.get("response_json"))
+        return {"kind": "form", "text": text(reply.get("body")) or "Form submitted", "answers": answers}
+    if sub == "call_permission_reply":
+        accepted = reply.get("response") == "accept"
+        # Shown in the agent's time zone, so the bubble formats `until` when it renders.
+        until = integer(reply.get("expiration_timestamp")) if accepted else 0
+        return {"kind": "tap", "text": "Allowed WhatsApp calls" if accepted else "Declined WhatsApp calls",
+                "detail": "Call permission", "until": until or None}
+    return {"kind": "tap", "text": body or "Interacted with a message", "detail": sub or "interactive"}
+
+
+def _form_answers(raw) -> list[list[str]]:
+    if not isinstance(raw, str):
+        data = raw or {}
+    else:
+        try:
+            data = loads_json(raw)
+        except NotJSON:
+            return [["Answer", raw]]
+    if not isinstance(data, dict):
+        return [["Answer", str(data)]]
+    return [[key.replace("_", " ").capitalize(), str(value)] for key, value in data.items() if key != "flow_token"]
+
+
+def _order_display(obj: dict) -> dict:
+    order = read_order(obj)
+    items = [{"sku": item["sku"], "quantity": item["quantity"],
+              "price": money(item["price"], item["currency"] or order.currency) if item["price"] is not None else ""} for item in order.items]
+    total = money(order.total, order.currency) if order.total is not None else ""
+    return {"kind": "order", "items": items, "total": total, "text": order.note}

@@ -2,13 +2,12 @@
 
 Built with format_html rather than a template partial: a thread renders 40-100 bubbles, and the
 template engine's cost per bubble (tags, filters, includes) was most of the thread's render time.
-Every value is escaped by format_html; `rich_text` escapes before it adds links. The live updates
+What each message shows (its kind and fields) comes from `inbox.display` (computed at ingest by the
+provider's parser); this module only renders it. Every value is escaped by format_html; `rich_text` escapes before it adds links. The live updates
 (inbox.js) rely on the ids and the `data-message`, `data-status` and `data-day` attributes.
 """
 
 import datetime
-import json
-from urllib.parse import quote
 
 from django import template
 from django.template.defaultfilters import filesizeformat
@@ -18,7 +17,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator, capfirst
 
 from core.filetypes import is_inline_safe
-from core.links import http_url
+from inbox.display import display_of
 from inbox.models import Channel, Message
 from inbox.templatetags.inbox_ui import pk_url
 
@@ -39,7 +38,7 @@ def bubbles(messages) -> SafeString:
 @register.simple_tag
 def bubble(message: Message, show_day: bool = False, action_error: str = "") -> SafeString:
     day = format_html('<div class="day" data-day="{}"><span>{}</span></div>', day_key(message.timestamp), day_label(message.timestamp)) if show_day else ""
-    m = describe(message)
+    m = display_of(message)
     if m["kind"] == "activity":
         return format_html(
             '{}<div class="activity" id="msg-{}" data-message="{}"><span>{} · {}</span></div>',
@@ -205,7 +204,11 @@ def _contacts_body(message: Message, m: dict) -> str:
 
 
 def _tap_body(message: Message, m: dict) -> str:
-    return format_html('<div class="tap"><span class="tap-choice">{}</span> <span class="muted">{}</span></div>', m["text"], m["detail"])
+    text = m["text"]
+    if m.get("until"):  # a call permission: until when, in the agent's time zone
+        until = datetime.datetime.fromtimestamp(m["until"], tz=datetime.timezone.utc)
+        text += f" until {timezone.localtime(until):%-d %b %H:%M}"
+    return format_html('<div class="tap"><span class="tap-choice">{}</span> <span class="muted">{}</span></div>', text, m["detail"])
 
 
 def _form_body(message: Message, m: dict) -> str:
@@ -280,152 +283,3 @@ TICKS = {
     Message.Status.READ: ("read", "✓✓", "Read"),
     Message.Status.FAILED: ("failed", "!", "Failed"),
 }
-
-def _map_url(latitude, longitude) -> str:
-    return f"https://www.google.com/maps/search/?api=1&query={quote(f'{latitude},{longitude}')}"
-
-def _money(amount, currency: str) -> str:
-    try:
-        value = float(amount)
-    except (TypeError, ValueError):
-        return f"{amount} {currency}".strip()
-    symbol = "₹" if currency == "INR" else f"{currency} "
-    return f"{symbol}{value:,.2f}".replace(".00", "")
-
-def _contacts_card(items) -> list[dict]:
-    cards = []
-    for item in items if isinstance(items, list) else []:
-        if not isinstance(item, dict):
-            continue
-        name = item.get("name") or {}
-        org = item.get("org") or {}
-        cards.append(
-            {
-                "name": name.get("formatted_name") or " ".join(filter(None, [name.get("first_name"), name.get("last_name")])) or "Contact",
-                "org": ", ".join(filter(None, [org.get("title"), org.get("company")])),
-                "phones": [p.get("phone") or p.get("wa_id") for p in item.get("phones") or [] if isinstance(p, dict)],
-                "emails": [e.get("email") for e in item.get("emails") or [] if isinstance(e, dict) and e.get("email")],
-                "urls": [u.get("url") for u in item.get("urls") or [] if isinstance(u, dict) and u.get("url")],
-            }
-        )
-    return cards
-
-def _form_answers(raw) -> list[tuple[str, str]]:
-    try:
-        data = json.loads(raw) if isinstance(raw, str) else (raw or {})
-    except ValueError:
-        return [("Answer", str(raw))]
-    if not isinstance(data, dict):
-        return [("Answer", str(data))]
-    return [(key.replace("_", " ").capitalize(), str(value)) for key, value in data.items() if key != "flow_token"]
-
-
-def describe(message: Message) -> dict:
-    """Everything a bubble needs to show this message, whatever its type.
-
-    `content` is the provider's object (a WhatsApp Cloud message, or an RCS entity); `body` is the text
-    ingest extracted. Unknown shapes fall back to the body and a readable placeholder.
-    """
-    content = message.content if isinstance(message.content, dict) else {}
-    kind = message.type or "text"
-    info = {"kind": "text", "text": message.body, "extras": []}
-    context = content.get("context") if isinstance(content.get("context"), dict) else {}
-    if context.get("forwarded") or context.get("frequently_forwarded"):
-        info["forwarded"] = "Forwarded many times" if context.get("frequently_forwarded") else "Forwarded"
-    product = context.get("referred_product")
-    if isinstance(product, dict):
-        info["product"] = product.get("product_retailer_id") or "a product"
-    referral = content.get("referral")
-    if isinstance(referral, dict):
-        info["referral"] = {
-            "headline": referral.get("headline") or "an ad",
-            "body": referral.get("body") or "",
-            "url": http_url(referral.get("source_url")),  # provider-supplied: http(s) only
-            "type": referral.get("source_type") or "ad",
-        }
-
-    if message.type == "activity":
-        info["kind"] = "activity"
-    elif kind == "call" and str(content.get("call", "")).isdigit():
-        info.update(kind="call", call=int(content["call"]))
-    elif kind in Message.MEDIA_TYPES:
-        media = content.get(kind) if isinstance(content.get(kind), dict) else {}
-        info.update(kind="media", text=message.body or media.get("caption", ""), voice=bool(media.get("voice")))
-    elif kind == "location" or isinstance(content.get("location"), dict):
-        location = content.get("location") or {}
-        lat, lng = location.get("latitude"), location.get("longitude")
-        info.update(
-            kind="location",
-            name=location.get("name") or "",
-            address=location.get("address") or "",
-            coordinates=f"{lat}, {lng}" if lat is not None else "",
-            map_url=_map_url(lat, lng) if lat is not None and lng is not None else "",
-        )
-    elif kind == "contacts":
-        info.update(kind="contacts", cards=_contacts_card(content.get("contacts")))
-    elif kind == "button":
-        button = content.get("button") or {}
-        info.update(kind="tap", text=button.get("text") or message.body, detail="Tapped a template button")
-    elif kind == "interactive" and message.direction == Message.Direction.INBOUND:
-        interactive = content.get("interactive") or {}
-        sub = interactive.get("type")
-        reply = interactive.get(sub) if isinstance(interactive.get(sub), dict) else {}
-        if sub == "button_reply":
-            info.update(kind="tap", text=reply.get("title") or message.body, detail="Tapped a button")
-        elif sub == "list_reply":
-            info.update(kind="tap", text=reply.get("title") or message.body, detail=reply.get("description") or "Chose from a list")
-        elif sub == "nfm_reply":
-            info.update(kind="form", text=reply.get("body") or "Form submitted", answers=_form_answers(reply.get("response_json")))
-        elif sub == "call_permission_reply":
-            accepted = reply.get("response") == "accept"
-            until = reply.get("expiration_timestamp")
-            text = "Allowed WhatsApp calls" if accepted else "Declined WhatsApp calls"
-            if accepted and until:
-                try:
-                    moment = timezone.localtime(datetime.datetime.fromtimestamp(int(until), tz=datetime.timezone.utc))
-                    text += f" until {moment:%-d %b %H:%M}"
-                except (TypeError, ValueError, OverflowError):
-                    pass
-            info.update(kind="tap", text=text, detail="Call permission")
-        else:
-            info.update(kind="tap", text=message.body or "Interacted with a message", detail=sub or "interactive")
-    elif isinstance(content.get("suggestionResponse"), dict):
-        suggestion = content["suggestionResponse"]
-        action = "Tapped an action" if suggestion.get("type") == "ACTION" else "Tapped a suggested reply"
-        info.update(kind="tap", text=suggestion.get("plainText") or suggestion.get("text") or message.body, detail=action)
-    elif kind == "order":
-        order = content.get("order") or {}
-        items, total, currency = [], 0.0, ""
-        for item in order.get("product_items") or []:
-            if not isinstance(item, dict):
-                continue
-            currency = item.get("currency") or currency
-            quantity = item.get("quantity") or 1
-            try:
-                total += float(item.get("item_price") or 0) * float(quantity)
-            except (TypeError, ValueError):
-                pass
-            items.append({"sku": item.get("product_retailer_id"), "quantity": quantity, "price": _money(item.get("item_price"), currency)})
-        info.update(kind="order", items=items, total=_money(total, currency), text=order.get("text") or "")
-    elif kind == "system":
-        system = content.get("system") or {}
-        info.update(kind="system", text=system.get("body") or message.body or "System message")
-    elif kind == "reaction":
-        reaction = content.get("reaction") or {}
-        info.update(kind="reaction", text=reaction.get("emoji") or "")
-    elif kind == "template":
-        template_obj = content.get("template") or {}
-        info.update(kind="text", template=template_obj.get("name") or "template")
-    elif kind == "interactive":  # one we sent: show its buttons / list
-        interactive = content.get("interactive") or {}
-        action = interactive.get("action") or {}
-        buttons = [b.get("reply", {}).get("title") for b in action.get("buttons") or [] if isinstance(b, dict)]
-        rows = [r.get("title") for s in action.get("sections") or [] for r in (s.get("rows") or []) if isinstance(r, dict)]
-        info.update(kind="text", text=message.body or (interactive.get("body") or {}).get("text", ""), choices=[c for c in buttons + rows if c])
-    elif kind != "text":
-        errors = content.get("errors") or []
-        reason = errors[0].get("title") if errors and isinstance(errors[0], dict) else ""
-        inner = content.get("unsupported") if isinstance(content.get("unsupported"), dict) else {}
-        label = inner.get("type") or kind
-        info.update(kind="unsupported", label=label, reason=reason)
-    return info

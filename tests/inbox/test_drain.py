@@ -5,7 +5,9 @@ import json
 import pytest
 
 from contacts.services import find_or_create_by_phone
-from inbox import ingest
+from core.tasks import named
+from inbox.ingest import drain as ingest
+from inbox.ingest.readahead import BatchRows
 from inbox.models import Conversation, Message, WebhookEvent
 from inbox.tasks import drain_webhook_events
 from tests.inbox.tata_payloads import fixture_bytes, make_channel, post_fixture
@@ -41,7 +43,7 @@ def test_drain_applies_every_received_event_in_batches_and_one_bad_payload_spoil
 def queued(monkeypatch) -> list:
     """The drains webhooks queue, instead of queueing them."""
     tasks = []
-    monkeypatch.setattr("inbox.ingest.enqueue", lambda task, *args: tasks.append(task) if task is drain_webhook_events else None)
+    monkeypatch.setattr("inbox.ingest.drain.enqueue", lambda task, *args: tasks.append(drain_webhook_events) if named(task).name == drain_webhook_events.name else None)
     return tasks
 
 
@@ -147,7 +149,7 @@ def test_a_message_a_concurrent_drain_stored_first_is_retried_and_found_stored(m
     index refuses the insert, and the event is tried again instead of being called unprocessable."""
     channel = make_channel()
     event = _store(channel, _text("wamid.race", "919812345002"))
-    real_read, raced = ingest.BatchRows.read, []
+    real_read, raced = BatchRows.read, []
 
     def read_then_race(batch):
         rows = real_read(batch)
@@ -159,7 +161,7 @@ def test_a_message_a_concurrent_drain_stored_first_is_retried_and_found_stored(m
                                    timestamp=event.received_at)
         return rows
 
-    monkeypatch.setattr(ingest.BatchRows, "read", staticmethod(read_then_race))
+    monkeypatch.setattr(BatchRows, "read", staticmethod(read_then_race))
     ingest.drain_received()
     event.refresh_from_db()
     assert (event.status, event.attempts) == ("processed", 2)
@@ -172,14 +174,14 @@ def test_an_event_rolled_back_in_a_batch_does_not_leave_its_rows_to_the_next(mon
     channel = make_channel()
     failing = _store(channel, _text("wamid.fails", "919812345003"))
     fine = _store(channel, _text("wamid.fine", "919812345003"))
-    real_add = ingest.BatchRows.add
+    real_add = BatchRows.add
 
     def add_or_fail(rows, message):
         real_add(rows, message)
         if message.provider_message_id == "wamid.fails":
             raise RuntimeError("a bug after the insert")
 
-    monkeypatch.setattr(ingest.BatchRows, "add", add_or_fail)
+    monkeypatch.setattr(BatchRows, "add", add_or_fail)
     assert ingest.drain_received() == 2
     failing.refresh_from_db()
     fine.refresh_from_db()

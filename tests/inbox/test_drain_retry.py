@@ -7,7 +7,8 @@ import pytest
 from django.core.cache import cache
 from django.db import OperationalError
 
-from inbox import ingest, tasks
+from inbox import tasks
+from inbox.ingest import drain as ingest
 from inbox.models import Message, WebhookEvent
 from tests.inbox.tata_payloads import fixture_bytes, make_channel
 

@@ -17,7 +17,7 @@ import re
 import pytest
 from django.db.models import Count
 
-from inbox import ingest
+from inbox.ingest import drain as ingest
 from inbox.models import Channel, Message, WebhookEvent
 from tests.inbox.tata_payloads import fixture_json, fixture_names, make_channel, post_raw
 

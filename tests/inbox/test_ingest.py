@@ -8,7 +8,7 @@ import pytest
 import responses
 
 from contacts.models import Contact, ContactPhone
-from inbox import ingest
+from inbox.ingest import drain as ingest
 from inbox.models import Attachment, Conversation, Message, WebhookEvent
 from tests.inbox.tata_payloads import capture_events, fixture_json, fixture_names, make_channel, post_fixture, post_payload
 

@@ -11,7 +11,8 @@ import json
 import pytest
 from django.core.management import call_command
 
-from inbox import ingest
+from inbox.ingest import drain as ingest
+from inbox.ingest.readahead import BatchRows
 from inbox.models import Channel, Message, WebhookEvent
 from tests.inbox.tata_payloads import fixture_bytes, fixture_json, make_channel
 
@@ -75,14 +76,14 @@ def test_a_failure_in_the_batch_read_ahead_sets_aside_only_the_event_at_fault(mo
     channel = make_channel()
     good = [_store(channel, _text(f"wamid.good{i}", f"9198123460{i:02d}")) for i in range(3)]
     poison = _store(channel, _text("wamid.poison", "919812346099"))
-    real_read = ingest.BatchRows.read
+    real_read = BatchRows.read
 
     def read_failing_on_the_poison(batch):
         if any(event.pk == poison.pk for event in batch):
             raise ValueError("A string literal cannot contain NUL (0x00) characters.")
         return real_read(batch)
 
-    monkeypatch.setattr(ingest.BatchRows, "read", staticmethod(read_failing_on_the_poison))
+    monkeypatch.setattr(BatchRows, "read", staticmethod(read_failing_on_the_poison))
     assert ingest.drain_received() == 4
     poison.refresh_from_db()
     assert poison.status == "unprocessable" and poison.attempts == 1
@@ -112,14 +113,14 @@ def test_an_event_that_fails_even_alone_is_set_aside_and_the_drain_goes_on(monke
     channel = make_channel()
     poison = _store(channel, _text("wamid.alone", "919812346100"))
     after = _store(channel, _text("wamid.after", "919812346101"))
-    real_link = ingest.BatchRows.link_waiting_messages
+    real_link = BatchRows.link_waiting_messages
 
     def link_failing_for_the_poison(rows):
         if any(m.provider_message_id == "wamid.alone" for m in rows.inserted):
             raise RecursionError("maximum recursion depth exceeded")
         real_link(rows)
 
-    monkeypatch.setattr(ingest.BatchRows, "link_waiting_messages", link_failing_for_the_poison)
+    monkeypatch.setattr(BatchRows, "link_waiting_messages", link_failing_for_the_poison)
     assert ingest.drain_received() == 2
     poison.refresh_from_db()
     after.refresh_from_db()
@@ -131,7 +132,7 @@ def test_an_event_that_fails_even_alone_is_set_aside_and_the_drain_goes_on(monke
 def test_replay_webhooks_reports_a_poison_event_and_exits_cleanly(monkeypatch):
     channel = make_channel()
     poison = _store(channel, _text("wamid.replayed", "919812346200"))
-    monkeypatch.setattr(ingest.BatchRows, "read", staticmethod(lambda batch: (_ for _ in ()).throw(ValueError("NUL"))))
+    monkeypatch.setattr(BatchRows, "read", staticmethod(lambda batch: (_ for _ in ()).throw(ValueError("NUL"))))
     out = io.StringIO()
     call_command("replay_webhooks", "--older-than", "0", stdout=out)  # raised (exit 1) before
     poison.refresh_from_db()

@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from inbox import ingest
+from inbox.ingest import drain as ingest
 from inbox.models import Message, WebhookEvent
 from tests.inbox.tata_payloads import fixture_json, make_channel
 

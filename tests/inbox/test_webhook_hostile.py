@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from inbox import ingest
+from inbox.ingest import parse as ingest
 from inbox.models import WebhookEvent
 from inbox.providers.tata_whatsapp import sign
 from inbox.webhooks import REJECTED_BODY_KEPT

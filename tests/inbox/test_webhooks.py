@@ -6,7 +6,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from inbox import ingest
+from inbox.ingest import drain as ingest
+from inbox.providers import tata_whatsapp
 from inbox.models import Message, WebhookEvent
 from inbox.providers.tata_whatsapp import sign, signature_matches
 from tests.inbox.tata_payloads import (
@@ -130,19 +131,19 @@ def test_calls_and_typing_are_kept_and_ignored_with_a_reason(deliver, name):
 
 
 def test_replay_applies_an_unprocessable_event_after_the_fix(deliver, monkeypatch, django_capture_on_commit_callbacks):
-    real_parser = ingest.parse_wa_message
+    real_parser = tata_whatsapp.parse_wa_message
 
     def broken_parser(*args, **kwargs):
         raise KeyError("a field this build did not expect")
 
-    monkeypatch.setattr(ingest, "parse_wa_message", broken_parser)
+    monkeypatch.setattr(tata_whatsapp, "parse_wa_message", broken_parser)
     deliver("wa_in_location.json")
     event = WebhookEvent.objects.get()
     assert event.status == WebhookEvent.Status.UNPROCESSABLE
     assert "KeyError" in event.error
     assert not Message.objects.exists()  # the partial work was rolled back with the failure
 
-    monkeypatch.setattr(ingest, "parse_wa_message", real_parser)  # the fix is deployed
+    monkeypatch.setattr(tata_whatsapp, "parse_wa_message", real_parser)  # the fix is deployed
     with django_capture_on_commit_callbacks(execute=True):
         call_command("replay_webhooks", stdout=open("/dev/null", "w"))
     event.refresh_from_db()
@@ -151,7 +152,7 @@ def test_replay_applies_an_unprocessable_event_after_the_fix(deliver, monkeypatc
 
 
 def test_a_crash_before_processing_leaves_the_event_received_for_replay(client, channel, monkeypatch, django_capture_on_commit_callbacks):
-    monkeypatch.setattr("inbox.ingest.enqueue", lambda *args: None)  # the worker died
+    monkeypatch.setattr("inbox.ingest.drain.enqueue", lambda *args: None)  # the worker died
     assert post_fixture(client, channel, "wa_in_text.json").status_code == 200
     event = WebhookEvent.objects.get()
     assert event.status == WebhookEvent.Status.RECEIVED

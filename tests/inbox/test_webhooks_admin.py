@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from inbox import ingest
+from inbox.providers import tata_whatsapp
 from inbox.models import Channel, Message, WebhookEvent
 from tests.inbox.tata_payloads import make_channel, post_fixture
 
@@ -51,7 +51,7 @@ def test_adding_a_channel_warns_until_it_has_a_partner_token(admin_client):
 
 def test_unprocessable_events_are_listed_and_the_replay_action_applies_them(admin_client, client, monkeypatch, django_capture_on_commit_callbacks):
     channel = make_channel()
-    monkeypatch.setattr(ingest, "parse_wa_message", lambda *a, **k: (_ for _ in ()).throw(ValueError("not yet understood")))
+    monkeypatch.setattr(tata_whatsapp, "parse_wa_message", lambda *a, **k: (_ for _ in ()).throw(ValueError("not yet understood")))
     with django_capture_on_commit_callbacks(execute=True):
         post_fixture(client, channel, "wa_in_text.json")
     event = WebhookEvent.objects.get()

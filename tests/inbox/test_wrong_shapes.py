@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from inbox import ingest
+from inbox.ingest import drain as ingest
 from inbox.models import Channel, Message, WebhookEvent
 from tests.inbox.tata_payloads import fixture_json, make_channel
 

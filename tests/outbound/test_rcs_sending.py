@@ -299,12 +299,12 @@ def test_the_api_creates_an_rcs_channel_on_the_rcs_host_with_its_auth_form(api, 
 @responses.activate
 def test_a_placeholder_committed_while_the_answer_is_recorded_is_folded_on_a_second_look(rcs_conversation, agent, django_capture_on_commit_callbacks):
     """The unique provider id collides once (a callback's placeholder committed meanwhile): the fold runs again."""
-    from inbox import ingest
+    from inbox.ingest import statuses as ingest
 
     responses.post(SEND_URL, json={"id": "rcs-race"})
     with django_capture_on_commit_callbacks(execute=False):
         message = send.send_text(rcs_conversation, by=agent, body="hello")
-    real_adopt = ingest._adopt_provider_id
+    real_adopt = ingest.adopt_provider_id
     calls = []
 
     def collide_once(target, provider_id):
@@ -318,7 +318,7 @@ def test_a_placeholder_committed_while_the_answer_is_recorded_is_folded_on_a_sec
         )
         return real_adopt(target, provider_id)
 
-    with mock.patch.object(ingest, "_adopt_provider_id", side_effect=collide_once):
+    with mock.patch.object(ingest, "adopt_provider_id", side_effect=collide_once):
         delivery.deliver(message.pk)
     assert len(calls) == 2
     message.refresh_from_db()

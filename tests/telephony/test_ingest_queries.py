@@ -8,7 +8,7 @@ import pytest
 from django.db import connection as db
 from django.test.utils import CaptureQueriesContext
 
-from inbox.ingest import drain_received
+from inbox.ingest.drain import drain_received
 from inbox.models import Conversation, Message, WebhookEvent
 from telephony import ingest
 from telephony.models import AgentLine, Call

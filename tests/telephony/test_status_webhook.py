@@ -201,7 +201,7 @@ def test_agent_found_by_phone_when_there_is_no_agent_line(client, connection):
 
 
 def test_replay_of_a_stored_event_is_harmless(client, connection):
-    from inbox.ingest import process_event
+    from inbox.ingest.drain import process_event
 
     get(client, connection, HANGUP)
     process_event(WebhookEvent.objects.get(), force=True)

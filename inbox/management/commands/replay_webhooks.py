@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 from django.utils import timezone
 
-from inbox.ingest import process_event
+from inbox.ingest.drain import process_event
 from inbox.models import WebhookEvent
 
 
