@@ -213,7 +213,7 @@ def send_text(conversation: Conversation, *, by: User | None, body: str, preview
     return _queue(conversation, by=by, type="text", body=body, content=tata.text_content(body, preview_url=preview_url), reply_to=reply_to)
 
 
-def _send_rcs(conversation: Conversation, *, by: User | None, message: tata_rcs.RcsMessage, type: str, body: str, reply_to=None) -> Message:
+def _send_rcs(conversation: Conversation, *, by: User | None, message: tata_rcs.RcsMessage, type: str, body: str, reply_to=None, source=None) -> Message:
     """Queue an RCS message; its content is the reference's `content` object, limits checked."""
     if reply_to is not None:
         raise ApplicationError("RCS cannot quote a message; send the reply without the quote.")
@@ -222,7 +222,7 @@ def _send_rcs(conversation: Conversation, *, by: User | None, message: tata_rcs.
     except tata_rcs.RcsContentError as exc:
         raise ApplicationError(exc.message, code="rcs_content") from None
     _check_can_send(conversation, by, template=False)
-    return _queue(conversation, by=by, type=type, body=body, content=content)
+    return _queue(conversation, by=by, type=type, body=body, content=content, source=source)  # (rcs-rich hook: source, for RCS campaigns)
 
 
 def media_kind(file_name: str, content_type: str = "") -> tuple[str, str]:
@@ -764,8 +764,9 @@ def _requeue_after(*, attempted: bool) -> datetime.timedelta:
 
 
 def _campaign_progress(message: Message) -> None:
-    # Source "campaign" means "sent outside Sampark" (ingest's placeholders); ours are templates.
-    if message.type == "template":
+    # Source "campaign" means "sent outside Sampark" (ingest's placeholders); ours are templates, or
+    # rich RCS messages (rcs-rich hook: inbox.rich's type "rich").
+    if message.type in ("template", "rich"):
         from campaigns.services import message_settled
 
         message_settled(message)
