@@ -33,7 +33,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("contacts/", include("contacts.urls")),
     path("inbox/rich/", include("inbox.rich.urls")),  # (rcs-rich) the rich RCS composer
-    path("rcs-media/", include((rich_media_urls, "rich_media"))),  # public: Tata fetches card media
+    path("rcs-cards/", include((rich_media_urls, "rich_media"))),  # public: Tata fetches card media
     path("inbox/", include("inbox.urls")),
     path("outbound/", include("inbox.outbound_urls")),
     path("campaigns/", include("campaigns.urls")),

@@ -17,7 +17,7 @@ from inbox.models import Message
 from inbox.providers import tata_rcs
 from inbox.rich import spec as specs
 
-OUR_MEDIA = re.compile(r"/rcs-media/(?P<token>[A-Za-z0-9_-]{8,64})/?$")
+OUR_MEDIA = re.compile(r"/rcs-cards/(?P<token>[A-Za-z0-9_-]{8,64})/?$")
 ICONS = {
     tata_rcs.Reply: "",
     tata_rcs.OpenUrl: "🔗",

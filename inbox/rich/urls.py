@@ -11,5 +11,5 @@ urlpatterns = [
     path("media/", views.media_upload, name="media_upload"),
 ]
 
-# Public (no session): mounted at /rcs-media/ by config/urls.py.
+# Public (no session): mounted at /rcs-cards/ by config/urls.py.
 media_urlpatterns = [path("<str:token>", views.media_file, name="media_file")]

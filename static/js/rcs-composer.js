@@ -120,7 +120,7 @@
 
   function localMedia(url) {
     // Our own uploads are shown; other sites' images are named (the page loads images from itself only).
-    try { const parsed = new URL(url, location.href); return parsed.pathname.startsWith("/rcs-media/") ? parsed.pathname : ""; } catch (e) { return ""; }
+    try { const parsed = new URL(url, location.href); return parsed.pathname.startsWith("/rcs-cards/") ? parsed.pathname : ""; } catch (e) { return ""; }
   }
 
   function chips(list) {

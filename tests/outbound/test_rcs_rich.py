@@ -175,7 +175,7 @@ def test_views_send_refuse_and_save(client, rcs_conversation, agent, settings, t
     assert [s["name"] for s in client.get(reverse("rich:snippets")).json()["snippets"]] == ["Trips"]
     upload = client.post(reverse("rich:media_upload"), {"file": SimpleUploadedFile("goa.png", PNG, content_type="image/png")})
     url = upload.json()["url"]
-    assert "/rcs-media/" in url
+    assert "/rcs-cards/" in url
     client.logout()
     served = client.get(url.split("127.0.0.1:8000", 1)[-1])  # public: Tata fetches it without a session
     assert served.status_code == 200 and served["Content-Type"] == "image/png"
