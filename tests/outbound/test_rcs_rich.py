@@ -188,3 +188,14 @@ def test_an_agent_cannot_send_on_a_conversation_they_cannot_see(client, rcs_conv
     client.force_login(other_agent)
     response = client.post(reverse("rich:send", args=[rcs_conversation.pk]), {"spec": json.dumps(carousel_spec())})
     assert response.status_code == 404
+
+
+def test_the_composer_offers_the_builders_on_rcs_only_and_a_number_that_cannot_send_says_so(client, rcs_conversation, conversation, agent):
+    client.force_login(agent)
+    rcs = client.get(reverse("outbound:composer", args=[rcs_conversation.pk])).content.decode()
+    assert "data-rcs-builder" in rcs and "+ Suggestions" in rcs and ">Carousel<" in rcs and 'data-tab="template"' not in rcs
+    whatsapp = client.get(reverse("outbound:composer", args=[conversation.pk])).content.decode()
+    assert "data-rcs-builder" not in whatsapp and 'data-tab="template"' in whatsapp
+    Channel.objects.filter(pk=rcs_conversation.channel_id).update(access_token="")
+    blocked = client.get(reverse("outbound:composer", args=[rcs_conversation.pk])).content.decode()
+    assert "no RCS access token yet" in blocked and "<textarea" not in blocked and "data-rcs-builder" not in blocked
