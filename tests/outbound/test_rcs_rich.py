@@ -3,6 +3,7 @@ postback data, the limits named, sent once through the outbound pipeline, drawn 
 to its chip and card, snippets with their access rules, card media served to Tata."""
 
 import json
+import pathlib
 
 import pytest
 import responses
@@ -199,3 +200,15 @@ def test_the_composer_offers_the_builders_on_rcs_only_and_a_number_that_cannot_s
     Channel.objects.filter(pk=rcs_conversation.channel_id).update(access_token="")
     blocked = client.get(reverse("outbound:composer", args=[rcs_conversation.pk])).content.decode()
     assert "no RCS access token yet" in blocked and "<textarea" not in blocked and "data-rcs-builder" not in blocked
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "rcs_send").glob("*.json")))
+def test_every_reference_shape_reads_back_into_the_records_that_write_it(name):
+    """Bubbles and taps read stored content through tata_rcs.message_from_content: the inverse of content_json."""
+    content = json.loads((pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "rcs_send" / f"{name}.json").read_text())["content"]
+    assert tata_rcs.content_json(tata_rcs.message_from_content(content)) == content
+
+
+@pytest.mark.parametrize("hostile", [None, [], "x", {"richCardDetails": {"carousel": {"contents": [None, 3]}}}, {"plainText": "x", "suggestions": [{"action": {"showLocation": {"coordinates": "north"}}}]}])
+def test_hostile_stored_content_reads_without_error(hostile):
+    tata_rcs.message_from_content(hostile)
