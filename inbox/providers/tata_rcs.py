@@ -16,6 +16,10 @@ their own classes with a message an agent can act on: `RcsInvalidRequest` (400 `
 `RcsUnauthorized` (401), `RcsBotLimitExceeded` (403 "Bot conversation limit is exceeded").
 `RcsContentError` is a limit broken before any request (nothing was sent).
 
+Over 400 lines because it is the one place that knows RCS JSON both ways: records → JSON
+(`content_json`), the stored JSON → records again (`message_from_content`, for bubbles and taps), and
+errors; splitting it would put RCS JSON in two modules.
+
 Inbound RCS (user messages and callbacks) is still parsed in inbox/ingest.py (`parse_rcs_message`,
 `_apply_rcs`): moving it here waits for the inbox reshape, see docs/rcs.md.
 """

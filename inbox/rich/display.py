@@ -15,7 +15,6 @@ from django.utils.safestring import SafeString, mark_safe
 
 from inbox.models import Message
 from inbox.providers import tata_rcs
-from inbox.rich import spec as specs
 
 OUR_MEDIA = re.compile(r"/rcs-cards/(?P<token>[A-Za-z0-9_-]{8,64})/?$")
 ICONS = {
@@ -152,11 +151,3 @@ def tap_body(message: Message, fallback: SafeString) -> SafeString:
         tap.label, tap.message.pk, tap.postback, tap.message.pk, tap.postback, where,
     )
 
-
-def chip_label(postback: str) -> str:
-    """Card and chip numbers of our postback data, for logs and exports ("card 2, chip 1")."""
-    position = specs.chip_position(postback)
-    if position is None:
-        return ""
-    card, chip = position
-    return f"card {card}, chip {chip}" if card else f"chip {chip}"

@@ -28,7 +28,6 @@ from inbox.providers import tata_rcs
 KINDS = ("text", "card", "carousel")
 SUGGESTION_TYPES = ("reply", "url", "dial", "location", "share_location", "calendar")
 MAX_SPEC_CARDS = 20  # far beyond the carousel limit: larger documents are refused unread
-POSTBACK = re.compile(r"^(?:c(?P<card>\d{1,2}))?s(?P<chip>\d{1,2})$")
 
 
 class SpecError(ApplicationError):
@@ -129,10 +128,3 @@ def _moment(value, label: str, which: str) -> datetime.datetime:
         raise SpecError(f"Suggestion “{label}”: give the event's {which} date and time.") from None
     return moment if moment.tzinfo else timezone.make_aware(moment)
 
-
-def chip_position(postback: str) -> tuple[int | None, int] | None:
-    """(card number or None for a text's chip, chip number) from our postback data."""
-    match = POSTBACK.match(postback or "")
-    if not match:
-        return None
-    return (int(match["card"]) if match["card"] else None, int(match["chip"]))
