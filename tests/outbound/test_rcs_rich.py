@@ -212,3 +212,15 @@ def test_every_reference_shape_reads_back_into_the_records_that_write_it(name):
 @pytest.mark.parametrize("hostile", [None, [], "x", {"richCardDetails": {"carousel": {"contents": [None, 3]}}}, {"plainText": "x", "suggestions": [{"action": {"showLocation": {"coordinates": "north"}}}]}])
 def test_hostile_stored_content_reads_without_error(hostile):
     tata_rcs.message_from_content(hostile)
+
+
+def test_card_text_and_chip_labels_are_escaped_in_the_bubble(rcs_conversation):
+    spec = {"kind": "card", "cards": [{"title": "<script>alert(1)</script>", "description": "<img src=x onerror=alert(2)>",
+                                        "suggestions": [{"type": "reply", "text": "<b>yes</b>"}]}]}
+    message = Message.objects.create(
+        channel=rcs_conversation.channel, conversation=rcs_conversation, direction="out", type="rich", status="sent",
+        content=tata_rcs.content_json(specs.to_message(spec)), timestamp=timezone.now(),
+    )
+    html = bubble(message)
+    assert "<script>" not in html and "<img src=x" not in html and "<b>yes" not in html
+    assert "&lt;script&gt;" in html and "&lt;b&gt;yes&lt;/b&gt;" in html
