@@ -18,11 +18,14 @@ Throughput is capped by the per-number token bucket (--rate, Meta's default is 8
 --kinds runs the same load on a WhatsApp number (POST /whatsapp-cloud/messages) and an RCS number
 (POST /rcs/messages), one after the other against the same server and workers, and prints both
 reports side by side. RCS duplicates are counted by content (each reply's text is unique), since an
-RCS send carries no callback data.
+RCS send carries no callback data. The kind `rcs-rich` sends a two-card carousel with suggestions (the
+composer's Carousel builder, inbox.rich.service.send_rich) instead of text; its duplicates are counted
+by the whole content (each carousel names its conversation).
 """
 
 import argparse
 import collections
+import json
 import os
 import signal
 import statistics
@@ -48,7 +51,7 @@ def main():
     parser.add_argument("--concurrency", type=int, default=16, help="Celery worker processes")
     parser.add_argument("--rate", type=float, default=80, help="token bucket per number, messages/s")
     parser.add_argument("--kill-worker", action="store_true", help="SIGKILL one worker process mid-run")
-    parser.add_argument("--kinds", default="whatsapp,rcs", help="channel kinds to run, in order (whatsapp, rcs)")
+    parser.add_argument("--kinds", default="whatsapp,rcs", help="channel kinds to run, in order (whatsapp, rcs, rcs-rich)")
     parser.add_argument("--no-callbacks", action="store_true",
                         help="the sandbox holds its status callbacks back (measures sending alone; bench/ingest.py measures callbacks)")
     args = parser.parse_args()
@@ -87,7 +90,7 @@ def main():
         print(machine_reference())
         for kind in kinds:
             started = time.perf_counter()
-            produce(conversations[kind])
+            produce(conversations[kind], kind)
             produced = time.perf_counter() - started
             killer = threading.Thread(target=kill_one_worker, args=(worker.pid,), daemon=True) if args.kill_worker else None
             if killer:
@@ -116,8 +119,9 @@ def _flush_broker():
         client.delete(key)
 
 
-BENCH_NUMBERS = {"whatsapp": "+919876508888", "rcs": "+919876508889"}
-CUSTOMER_PREFIX = {"whatsapp": "+9197", "rcs": "+9196"}
+BENCH_NUMBERS = {"whatsapp": "+919876508888", "rcs": "+919876508889", "rcs-rich": "+919876508890"}
+CUSTOMER_PREFIX = {"whatsapp": "+9197", "rcs": "+9196", "rcs-rich": "+9195"}
+CHANNEL_KINDS = {"whatsapp": "whatsapp", "rcs": "rcs", "rcs-rich": "rcs"}
 
 
 def prepare(count: int, kind: str):
@@ -131,7 +135,7 @@ def prepare(count: int, kind: str):
     Channel.objects.filter(phone_number=number).delete()
     Contact.objects.filter(name__startswith=f"Outbound bench {kind} ").delete()
     channel = Channel.objects.create(
-        kind=kind, phone_number=number, name=f"Outbound bench {kind}", access_token=f"{TOKEN}-{kind}", partner_token="bench-partner",
+        kind=CHANNEL_KINDS[kind], phone_number=number, name=f"Outbound bench {kind}", access_token=f"{TOKEN}-{kind}", partner_token="bench-partner",
         api_base_url=f"http://{HOST}:{PORT}/sandbox/api/tata",
     )
     now = timezone.now()
@@ -147,16 +151,30 @@ def prepare(count: int, kind: str):
     return [c.pk for c in conversations]
 
 
-def produce(conversation_ids, threads=4):
+def rich_spec(conversation_pk: int) -> dict:
+    """The carousel the rcs-rich kind sends: two cards with media and suggestions, unique per conversation."""
+    return {"kind": "carousel", "cards": [
+        {"title": f"Goa, 3 nights (#{conversation_pk})", "description": "Beach stay", "media_url": f"http://{HOST}:{PORT}/rcs-cards/benchmedia0001",
+         "suggestions": [{"type": "reply", "text": "Book Goa"}, {"type": "url", "text": "Details", "url": "https://travel.example/goa"}]},
+        {"title": "Manali, 4 nights", "description": "Snow",
+         "suggestions": [{"type": "reply", "text": "Book Manali"}, {"type": "dial", "text": "Call us", "phone": "+919090909090"}]},
+    ]}
+
+
+def produce(conversation_ids, kind, threads=4):
     from django.db import connections
 
     from inbox.outbound import send
     from inbox.models import Conversation
+    from inbox.rich import service as rich
 
     def work(ids):
         try:
             for conversation in Conversation.objects.filter(pk__in=ids).select_related("channel", "contact"):
-                send.send_text(conversation, by=None, body=f"Your order ships today (#{conversation.pk})")
+                if kind == "rcs-rich":
+                    rich.send_rich(conversation, by=None, spec=rich_spec(conversation.pk))
+                else:
+                    send.send_text(conversation, by=None, body=f"Your order ships today (#{conversation.pk})")
         finally:
             connections.close_all()
 
@@ -201,6 +219,8 @@ def report(args, produced: float, kind: str):
     def identity(payload):  # what makes one of our messages unique on the wire
         if kind == "rcs":
             return (payload.get("to"), (payload.get("content") or {}).get("plainText"))
+        if kind == "rcs-rich":
+            return (payload.get("to"), json.dumps(payload.get("content"), sort_keys=True))
         return (payload.get("metaData") or {}).get("custom_callback_data")
 
     sends = collections.Counter(
@@ -208,7 +228,7 @@ def report(args, produced: float, kind: str):
     )
     duplicates = sum(n - 1 for n in sends.values() if n > 1)
     statuses = collections.Counter(messages.values_list("status", flat=True))
-    print(f"---- {kind}: {'POST /rcs/messages' if kind == 'rcs' else 'POST /whatsapp-cloud/messages'}")
+    print(f"---- {kind}: {'POST /rcs/messages' if kind.startswith('rcs') else 'POST /whatsapp-cloud/messages'}")
     print(f"messages queued:        {len(created)} (producers took {produced:.1f} s)")
     print(f"accepted by Tata:       {len(accepted)}   final statuses: {dict(statuses)}")
     if last:

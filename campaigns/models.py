@@ -3,7 +3,7 @@ from django.db import models
 
 
 class Campaign(models.Model):
-    """One approved template sent to a filtered set of contacts."""
+    """One approved template (WhatsApp) or one saved rich message (RCS) sent to a filtered set of contacts."""
 
     class Status(models.TextChoices):
         RUNNING = "running", "Sending"
@@ -12,7 +12,11 @@ class Campaign(models.Model):
 
     name = models.CharField(max_length=200)
     channel = models.ForeignKey("inbox.Channel", on_delete=models.CASCADE, related_name="campaigns")
-    template = models.ForeignKey("inbox.Template", on_delete=models.PROTECT, related_name="campaigns")
+    template = models.ForeignKey("inbox.Template", null=True, blank=True, on_delete=models.PROTECT, related_name="campaigns")
+    # RCS: the rich snippet chosen, and the message as it was when the campaign started (what is sent,
+    # even if the snippet is edited or deleted meanwhile).
+    snippet = models.ForeignKey("inbox.RichSnippet", null=True, blank=True, on_delete=models.SET_NULL, related_name="campaigns")
+    rich_spec = models.JSONField(null=True, blank=True, help_text="the rich RCS message sent (inbox.rich.spec)")
     values = models.JSONField(default=dict, blank=True, help_text="template blanks; may name contact fields like {name}")
     filters = models.JSONField(default=dict, blank=True, help_text="the contact filter (q, label, owner) it was sent to")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
@@ -30,6 +34,13 @@ class Campaign(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def message_name(self) -> str:
+        """What it sends, in a word: the template's name, or the rich snippet's."""
+        if self.template_id:
+            return self.template.name
+        return f"RCS: {self.snippet.name if self.snippet else (self.rich_spec or {}).get('kind', 'rich message')}"
 
 
 class Recipient(models.Model):

@@ -1,4 +1,5 @@
-"""Bulk sends of a template to a filtered set of contacts, with live progress and a result per recipient.
+"""Bulk sends of a template (WhatsApp) or a saved rich message (RCS) to a filtered set of contacts, with
+live progress and a result per recipient.
 
 `start()` stores the campaign and one Recipient per contact, then `run()` (a task) turns each pending
 recipient into a queued template message — each in its own transaction together with the recipient
@@ -22,8 +23,9 @@ from core.errors import ApplicationError, NotAllowed
 from core.events import publish
 from core.tasks import enqueue
 from inbox.message_templates import fill
-from inbox.models import Channel, Message, Template
+from inbox.models import Channel, Message, RichSnippet, Template
 from inbox.outbound import send
+from inbox.rich import service as rich
 
 RUN_CHUNK = 200
 
@@ -83,13 +85,38 @@ def check(*, by: User, channel: Channel, template: Template, values: dict, filte
     return contacts
 
 
+def check_rich(*, by: User, channel: Channel, snippet: RichSnippet | None, filters: dict) -> list[int]:
+    """`check` for an RCS campaign: a rich snippet the sender may use, checked like a send."""
+    if not can_manage_contacts_in_bulk(by):
+        raise NotAllowed("Only supervisors and admins send campaigns.")
+    if channel.kind != Channel.Kind.RCS or snippet is None:
+        raise ApplicationError("Choose a saved rich message for this RCS number.")
+    rich.snippet_for(by, snippet.pk)  # shared, or the sender's own
+    rich.check_spec(snippet.spec)
+    if not audience_chosen(filters):
+        raise ApplicationError("Choose who receives it: a search, a label or an owner, or tick “Every contact”.")
+    contacts = recipients_of(by, filters)
+    if not contacts:
+        raise ApplicationError("The filter selects no contacts with a phone number.")
+    return contacts
+
+
+def start_rich(*, by: User, name: str, channel: Channel, snippet: RichSnippet, filters: dict) -> Campaign:
+    """An RCS campaign: the snippet's message, as it is now, to every contact the filter selects."""
+    contacts = check_rich(by=by, channel=channel, snippet=snippet, filters=filters)
+    return _create(by, contacts, name=name.strip() or f"{snippet.name} — {timezone.localtime():%d %b %H:%M}", channel=channel,
+                   snippet=snippet, rich_spec=snippet.spec, filters={k: v for k, v in filters.items() if v})
+
+
 def start(*, by: User, name: str, channel: Channel, template: Template, values: dict, filters: dict) -> Campaign:
     contacts = check(by=by, channel=channel, template=template, values=values, filters=filters)
+    return _create(by, contacts, name=name.strip() or f"{template.name} — {timezone.localtime():%d %b %H:%M}", channel=channel,
+                   template=template, values=values, filters={k: v for k, v in filters.items() if v})
+
+
+def _create(by: User, contacts: list[int], **fields) -> Campaign:
     with transaction.atomic():
-        campaign = Campaign.objects.create(
-            name=name.strip() or f"{template.name} — {timezone.localtime():%d %b %H:%M}", channel=channel, template=template,
-            values=values, filters={k: v for k, v in filters.items() if v}, created_by=by,
-        )
+        campaign = Campaign.objects.create(created_by=by, **fields)
         Recipient.objects.bulk_create([Recipient(campaign=campaign, contact_id=pk) for pk in contacts], batch_size=1000)
         enqueue("campaigns.run_campaign", campaign.pk)
         _announce(campaign)
@@ -183,7 +210,10 @@ def _queue_one(campaign: Campaign, recipient: Recipient) -> None:
         try:
             with transaction.atomic():
                 conversation = send.conversation_for(recipient.contact, campaign.channel)
-                message = fill.send_template(conversation, campaign.template, campaign.values, by=None)
+                if campaign.rich_spec is not None:  # RCS: the rich message saved when it started
+                    message = rich.send_rich(conversation, by=None, spec=campaign.rich_spec)
+                else:
+                    message = fill.send_template(conversation, campaign.template, campaign.values, by=None)
         except ApplicationError as exc:
             locked.status, locked.reason = Recipient.Status.SKIPPED, exc.message[:500]
         else:
@@ -205,8 +235,8 @@ def cancel(campaign: Campaign, *, by: User) -> Campaign:
 
 def message_settled(message: Message) -> None:
     """Outbound's settled hook (registered in CampaignsConfig.ready): a message was sent or failed for good."""
-    if message.type != "template":
-        return  # campaigns send templates only (source "campaign" means "sent outside Sampark")
+    if message.type not in ("template", "rich"):
+        return  # campaigns send WhatsApp templates and RCS rich messages only
     campaign_id = Recipient.objects.filter(message=message).values_list("campaign_id", flat=True).first()
     if campaign_id is None:
         return

@@ -322,6 +322,9 @@ PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="IN")
 
 # The sandbox stands in for Tata omni and Smartflo on localhost (on by default while DEBUG).
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
+# The names the sandbox's RCS callbacks use: "tata" (MESSAGE_DELIVERED, MESSAGE_READ, TYPING, as Tata/Jio
+# post them) or "rbm" (Google RBM's DELIVERED, READ, IS_TYPING). Sampark reads both.
+SANDBOX_RCS_EVENT_NAMES = env.str("SANDBOX_RCS_EVENT_NAMES", default="tata")
 # Requests a second the sandbox Smartflo accepts per account before it answers 429 (Smartflo's burst limit).
 SANDBOX_SMARTFLO_RATE = env.int("SANDBOX_SMARTFLO_RATE", default=40)
 # Seconds after a send at which the sandbox posts its sent, delivered and read callbacks.

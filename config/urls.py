@@ -10,6 +10,7 @@ from accounts.forms import LoginForm
 from accounts.views import home
 from contacts.api import ContactViewSet, LabelViewSet
 from core.views import healthz
+from inbox.rich.urls import media_urlpatterns as rich_media_urls
 
 # No format-suffix routes (`/api/contacts.json`): the API speaks JSON only, and custom actions do not
 # take a `format` argument (`/api/contacts/1/notes.json` was a 500). One rule for every router.
@@ -31,6 +32,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("contacts/", include("contacts.urls")),
+    path("inbox/rich/", include("inbox.rich.urls")),  # (rcs-rich) the rich RCS composer
+    path("rcs-cards/", include((rich_media_urls, "rich_media"))),  # public: Tata fetches card media
     path("inbox/", include("inbox.urls")),
     path("outbound/", include("inbox.outbound.urls")),
     path("campaigns/", include("campaigns.urls")),

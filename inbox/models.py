@@ -498,3 +498,7 @@ class TemplateInsightsOptIn(models.Model):
 
     def __str__(self):
         return f"insights on for {self.channel.name}"
+
+
+# (rcs-rich hook) Rich RCS snippets and card media live in inbox/rich/models.py.
+from inbox.rich.models import RichMedia, RichSnippet  # noqa: E402,F401

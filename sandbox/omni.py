@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import secrets
 import threading
 import time
@@ -237,9 +238,17 @@ def accept_whatsapp_send(channel: Channel, payload, *, webhook_url: str) -> tupl
 # ---------------------------------------------------------------- RCS: the business sends
 
 
+# Tata/Jio's event names → Google RBM's (settings.SANDBOX_RCS_EVENT_NAMES = "rbm").
+RBM_EVENT_NAMES = {"MESSAGE_DELIVERED": "DELIVERED", "MESSAGE_READ": "READ", "TYPING": "IS_TYPING"}
+
+
+def rcs_event_name(tata_name: str) -> str:
+    return RBM_EVENT_NAMES.get(tata_name, tata_name) if settings.SANDBOX_RCS_EVENT_NAMES == "rbm" else tata_name
+
+
 def _rcs_body(channel: Channel, message: SandboxMessage, entity_type: str, event_type: str) -> bytes:
     entity = {
-        "eventType": event_type,
+        "eventType": rcs_event_name(event_type),
         "messageId": message.provider_message_id,
         "sendTime": timezone.now().isoformat().replace("+00:00", "Z"),
         "eventId": "Mx" + secrets.token_urlsafe(16),
@@ -318,6 +327,9 @@ def rcs_view(content) -> dict:
     return {"text": "", "chips": [], "cards": [_rcs_card(c, f"Card {i}") for i, c in enumerate(contents, 1)], "carousel": True}
 
 
+OUR_CARD_MEDIA = re.compile(r"^/rcs-cards/(?P<token>[A-Za-z0-9_-]{8,64})$")
+
+
 def _rcs_card(card, name: str) -> dict:
     if not isinstance(card, dict):
         raise _refuse(f"{name} must be an object")
@@ -336,7 +348,10 @@ def _rcs_card(card, name: str) -> dict:
     suggestions = card.get("suggestions")
     if isinstance(suggestions, list) and len(suggestions) > RCS_CARD_BUTTONS:
         raise _refuse(f"{name} can include up to {RCS_CARD_BUTTONS} buttons")
-    return {"title": title, "description": description, "media_url": media_url, "chips": _rcs_chips(suggestions, name)}
+    # Sampark's own card uploads are on this server: the phone shows them (other links are named).
+    ours = OUR_CARD_MEDIA.search(urlsplit(media_url or "").path)
+    return {"title": title, "description": description, "media_url": media_url, "media_token": ours["token"] if ours else "",
+            "chips": _rcs_chips(suggestions, name)}
 
 
 def _rcs_chips(suggestions, name: str | None) -> list[dict]:
@@ -515,6 +530,13 @@ def customer_rcs_message(channel: Channel, customer: str, *, text: str = "", cho
     if reply_to is not None and reply_to.direction == SandboxMessage.Direction.TO_CUSTOMER:
         body["metaData"] = {"orgMsgId": reply_to.provider_message_id, "orgMsgSendTime": reply_to.created_at.isoformat().replace("+00:00", "Z")}
     return stored, _dump(body)
+
+
+def customer_rcs_typing(channel: Channel, customer: str) -> bytes:
+    """The customer is typing: the reference's USER_EVENT TYPING (IS_TYPING in Google RBM's names)."""
+    now = timezone.now().isoformat().replace("+00:00", "Z")
+    entity = {"eventType": rcs_event_name("TYPING"), "sendTime": now, "senderPhoneNumber": customer, "eventId": "Mx" + secrets.token_urlsafe(16)}
+    return _dump({"userPhoneNumber": customer, "botId": f"sandbox-bot-{channel.pk}", "entityType": "USER_EVENT", "entity": entity})
 
 
 def _media_kind(mime_type: str) -> str:

@@ -6,6 +6,7 @@ app_name = "sandbox"
 urlpatterns = [
     path("", views.customer_page, name="customer"),
     path("send/", views.customer_send, name="send"),
+    path("typing/", views.customer_typing, name="typing"),
     # The fake Tata omni API (public like Tata's: the channel's access token authenticates).
     path("api/tata/whatsapp-cloud/messages", api.whatsapp_messages, name="wa_messages"),
     path("api/tata/whatsapp-cloud/media", api.media_upload, name="media_upload"),

@@ -5,7 +5,7 @@ import requests
 from django import forms
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_POST
 
@@ -161,3 +161,21 @@ def customer_send(request):
     except requests.RequestException as exc:
         error = f"Could not reach Sampark's webhook: {exc.__class__.__name__}"
     return render(request, "sandbox/customer.html#thread", _context(form, channel, customer, error=error), status=502 if error else 200)
+
+
+@sandbox_only
+@require_POST
+def customer_typing(request):
+    """The customer types on an RCS chat: Tata's USER_EVENT TYPING goes to Sampark (static/js/sandbox-typing.js
+    posts at most every few seconds while they type). WhatsApp sends no typing events."""
+    form = CustomerForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"error": "Choose a business number and a valid phone."}, status=400)
+    channel, customer = form.cleaned_data["channel"], form.cleaned_data["phone"]
+    if channel.kind != Channel.Kind.RCS:
+        return JsonResponse({"error": "Only RCS chats send typing events."}, status=400)
+    try:
+        response = omni.post_signed(webhook_url_for(request, channel), channel.partner_token, omni.customer_rcs_typing(channel, customer))
+    except requests.RequestException as exc:
+        return JsonResponse({"error": f"Could not reach Sampark's webhook: {exc.__class__.__name__}"}, status=502)
+    return JsonResponse({"webhook": response.status_code}, status=200 if response.status_code < 300 else 502)

@@ -2,7 +2,7 @@
 (inbox.outbound.rules), stores the Message as `queued`, announces it (the thread shows it at once with a
 clock) and, after commit, enqueues `inbox.deliver_message`, which hands it to Tata (inbox.outbound.delivery).
 
-WhatsApp kinds each have a `send_*` here; RCS content goes through `_send_rcs` (the RCS send seam).
+WhatsApp kinds each have a `send_*` here; RCS content goes through `send_rcs` (the RCS send seam).
 """
 
 import os
@@ -47,14 +47,16 @@ def send_text(conversation: Conversation, *, by: User | None, body: str, preview
     if not body:
         raise ApplicationError("Write a message first.")
     if conversation.channel.kind == Channel.Kind.RCS:
-        return _send_rcs(conversation, by=by, message=tata_rcs.Text(body), type="text", body=body, reply_to=reply_to)
+        return send_rcs(conversation, by=by, message=tata_rcs.Text(body), type="text", body=body, reply_to=reply_to)
     if len(body) > TEXT_MAX:
         raise ApplicationError(f"WhatsApp messages are at most {TEXT_MAX} characters; this one has {len(body)}.")
     check_can_send(conversation, by, template=False)
     return _queue(conversation, by=by, type="text", body=body, content=tata.text_content(body, preview_url=preview_url), reply_to=reply_to)
 
 
-def _send_rcs(conversation: Conversation, *, by: User | None, message: tata_rcs.RcsMessage, type: str, body: str, reply_to=None) -> Message:
+def send_rcs(
+    conversation: Conversation, *, by: User | None, message: tata_rcs.RcsMessage, type: str, body: str, reply_to=None, source=None,
+) -> Message:
     """Queue an RCS message; its content is the reference's `content` object, limits checked."""
     if reply_to is not None:
         raise ApplicationError("RCS cannot quote a message; send the reply without the quote.")
@@ -63,7 +65,7 @@ def _send_rcs(conversation: Conversation, *, by: User | None, message: tata_rcs.
     except tata_rcs.RcsContentError as exc:
         raise ApplicationError(exc.message, code="rcs_content") from None
     check_can_send(conversation, by, template=False)
-    return _queue(conversation, by=by, type=type, body=body, content=content)
+    return _queue(conversation, by=by, type=type, body=body, content=content, source=source)
 
 
 def send_media(conversation: Conversation, *, by: User | None, upload, caption: str = "", reply_to: Message | None = None) -> Message:

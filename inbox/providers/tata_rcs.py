@@ -19,7 +19,9 @@ their own classes with a message an agent can act on: `RcsInvalidRequest` (400 `
 Inbound RCS (user messages, suggestion taps, delivered/read, typing) is parsed in the last section
 of this file into inbox.providers.payloads records, which inbox.ingest applies.
 
-Long because: one module per API knows its JSON both ways, sending and inbound alike.
+Long because: it is the one place that knows RCS JSON both ways: records → JSON (`content_json`), the
+stored JSON → records again (`message_from_content`, for bubbles and taps), inbound payloads → typed
+records, and errors; splitting it would put RCS JSON in two modules.
 """
 
 import dataclasses
@@ -361,6 +363,75 @@ def content_json(message: RcsMessage) -> dict:
 def message_payload(to: str, message: RcsMessage, *, source: str = SOURCE) -> dict:
     """The whole request body of POST /rcs/messages. `to` in international form (+919090909090)."""
     return {"to": to, "content": content_json(message), "source": source}
+
+
+# ---------------------------------------------------------------- JSON back (a stored `content` → records)
+# (rcs-rich) Bubbles draw a sent card from its stored content, and a tapped chip is found in the
+# message it answers: both read the content we wrote above, through these records.
+
+
+def message_from_content(content) -> RcsMessage | None:
+    """The records `content_json` wrote this content from; None for a shape we do not know. Limits are
+    not checked (a stored message is shown as it was sent)."""
+    if not isinstance(content, dict):
+        return None
+    if isinstance(content.get("plainText"), str):
+        return Text(content["plainText"], _suggestions_from(content.get("suggestions")))
+    rich = content.get("richCardDetails") if isinstance(content.get("richCardDetails"), dict) else {}
+    standalone, carousel = rich.get("standalone"), rich.get("carousel")
+    if isinstance(standalone, dict):
+        return RichCard(_card_from(standalone.get("content")), str(standalone.get("cardOrientation") or "VERTICAL"))
+    if isinstance(carousel, dict) and isinstance(carousel.get("contents"), list):
+        return Carousel(tuple(_card_from(c) for c in carousel["contents"]), str(carousel.get("cardWidth") or "MEDIUM_WIDTH"))
+    return None
+
+
+def _card_from(value) -> Card:
+    value = value if isinstance(value, dict) else {}
+    media = value.get("cardMedia") if isinstance(value.get("cardMedia"), dict) else None
+    info = (media or {}).get("contentInfo") if isinstance((media or {}).get("contentInfo"), dict) else {}
+    return Card(
+        title=str(value.get("cardTitle") or ""),
+        description=str(value.get("cardDescription") or ""),
+        media=Media(str(info.get("fileUrl") or ""), str(media.get("mediaHeight") or "MEDIUM"), str(info.get("thumbnailUrl") or "")) if media else None,
+        suggestions=_suggestions_from(value.get("suggestions")),
+    )
+
+
+def _suggestions_from(items) -> tuple[Suggestion, ...]:
+    found = []
+    for item in items if isinstance(items, list) else []:
+        body = (item or {}).get("reply") or (item or {}).get("action") if isinstance(item, dict) else None
+        if not isinstance(body, dict):
+            continue
+        text, postback = str(body.get("plainText") or ""), str((body.get("postBack") or {}).get("data") or "") if isinstance(body.get("postBack"), dict) else ""
+        if "reply" in item:
+            found.append(Reply(text, postback))
+        elif isinstance(body.get("openUrl"), dict):
+            found.append(OpenUrl(text, postback, str(body["openUrl"].get("url") or "")))
+        elif isinstance(body.get("dialerAction"), dict):
+            found.append(Dial(text, postback, str(body["dialerAction"].get("phoneNumber") or "")))
+        elif isinstance(body.get("showLocation"), dict):
+            location = body["showLocation"]
+            coordinates = location.get("coordinates") if isinstance(location.get("coordinates"), dict) else {}
+            found.append(ShowLocation(text, postback, _number(coordinates.get("latitude")), _number(coordinates.get("longitude")), str(location.get("label") or "")))
+        elif isinstance(body.get("shareLocation"), dict):
+            found.append(ShareLocation(text, postback))
+        elif isinstance(body.get("createCalendarEvent"), dict):
+            event = body["createCalendarEvent"]
+            found.append(CalendarEvent(text, postback, str(event.get("title") or ""), _parse_time(event.get("startTime")), _parse_time(event.get("endTime")), str(event.get("description") or "")))
+    return tuple(found)
+
+
+def _number(value) -> float:
+    return float(value) if _finite(value) else 0.0
+
+
+def _parse_time(value) -> datetime.datetime:
+    try:
+        return datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.datetime.fromtimestamp(0, datetime.timezone.utc)
 
 
 # ---------------------------------------------------------------- sending

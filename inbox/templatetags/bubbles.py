@@ -19,6 +19,7 @@ from django.utils.text import Truncator, capfirst
 from core.filetypes import is_inline_safe
 from inbox.display import display_of
 from inbox.models import Channel, Message
+from inbox.rich import display as rich_display  # (rcs-rich hook)
 from inbox.templatetags.inbox_ui import pk_url
 
 register = template.Library()
@@ -61,7 +62,7 @@ def bubble(message: Message, show_day: bool = False, action_error: str = "") -> 
         _referral(m["referral"]) if m.get("referral") else "",
         _quote(message),
         format_html('<div class="bubble-tag">Asked about product {}</div>', m["product"]) if m.get("product") else "",
-        _BODIES.get(m["kind"], _text_body)(message, m),
+        _body(message, m),
         format_html_join("", '<span class="reaction" title="Reaction">{}</span>', ((emoji,) for emoji in message.reaction_emojis)),
         _time(message.timestamp),
         tick(message) if message.direction == Message.Direction.OUTBOUND else "",
@@ -69,6 +70,16 @@ def bubble(message: Message, show_day: bool = False, action_error: str = "") -> 
         _fail_reason(message) if failed else "",
         _actions(message),
     )
+
+
+def _body(message: Message, m: dict) -> str:
+    # (rcs-rich hook) rich RCS messages we sent, and taps on their chips: inbox/rich/display.py
+    if message.type == "rich":
+        return rich_display.rich_body(message)
+    shown = _BODIES.get(m["kind"], _text_body)(message, m)
+    if message.type == "suggestion" and message.direction == Message.Direction.INBOUND:
+        return rich_display.tap_body(message, shown)
+    return shown
 
 
 def _sender_tag(message: Message) -> str:

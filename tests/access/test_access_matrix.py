@@ -29,7 +29,7 @@ from accounts import api_keys
 from campaigns.models import Campaign
 from contacts.models import ImportJob, Note
 from imports.models import ImportJob as HistoryImportJob
-from inbox.models import Attachment, CannedResponse, Message, Template
+from inbox.models import Attachment, CannedResponse, Message, RichSnippet, Template
 from sandbox import smartflo
 from sandbox.models import SandboxCall, SandboxMedia
 from telephony.models import Call, CallImport, CallNote, TelephonyConnection
@@ -121,6 +121,13 @@ ROUTES = {
     "outbound:contact_opt":          Row("POST", "302 404 302 302", {"channel": "channel", "action": "optin"}, contact_pk="contact"),
     "outbound:bulk_opt":             Row("GET",  "302 403 200 200"),
     # ------------------------------------------------------------ campaigns (supervisors and admins)
+    # ------------------------------------------------------------ the rich RCS composer (inbox.rich)
+    "rich:send":                     Row("POST", "302 404 422 422", pk="conversation"),  # a WhatsApp thread, no spec
+    "rich:check":                    Row("POST", "302 422 422 422"),
+    "rich:snippets":                 Row("GET",  "302 200 200 200"),
+    "rich:snippet_delete":           Row("POST", "302 404 404 404", pk="rich_snippet"),  # a Sales agent's own
+    "rich:media_upload":             Row("POST", "302 422 422 422"),  # no file
+    "rich_media:media_file":         Row("GET",  "404 404 404 404", token="no-such-token"),  # public to Tata; the token is the secret
     "campaigns:list":                Row("GET",  "302 403 200 200"),
     "campaigns:create":              Row("GET",  "302 403 200 200"),
     "campaigns:detail":              Row("GET",  "302 403 200 200", pk="campaign"),
@@ -132,6 +139,7 @@ ROUTES = {
     # ------------------------------------------------------------ the sandbox (admins play the customer)
     "sandbox:customer":              Row("GET",  "302 403 403 200"),
     "sandbox:send":                  Row("POST", "302 403 403 400"),
+    "sandbox:typing":                Row("POST", "302 403 403 400"),
     # The fake Tata API authenticates by the channel's access token, never by a session: 401 for all.
     "sandbox:wa_messages":           Row("POST", "401 401 401 401"),
     "sandbox:media_upload":          Row("POST", "401 401 401 401"),
@@ -251,6 +259,7 @@ class World:
         Note.objects.create(contact=self.contact, author=agent, body=f"{MARKER} contact note")
         self.label = LabelFactory(name="vip")
         self.canned = CannedResponse.objects.create(shortcut="secret", body=f"{MARKER} canned", owner=agent)
+        self.rich_snippet = RichSnippet.objects.create(name=f"{MARKER} snippet", spec={"kind": "text", "text": MARKER}, owner=agent)
         self.template = Template.objects.create(channel=self.channel, name="order_update", language="en", status="APPROVED")
         self.campaign = Campaign.objects.create(name=f"{MARKER} campaign", channel=self.channel, template=self.template, created_by=supervisor)
         self.import_job = ImportJob.objects.create(created_by=supervisor, file_name="c.csv", content="name\nX\n")
