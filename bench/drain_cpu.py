@@ -31,7 +31,7 @@ from django.db import transaction  # noqa: E402
 try:
     from inbox.ingest.drain import drain_received  # noqa: E402
 except ImportError:  # before the split (#13)
-    from inbox.ingest import drain_received  # noqa: E402
+    from inbox.ingest.drain import drain_received  # noqa: E402
 from inbox.models import Channel, Message, WebhookEvent  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"

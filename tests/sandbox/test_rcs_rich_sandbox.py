@@ -87,11 +87,11 @@ def test_typing_on_the_customer_page_reaches_sampark_and_is_published(logged_in,
 
     published = []
     monkeypatch.setattr(omni, "post_signed", post_signed)
-    monkeypatch.setattr("inbox.ingest.publish", lambda name, payload, groups: published.append((name, payload)))
+    monkeypatch.setattr("inbox.ingest.apply.publish", lambda name, payload, groups: published.append((name, payload)))
     response = logged_in(admin_user).post(reverse("sandbox:typing"), {"channel": rcs.pk, "phone": CUSTOMER})
     assert response.status_code == 200, response.content
     assert webhook[0]["entity"]["eventType"] == event and webhook[0]["entityType"] == "USER_EVENT"
-    from inbox.ingest import drain_received
+    from inbox.ingest.drain import drain_received
 
     drain_received()
     assert ("typing", {"conversation": conversation.pk}) in published
