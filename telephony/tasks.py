@@ -45,3 +45,11 @@ def poll_live_calls() -> list[str]:
     from telephony import live
 
     return live.poll_due()
+
+
+@shared_task(name="telephony.place_automated_call", acks_late=True, reject_on_worker_lost=True)
+def place_automated_call(campaign_id: int) -> None:
+    """Place a call campaign's next automated call (it re-enqueues itself at the campaign's rate)."""
+    from telephony import automated
+
+    automated.place_next(campaign_id)
