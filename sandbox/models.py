@@ -112,7 +112,7 @@ class SandboxCall(models.Model):
     @property
     def is_streamed(self) -> bool:
         """A click-to-call-support call streamed to the Outbound Voice URL (an automated call)."""
-        return self.leg.startswith("stream_")
+        return self.leg in ("stream_ringing", "streaming", "stream_ended")
 
     def __str__(self):
         return f"{self.customer_number} → {self.did_number} ({self.state})"

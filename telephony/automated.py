@@ -315,6 +315,9 @@ def finish_if_settled(campaign: CallCampaign) -> None:
 
 
 RESULTS = ("waiting", "calling", "confirmed", "cancelled", "agent", "no_answer", "dropped", "not_answered", "failed", "skipped")
+RESULT_WORDS = {"waiting": "waiting", "calling": "calling", "confirmed": "confirmed", "cancelled": "cancelled",
+                "agent": "asked for an agent", "no_answer": "no key pressed", "dropped": "line dropped",
+                "not_answered": "not answered", "failed": "could not call", "skipped": "skipped"}
 
 
 def result_of(automated: AutomatedCall) -> str:

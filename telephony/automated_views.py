@@ -69,7 +69,7 @@ def _context(request, pk):
     _bulk_only(request)
     campaign = get_object_or_404(CallCampaign.objects.select_related("connection", "created_by"), pk=pk)
     page = Paginator(campaign.calls.select_related("contact", "call").order_by("pk"), 100).get_page(request.GET.get("page"))
-    rows = [(row, automated.result_of(row)) for row in page.object_list]
+    rows = [(row, result, automated.RESULT_WORDS[result]) for row in page.object_list for result in [automated.result_of(row)]]
     return {"campaign": campaign, "progress": automated.progress(campaign), "rows": rows, "page": page}
 
 

@@ -4,8 +4,8 @@ One consumer per call. It speaks Smartflo's streaming protocol (telephony.provid
 `connected`, then `start` names the call (our custom_identifier in the URL's `call` or the start's
 custom parameters, else Smartflo's call id), then `media` frames of the customer's audio (kept, and
 saved as the call's recording when the stream ends), `dtmf` (the answer: telephony.automated.answer)
-and `mark` echoes; `stop` ends it. We play the prompt as 20 ms `media` frames, `mark` its end (and
-replay it while no key is pressed), `clear` it when a key is pressed, and play a short
+and `mark` echoes; `stop` ends it. We play the prompt as 20 ms `media` frames, `mark` its end, wait
+TELEPHONY_PROMPT_WAIT_SECONDS (silence) and `mark` that (replaying the prompt while no key is pressed), `clear` it when a key is pressed, and play a short
 acknowledgement before hanging up.
 
 Frames go out on time through one Pacer per event loop: every 20 ms it sends the next frame of every
@@ -20,6 +20,7 @@ call or stream id.
 
 import asyncio
 import logging
+from typing import NamedTuple
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -33,7 +34,7 @@ from telephony.providers import smartflo_stream as protocol
 logger = logging.getLogger(__name__)
 
 ACK_TONES = (880.0, 1320.0)
-PROMPT_MARK, ACK_MARK = "prompt", "ack"
+PROMPT_MARK, WAIT_MARK, ACK_MARK = "prompt", "wait", "ack"
 
 
 class Pacer:
@@ -80,6 +81,10 @@ class Pacer:
             await asyncio.sleep(max(0.0, delay))
 
 
+class Mark(NamedTuple):
+    name: str
+
+
 def _connection_id(token: str):
     return TelephonyConnection.objects.filter(status_token=token).values_list("pk", flat=True).first()
 
@@ -90,7 +95,7 @@ class VoiceStreamConsumer(AsyncWebsocketConsumer):
     async def connect(self):
         self.finished, self.automated_id, self.stream_id, self.call_id = False, None, "", ""
         self.recording, self.frames_in, self.started = bytearray(), 0, False
-        self.playing, self.position, self.mark_after, self.prompt, self.plays, self.answered = [], 0, "", [], 0, ""
+        self.playing, self.position, self.prompt, self.plays, self.answered = [], 0, [], 0, ""
         token = str(self.scope.get("url_route", {}).get("kwargs", {}).get("token", ""))[:64]
         self.connection_id = await database_sync_to_async(_connection_id)(token)
         if self.connection_id is None:
@@ -136,8 +141,11 @@ class VoiceStreamConsumer(AsyncWebsocketConsumer):
             return await self.refuse(4404, "no automated call is waiting for this stream")
         self.automated_id, prompt = found
         self.started, self.stream_id, self.call_id = True, frame.stream_id, frame.call_id
-        self.prompt = protocol.payloads(audio.frames(prompt))
-        self.play(self.prompt, PROMPT_MARK)
+        # The prompt, a mark, the wait for a key (silence), a mark: the second one replays or ends.
+        silence = protocol.payloads([audio.SILENCE])[0]
+        wait_frames = int(settings.TELEPHONY_PROMPT_WAIT_SECONDS / audio.FRAME_SECONDS)
+        self.prompt = [*protocol.payloads(audio.frames(prompt)), Mark(PROMPT_MARK), *[silence] * wait_frames, Mark(WAIT_MARK)]
+        self.play(self.prompt)
 
     async def on_media(self, frame: protocol.Frame) -> None:
         self.frames_in += 1
@@ -150,12 +158,12 @@ class VoiceStreamConsumer(AsyncWebsocketConsumer):
         if outcome and not self.answered:
             self.answered = outcome
             await self.send(text_data=protocol.clear_text(self.stream_id))
-            self.play(protocol.payloads(audio.frames(audio.tone(0.4, ACK_TONES))), ACK_MARK)
+            self.play([*protocol.payloads(audio.frames(audio.tone(0.4, ACK_TONES))), Mark(ACK_MARK)])
 
     async def on_mark(self, frame: protocol.Frame) -> None:
-        if frame.mark == PROMPT_MARK and not self.answered:
+        if frame.mark == WAIT_MARK and not self.answered:
             if self.plays < max(1, settings.TELEPHONY_PROMPT_REPEATS):
-                self.play(self.prompt, PROMPT_MARK)
+                self.play(self.prompt)
             else:
                 await database_sync_to_async(automated.hang_up)(self.automated_id)
         elif frame.mark == ACK_MARK and self.answered:
@@ -165,22 +173,23 @@ class VoiceStreamConsumer(AsyncWebsocketConsumer):
         await self.finish(dropped=False)
         await self.close(code=1000)
 
-    def play(self, payloads: list[str], mark: str) -> None:
-        self.playing, self.position, self.mark_after = payloads, 0, mark
-        if payloads is self.prompt:
+    def play(self, items: list) -> None:
+        """Play `items`: base64 media payloads (one per 20 ms) and Marks (sent as they are reached)."""
+        self.playing, self.position = items, 0
+        if items is self.prompt:
             self.plays += 1
         Pacer.of_this_loop().add(self)
 
     async def tick(self) -> None:
-        """The pacer's call: the next 20 ms frame, and the mark after the last one."""
+        """The pacer's call: the marks reached, then the next 20 ms frame."""
+        while self.position < len(self.playing) and isinstance(self.playing[self.position], Mark):
+            await self.send(text_data=protocol.mark_text(self.stream_id, self.playing[self.position].name))
+            self.position += 1
         if self.position < len(self.playing):
             await self.send(text_data=protocol.media_text(self.stream_id, self.playing[self.position]))
             self.position += 1
-            return
-        Pacer.of_this_loop().discard(self)
-        if self.mark_after:
-            mark, self.mark_after = self.mark_after, ""
-            await self.send(text_data=protocol.mark_text(self.stream_id, mark))
+        else:
+            Pacer.of_this_loop().discard(self)
 
     async def finish(self, *, dropped: bool) -> None:
         """Once per stream: stop playing, keep the audio as the call's recording, settle the call."""

@@ -37,6 +37,7 @@ def recorded_frames(identifier: str) -> list[str]:
 def streamed_call(settings):
     """An automated call placed and waiting for its stream (a 60 ms prompt)."""
     settings.TELEPHONY_PROMPT_REPEATS = 2
+    settings.TELEPHONY_PROMPT_WAIT_SECONDS = 0.04  # two frames of silence after the prompt, then the "wait" mark
     connection = ConnectionFactory(api_key="support-key")
     contact = Contact.objects.create(name="Meera Iyer")
     contact.phones.create(number="+919812345678", is_primary=True)
@@ -91,6 +92,9 @@ def test_a_recorded_confirmation_stream_in_order_plays_the_prompt_takes_1_and_ke
         prompt = await until(communicator, "mark")
         assert [f["event"] for f in prompt] == ["media"] * PROMPT_FRAMES + ["mark"]
         assert all(len(f["audio"]) == audio.FRAME_BYTES for f in prompt[:-1]) and prompt[-1]["mark"] == "prompt"
+        wait = await until(communicator, "mark")
+        assert [f["event"] for f in wait] == ["media", "media", "mark"] and wait[-1]["mark"] == "wait"
+        assert set(wait[0]["audio"]) == {audio.SILENCE[0]}
         for text in frames[2:-2]:  # the customer's 60 media frames
             await communicator.send_to(text_data=text)
         await communicator.send_to(text_data=frames[-2])  # dtmf "1"
@@ -124,11 +128,13 @@ def test_the_prompt_mark_replays_the_prompt_until_the_repeats_are_spent(streamed
         communicator = socket(streamed_call.campaign.connection, f"?call={identifier}")
         await communicator.connect()
         await communicator.send_to(text_data=protocol.start_text("S1", "C1"))
-        first = await until(communicator, "mark")
-        await communicator.send_to(text_data=protocol.mark_echo_text("S1", "prompt"))
-        second = await until(communicator, "mark")
-        assert len(first) == len(second) == PROMPT_FRAMES + 1
-        await communicator.send_to(text_data=protocol.mark_echo_text("S1", "prompt"))  # spent: hangs up (no call id: nothing to do)
+        first = await until(communicator, "mark") + await until(communicator, "mark")
+        await communicator.send_to(text_data=protocol.mark_echo_text("S1", "prompt"))  # reached: nothing to do yet
+        assert await communicator.receive_nothing(0.1)
+        await communicator.send_to(text_data=protocol.mark_echo_text("S1", "wait"))  # no key in time: again
+        second = await until(communicator, "mark") + await until(communicator, "mark")
+        assert len(first) == len(second) == PROMPT_FRAMES + 2 + 2
+        await communicator.send_to(text_data=protocol.mark_echo_text("S1", "wait"))  # spent: hangs up (no call id: nothing to do)
         assert await communicator.receive_nothing(0.2)
         await communicator.send_to(text_data=protocol.stop_text("S1", "C1"))
         await communicator.wait()
@@ -209,6 +215,7 @@ def test_binary_frames_and_unknown_stream_ids_close_it_and_the_call_is_settled(s
         communicator = socket(streamed_call.campaign.connection, f"?call={streamed_call.call.custom_identifier}")
         await communicator.connect()
         await communicator.send_to(text_data=protocol.start_text("S4", "C4"))
+        await until(communicator, "mark")
         await until(communicator, "mark")
         await communicator.send_to(text_data=protocol.dtmf_text("OTHER", "C4", "1"))
         assert await communicator.receive_output(3) == {"type": "websocket.close", "code": 4404}
