@@ -17,6 +17,7 @@ import uuid
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core import signing
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Count, Q
@@ -165,10 +166,27 @@ def _settle(automated: AutomatedCall, status: str, reason: str) -> AutomatedCall
 # ---------------------------------------------------------------- the stream (called by telephony.streaming)
 
 
+STREAM_TOKEN_SALT = "telephony.stream"
+
+
+def stream_token(connection: TelephonyConnection) -> str:
+    """The stream socket's credential: signed, expiring, naming the connection — not its Status URL
+    token, which the Outbound Voice URL's answer would otherwise repeat."""
+    return signing.dumps(str(connection.pk), salt=STREAM_TOKEN_SALT)
+
+
+def connection_of_stream_token(token: str):
+    """The connection id a stream token names, or None (forged, expired)."""
+    try:
+        return signing.loads(token, salt=STREAM_TOKEN_SALT, max_age=settings.TELEPHONY_STREAM_TOKEN_MAX_AGE)
+    except signing.BadSignature:
+        return None
+
+
 def stream_url(connection: TelephonyConnection, identifier: str = "") -> str:
     """The WebSocket Smartflo streams a call to (what the Outbound Voice URL answers)."""
     base = settings.PUBLIC_BASE_URL.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
-    url = f"{base}/ws/telephony/stream/{connection.status_token}/"
+    url = f"{base}/ws/telephony/stream/{stream_token(connection)}/"
     return url + (f"?{urlencode({'call': identifier})}" if identifier else "")
 
 

@@ -1,4 +1,5 @@
-"""The WebSocket Smartflo streams an automated call to: /ws/telephony/stream/<status token>/.
+"""The WebSocket Smartflo streams an automated call to: /ws/telephony/stream/<stream token>/ (the
+Outbound Voice URL answers it; the token is signed and names the connection).
 
 One consumer per call. It speaks Smartflo's streaming protocol (telephony.providers.smartflo_stream):
 `connected`, then `start` names the call (our custom_identifier in the URL's `call` or the start's
@@ -86,7 +87,8 @@ class Mark(NamedTuple):
 
 
 def _connection_id(token: str):
-    return TelephonyConnection.objects.filter(status_token=token).values_list("pk", flat=True).first()
+    pk = automated.connection_of_stream_token(token)
+    return TelephonyConnection.objects.filter(pk=pk).values_list("pk", flat=True).first() if pk else None
 
 
 class VoiceStreamConsumer(AsyncWebsocketConsumer):
@@ -96,7 +98,7 @@ class VoiceStreamConsumer(AsyncWebsocketConsumer):
         self.finished, self.automated_id, self.stream_id, self.call_id = False, None, "", ""
         self.recording, self.frames_in, self.started = bytearray(), 0, False
         self.playing, self.position, self.prompt, self.plays, self.answered = [], 0, [], 0, ""
-        token = str(self.scope.get("url_route", {}).get("kwargs", {}).get("token", ""))[:64]
+        token = str(self.scope.get("url_route", {}).get("kwargs", {}).get("token", ""))[:200]
         self.connection_id = await database_sync_to_async(_connection_id)(token)
         if self.connection_id is None:
             await self.close(code=4404)

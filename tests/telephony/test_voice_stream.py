@@ -16,7 +16,7 @@ from django.core.files.base import ContentFile
 
 from config.routing import provider_websocket_urlpatterns
 from contacts.models import Contact
-from telephony import audio
+from telephony import audio, automated
 from telephony.models import AutomatedCall, Call, CallAction, CallCampaign
 from telephony.providers import smartflo_stream as protocol
 from tests.telephony.factories import ConnectionFactory
@@ -57,7 +57,7 @@ def run(coroutine):
 
 def socket(connection, query=""):
     app = URLRouter(provider_websocket_urlpatterns)
-    return WebsocketCommunicator(app, f"/ws/telephony/stream/{connection.status_token}/{query}")
+    return WebsocketCommunicator(app, f"/ws/telephony/stream/{automated.stream_token(connection)}/{query}")
 
 
 async def received(communicator, count, timeout=3):
@@ -233,9 +233,10 @@ def test_binary_frames_and_unknown_stream_ids_close_it_and_the_call_is_settled(s
 
 def test_unknown_token_and_unknown_call_are_refused(streamed_call):
     async def scenario():
-        stranger = WebsocketCommunicator(URLRouter(provider_websocket_urlpatterns), "/ws/telephony/stream/no-such-token/")
-        connected, code = await stranger.connect()
-        assert not connected and code == 4404
+        for forged in ("no-such-token", streamed_call.campaign.connection.status_token, automated.stream_token(streamed_call.campaign.connection)[:-2] + "xx"):
+            stranger = WebsocketCommunicator(URLRouter(provider_websocket_urlpatterns), f"/ws/telephony/stream/{forged}/")
+            connected, code = await stranger.connect()
+            assert not connected and code == 4404
         communicator = socket(streamed_call.campaign.connection, "?call=sampark-auto-unknown")
         await communicator.connect()
         await communicator.send_to(text_data=protocol.start_text("S5", "C5"))
@@ -251,7 +252,7 @@ def test_the_asgi_app_takes_a_stream_without_a_session_or_origin_but_not_a_brows
     from config.asgi import application
 
     async def scenario():
-        stream = WebsocketCommunicator(application, f"/ws/telephony/stream/{streamed_call.campaign.connection.status_token}/")
+        stream = WebsocketCommunicator(application, f"/ws/telephony/stream/{automated.stream_token(streamed_call.campaign.connection)}/")
         connected, _ = await stream.connect()
         assert connected
         await stream.disconnect()
@@ -262,11 +263,20 @@ def test_the_asgi_app_takes_a_stream_without_a_session_or_origin_but_not_a_brows
     run(scenario())
 
 
+def test_an_expired_stream_token_is_refused(streamed_call, settings):
+    token = automated.stream_token(streamed_call.campaign.connection)
+    settings.TELEPHONY_STREAM_TOKEN_MAX_AGE = -1
+    assert automated.connection_of_stream_token(token) is None
+
+
 def test_the_outbound_voice_url_answers_the_stream_socket(client, streamed_call, settings):
     settings.PUBLIC_BASE_URL = "https://crm.example.in"
     connection = streamed_call.campaign.connection
     answer = client.get(f"/telephony/voice/{connection.status_token}/4711/", {"custom_identifier": "sampark-auto-abc123", "call_id": "x"})
     assert answer.status_code == 200
-    assert answer.json()["url"] == f"wss://crm.example.in/ws/telephony/stream/{connection.status_token}/?call=sampark-auto-abc123"
+    url = answer.json()["url"]
+    token = url.removeprefix("wss://crm.example.in/ws/telephony/stream/").removesuffix("/?call=sampark-auto-abc123")
+    assert "/" not in token and automated.connection_of_stream_token(token) == str(connection.pk)
+    assert connection.status_token not in answer.content.decode()
     assert client.get("/telephony/voice/nope/4711/").status_code == 404
     assert client.post(f"/telephony/voice/{connection.status_token}/4711/").status_code == 405
