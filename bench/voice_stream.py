@@ -214,7 +214,9 @@ def main():
             identifiers = place(campaign, level, f"{level}t{int(time.time())}")
             cpu_before, client_before = cpu_seconds([daphne.pid]), resource.getrusage(resource.RUSAGE_SELF)
             streams = asyncio.run(run_level(url, identifiers, args.seconds))
-            time.sleep(1.0)  # the last end_stream writes
+            wait_until = time.monotonic() + 30  # the streams' end_stream writes (one database thread in daphne)
+            while inbound_missing(identifiers, {s.identifier: s.sent for s in streams})[1] < level and time.monotonic() < wait_until:
+                time.sleep(0.5)
             cpu_after, client_after = cpu_seconds([daphne.pid]), resource.getrusage(resource.RUSAGE_SELF)
             figures = measure(streams, args.seconds)
             in_missing, ended = inbound_missing(identifiers, {s.identifier: s.sent for s in streams})
