@@ -249,8 +249,8 @@ def answer(automated_id: int, digit: str) -> str:
             automated.outcome = outcome
             _note(automated, outcome)
         automated.save(update_fields=["digits", "outcome"])
-    if outcome == AutomatedCall.Outcome.AGENT:
-        transfer_to_agent(automated)
+    if outcome == AutomatedCall.Outcome.AGENT:  # a request to Smartflo: off the stream's database thread
+        enqueue("telephony.transfer_automated_call", automated.pk)
     if outcome:
         events.call_updated(automated.call)
         _announce(automated.campaign)
@@ -263,11 +263,12 @@ def _note(automated: AutomatedCall, outcome: str) -> None:
                                 body=f"{automated.campaign.get_kind_display()} ({automated.campaign.name}): {OUTCOME_NOTES[outcome]}")
 
 
-def transfer_to_agent(automated: AutomatedCall) -> CallAction | None:
+def transfer_to_agent(automated_id: int) -> CallAction:
     """“3”: Smartflo's transfer (call operation 4) to the campaign's target, else the first agent's line."""
     from telephony.live import in_words
     from telephony.services import client_for
 
+    automated = AutomatedCall.objects.select_related("campaign", "call__connection").get(pk=automated_id)
     call = automated.call
     target = automated.campaign.transfer_to or next(
         (line.transfer_number for line in AgentLine.objects.order_by("pk") if line.transfer_number), "")
@@ -302,6 +303,11 @@ def end_stream(automated_id: int, recording: bytes, *, frames_in: int, dropped: 
         events.call_updated(call)
     finish_if_settled(automated.campaign)
     _announce(automated.campaign)
+
+
+def request_hang_up(automated_id: int) -> None:
+    """The stream asks to end the call: a task, so the request to Smartflo leaves the stream's database thread."""
+    enqueue("telephony.hang_up_automated_call", automated_id)
 
 
 def hang_up(automated_id: int) -> None:

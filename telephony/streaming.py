@@ -167,9 +167,9 @@ class VoiceStreamConsumer(AsyncWebsocketConsumer):
             if self.plays < max(1, settings.TELEPHONY_PROMPT_REPEATS):
                 self.play(self.prompt)
             else:
-                await database_sync_to_async(automated.hang_up)(self.automated_id)
+                await database_sync_to_async(automated.request_hang_up)(self.automated_id)
         elif frame.mark == ACK_MARK and self.answered:
-            await database_sync_to_async(automated.hang_up)(self.automated_id)
+            await database_sync_to_async(automated.request_hang_up)(self.automated_id)
 
     async def on_stop(self, frame: protocol.Frame) -> None:
         await self.finish(dropped=False)

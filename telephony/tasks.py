@@ -53,3 +53,18 @@ def place_automated_call(campaign_id: int) -> None:
     from telephony import automated
 
     automated.place_next(campaign_id)
+
+
+@shared_task(name="telephony.transfer_automated_call", acks_late=True, reject_on_worker_lost=True)
+def transfer_automated_call(automated_id: int) -> None:
+    """An automated call's “3”: transfer it to an agent (audited as a CallAction)."""
+    from telephony import automated
+
+    automated.transfer_to_agent(automated_id)
+
+
+@shared_task(name="telephony.hang_up_automated_call", acks_late=True, reject_on_worker_lost=True)
+def hang_up_automated_call(automated_id: int) -> None:
+    from telephony import automated
+
+    automated.hang_up(automated_id)
