@@ -1,7 +1,7 @@
 """The WebSocket Smartflo streams an automated call to: /ws/telephony/stream/<stream token>/ (the
 Outbound Voice URL answers it; the token is signed and names the connection).
 
-One consumer per call. It speaks Smartflo's streaming protocol (telephony.providers.smartflo_stream):
+One `VoiceStream` per call (a plain ASGI app, see its docstring). It speaks Smartflo's streaming protocol (telephony.providers.smartflo_stream):
 `connected`, then `start` names the call (our custom_identifier in the URL's `call` or the start's
 custom parameters, else Smartflo's call id), then `media` frames of the customer's audio (kept, and
 saved as the call's recording when the stream ends), `dtmf` (the answer: telephony.automated.answer)
@@ -25,7 +25,6 @@ from typing import NamedTuple
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from telephony import audio, automated
@@ -91,8 +90,39 @@ def _connection_id(token: str):
     return TelephonyConnection.objects.filter(pk=pk).values_list("pk", flat=True).first() if pk else None
 
 
-class VoiceStreamConsumer(AsyncWebsocketConsumer):
-    channel_layer_alias = None  # nothing is sent to a stream from elsewhere
+class VoiceStream:
+    """One streamed call, as a plain ASGI application rather than a Channels consumer: a stream
+    hears nothing from the channel layer, and a consumer's dispatch (a task and an asyncio.wait per
+    message) cost more than the protocol itself at 50 frames a second each way."""
+
+    def __init__(self, scope, send):
+        self.scope, self.base_send, self.closed = scope, send, False
+
+    @classmethod
+    async def asgi(cls, scope, receive, send) -> None:
+        stream = cls(scope, send)
+        while True:
+            message = await receive()
+            kind = message["type"]
+            if kind == "websocket.receive":
+                await stream.receive(message.get("text"), message.get("bytes"))
+            elif kind == "websocket.connect":
+                await stream.connect()
+            elif kind == "websocket.disconnect":
+                await stream.disconnect(message.get("code"))
+                return
+
+    async def send(self, *, text_data: str) -> None:
+        if not self.closed:
+            await self.base_send({"type": "websocket.send", "text": text_data})
+
+    async def accept(self) -> None:
+        await self.base_send({"type": "websocket.accept"})
+
+    async def close(self, code: int = 1000) -> None:
+        if not self.closed:
+            self.closed = True
+            await self.base_send({"type": "websocket.close", "code": code})
 
     async def connect(self):
         self.finished, self.automated_id, self.stream_id, self.call_id = False, None, "", ""
@@ -107,8 +137,8 @@ class VoiceStreamConsumer(AsyncWebsocketConsumer):
         self.identifier = (query.get("call") or [""])[0][:128]
         await self.accept()
 
-    async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        if self.finished:
+    async def receive(self, text_data=None, bytes_data=None):
+        if self.finished or self.closed:
             return
         if text_data is None:
             return await self.refuse(1003, "binary frames are not the protocol")
@@ -143,6 +173,7 @@ class VoiceStreamConsumer(AsyncWebsocketConsumer):
             return await self.refuse(4404, "no automated call is waiting for this stream")
         self.automated_id, prompt = found
         self.started, self.stream_id, self.call_id = True, frame.stream_id, frame.call_id
+        self.media_prefix = protocol.media_prefix(frame.stream_id)
         # The prompt, a mark, the wait for a key (silence), a mark: the second one replays or ends.
         silence = protocol.payloads([audio.SILENCE])[0]
         wait_frames = int(settings.TELEPHONY_PROMPT_WAIT_SECONDS / audio.FRAME_SECONDS)
@@ -188,7 +219,7 @@ class VoiceStreamConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=protocol.mark_text(self.stream_id, self.playing[self.position].name))
             self.position += 1
         if self.position < len(self.playing):
-            await self.send(text_data=protocol.media_text(self.stream_id, self.playing[self.position]))
+            await self.send(text_data=self.media_prefix + self.playing[self.position] + protocol.MEDIA_SUFFIX)
             self.position += 1
         else:
             Pacer.of_this_loop().discard(self)

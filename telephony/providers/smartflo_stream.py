@@ -125,7 +125,15 @@ def _media(payload) -> bytes:
 
 
 def media_text(stream_id: str, payload_b64: str) -> str:
-    return '{"event":"media","streamSid":%s,"media":{"payload":"%s"}}' % (json.dumps(stream_id), payload_b64)
+    return media_prefix(stream_id) + payload_b64 + MEDIA_SUFFIX
+
+
+def media_prefix(stream_id: str) -> str:
+    """A stream's media frames differ only in their payload: prefix + payload + MEDIA_SUFFIX."""
+    return '{"event":"media","streamSid":%s,"media":{"payload":"' % json.dumps(stream_id)
+
+
+MEDIA_SUFFIX = '"}}'
 
 
 def mark_text(stream_id: str, name: str) -> str:
