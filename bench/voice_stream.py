@@ -12,7 +12,7 @@ Pacer). After `--seconds` every stream sends `stop`.
 Per level it prints:
 - outbound jitter: |gap between consecutive media frames of a stream − 20 ms| at the client, p50 / p99 /
   max over every gap of every stream (the first 0.5 s skipped: the prompt starts at `start`);
-- outbound drops: frames a stream should have had over its measured window (its duration / 20 ms)
+- outbound short: frames a stream should have had over its measured window (its duration / 20 ms)
   minus the frames it got (a frame late by more than a frame counts as a gap, not a drop);
 - inbound drops: frames sent minus frames the server counted (AutomatedCall.frames_in);
 - CPU seconds of daphne and of this client per stream-second, and the load average.
@@ -207,7 +207,7 @@ def main():
         wait_for_server("127.0.0.1", args.port)
         url = f"ws://127.0.0.1:{args.port}/ws/telephony/stream/{stream_token(connection)}/"
         print(f"one daphne process (pid {daphne.pid}), DEBUG off, PostgreSQL pooled, Redis layer; {args.seconds:g} s per level")
-        print(f"{'streams':>7} | {'jitter p50':>10} {'p99':>7} {'max':>7} ms | {'out drop':>8} {'in drop':>7} {'ended':>6} | "
+        print(f"{'streams':>7} | {'jitter p50':>10} {'p99':>7} {'max':>7} ms | {'out short':>9} {'in drop':>7} {'ended':>6} | "
               f"{'daphne cpu':>10} {'client cpu':>10} ms/stream-s | {'timer p99':>9} ms | load")
         held = 0
         for level in [int(x) for x in args.levels.split(",")]:
@@ -225,7 +225,7 @@ def main():
             client_cpu = (client_after.ru_utime + client_after.ru_stime - client_before.ru_utime - client_before.ru_stime)
             ok = figures["p99"] < 20 and not figures["out_missing"] and not in_missing and ended == level
             held = level if ok else held
-            print(f"{level:>7} | {figures['p50']:>10.2f} {figures['p99']:>7.2f} {figures['max']:>7.1f}    | {figures['out_missing']:>8} "
+            print(f"{level:>7} | {figures['p50']:>10.2f} {figures['p99']:>7.2f} {figures['max']:>7.1f}    | {figures['out_missing']:>9} "
                   f"{in_missing:>7} {ended:>6} | {(cpu_after - cpu_before) * 1000 / stream_seconds:>10.2f} "
                   f"{client_cpu * 1000 / stream_seconds:>10.2f}             | {ceiling[int(0.99 * len(ceiling))]:>9.2f}    | "
                   f"{os.getloadavg()[0]:.1f}{'' if ok else '  ✗'}")
