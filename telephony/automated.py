@@ -9,7 +9,7 @@ agent (transferred to `transfer_to`). The answer lands on the contact's timeline
 call, and the customer's audio of the stream is kept as the call's recording.
 
 The functions the stream calls (`begin_stream`, `answer`, `end_stream`, `hang_up`) are synchronous:
-the consumer runs them on a worker thread (database_sync_to_async).
+the stream (telephony.streaming) runs them on a worker thread (database_sync_to_async).
 """
 
 import datetime
