@@ -28,7 +28,6 @@ import argparse
 import asyncio
 import os
 import resource
-import statistics
 import sys
 import time
 from pathlib import Path

@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import phones
-from sandbox import smartflo, smartflo_stream
+from sandbox import smartflo, smartflo_stream, smartflo_support
 from sandbox.models import SandboxCall
 from sandbox.views import sandbox_only
 from telephony.models import AgentLine
@@ -172,7 +172,7 @@ def click_to_call_support(request):
     if not settings.SANDBOX_ENABLED:
         raise Http404("The sandbox is off.")
     try:
-        return JsonResponse(smartflo.click_to_call_support(_json_body(request)))
+        return JsonResponse(smartflo_support.click_to_call_support(_json_body(request)))
     except smartflo.SmartfloSandboxError as exc:
         return _answer(exc)
 
@@ -205,7 +205,7 @@ def handset(request, pk, side):
 
 def _stream_handset(request, call):
     if request.method == "POST":
-        smartflo.stream_action(call, request.POST.get("action", ""), request.POST.get("digit", ""), request.build_absolute_uri("/"),
+        smartflo_support.stream_action(call, request.POST.get("action", ""), request.POST.get("digit", ""), request.build_absolute_uri("/"),
                                _status_url(request, call.connection), _recording_url(request))
         return redirect("sandbox:smartflo_handset", pk=call.pk, side="customer")
     return render(request, "sandbox/stream_handset.html", {"call": call, "session": smartflo_stream.session_of(call.pk),

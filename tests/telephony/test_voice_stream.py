@@ -60,13 +60,6 @@ def socket(connection, query=""):
     return WebsocketCommunicator(app, f"/ws/telephony/stream/{automated.stream_token(connection)}/{query}")
 
 
-async def received(communicator, count, timeout=3):
-    frames = []
-    for _ in range(count):
-        frames.append(protocol.read_outbound(await communicator.receive_from(timeout)))
-    return frames
-
-
 async def until(communicator, event, timeout=3):
     """Frames up to and including the first `event` (media frames are counted)."""
     seen = []
