@@ -6,6 +6,7 @@ import base64
 import io
 import json
 import wave
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -52,7 +53,9 @@ def streamed_call(settings):
 
 
 def run(coroutine):
-    return asyncio.run(coroutine)
+    """On a thread of its own: a browser test in the same process may have left an event loop running here."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
 
 
 def socket(connection, query=""):
