@@ -113,14 +113,12 @@ def place_next(campaign_id: int) -> AutomatedCall | None:
         if automated is not None:
             automated.status = AutomatedCall.Status.PLACED  # claimed: a second runner skips it
             automated.save(update_fields=["status"])
-    if automated is None:
-        finish_if_settled(campaign)
-        return None
-    place(campaign, automated)
+    if automated is not None:
+        place(campaign, automated)
     if AutomatedCall.objects.filter(campaign=campaign, status=AutomatedCall.Status.PENDING).exists():
         enqueue_later("telephony.place_automated_call", (campaign.pk,), 60.0 / campaign.calls_per_minute)
-    else:
-        finish_if_settled(campaign)
+    elif not finish_if_settled(campaign):  # calls still ringing: look again when they may be given up
+        enqueue_later("telephony.place_automated_call", (campaign.pk,), settings.TELEPHONY_AUTOMATED_GIVE_UP_SECONDS + 1)
     return automated
 
 
@@ -327,15 +325,18 @@ def hang_up(automated_id: int) -> None:
 # ---------------------------------------------------------------- progress
 
 
-def finish_if_settled(campaign: CallCampaign) -> None:
+def finish_if_settled(campaign: CallCampaign) -> bool:
+    """Done when no call waits, rings or streams (a call placed long ago without a stream is given up)."""
     open_calls = [AutomatedCall.Status.PENDING, AutomatedCall.Status.PLACED, AutomatedCall.Status.STREAMING]
     stale = timezone.now() - datetime.timedelta(seconds=settings.TELEPHONY_AUTOMATED_GIVE_UP_SECONDS)
     # A placed call that never streamed (not answered, or no webhook) stops holding the campaign open.
     AutomatedCall.objects.filter(campaign=campaign, status=AutomatedCall.Status.PLACED, placed_at__lt=stale).update(
         status=AutomatedCall.Status.ENDED, reason="Not answered", ended_at=timezone.now())
-    if not AutomatedCall.objects.filter(campaign=campaign, status__in=open_calls).exists():
-        CallCampaign.objects.filter(pk=campaign.pk, status=CallCampaign.Status.RUNNING).update(
-            status=CallCampaign.Status.DONE, finished_at=timezone.now())
+    if AutomatedCall.objects.filter(campaign=campaign, status__in=open_calls).exists():
+        return False
+    CallCampaign.objects.filter(pk=campaign.pk, status=CallCampaign.Status.RUNNING).update(
+        status=CallCampaign.Status.DONE, finished_at=timezone.now())
+    return True
 
 
 RESULTS = ("waiting", "calling", "confirmed", "cancelled", "agent", "no_answer", "dropped", "not_answered", "failed", "skipped")

@@ -96,8 +96,9 @@ def test_calls_are_placed_one_at_a_time_at_the_campaigns_rate_with_click_to_call
     assert call.contact == first.contact and first.status == "placed"
     assert enqueued == [("telephony.place_automated_call", (campaign.pk,), 3.0)]  # 60 s / 20 calls a minute
     automated.place_next(campaign.pk)
-    assert len(enqueued) == 1 and len(responses.calls) == 2  # the last one: nothing more to schedule
-    assert automated.progress(campaign)["calling"] == 2
+    assert len(responses.calls) == 2 and automated.progress(campaign)["calling"] == 2
+    assert enqueued[1] == ("telephony.place_automated_call", (campaign.pk,), 181)  # nobody waits: look again to give up the unanswered
+    assert automated.place_next(campaign.pk) is None and len(responses.calls) == 2
 
 
 @responses.activate
