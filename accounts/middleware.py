@@ -6,7 +6,7 @@ from django.utils import timezone
 
 # Paths reachable without a session: the login page, static files, the API (it has its own auth),
 # and provider-facing URLs, which authenticate with a per-channel token and signature instead.
-PUBLIC_PREFIXES = ("/accounts/login/", "/static/", "/api/", "/webhooks/", "/dialplan/", "/telephony/status/", "/sandbox/api/", "/healthz",
+PUBLIC_PREFIXES = ("/accounts/login/", "/static/", "/api/", "/webhooks/", "/dialplan/", "/telephony/status/", "/telephony/voice/", "/sandbox/api/", "/healthz",
                    "/rcs-cards/",  # (rcs-rich) card media Tata's RCS platform fetches; the link's token is the secret
                    "/favicon.ico")
 

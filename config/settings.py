@@ -266,6 +266,16 @@ CELERY_BEAT_SCHEDULE = {
     "poll-live-calls": {"task": "telephony.poll_live_calls", "schedule": TELEPHONY_LIVE_POLL_SECONDS,
                         "options": {"expires": 10}},
 }
+# Voice streaming and automated calls (telephony.streaming, telephony.automated).
+TELEPHONY_PROMPT_MAX_BYTES = env.int("TELEPHONY_PROMPT_MAX_BYTES", default=10_000_000)  # the uploaded WAV
+TELEPHONY_PROMPT_MAX_SECONDS = env.float("TELEPHONY_PROMPT_MAX_SECONDS", default=60.0)
+TELEPHONY_PROMPT_WAIT_SECONDS = env.float("TELEPHONY_PROMPT_WAIT_SECONDS", default=6.0)  # for a key, after the prompt
+TELEPHONY_PROMPT_REPEATS = env.int("TELEPHONY_PROMPT_REPEATS", default=2)  # played again while no key is pressed
+TELEPHONY_STREAM_MAX_FRAME_BYTES = env.int("TELEPHONY_STREAM_MAX_FRAME_BYTES", default=8192)  # a 20 ms media frame is ~300
+TELEPHONY_STREAM_TOKEN_MAX_AGE = env.int("TELEPHONY_STREAM_TOKEN_MAX_AGE", default=3600)  # the Outbound Voice URL's answer
+TELEPHONY_STREAM_MAX_SECONDS = env.int("TELEPHONY_STREAM_MAX_SECONDS", default=900)  # audio kept as the recording, at most
+TELEPHONY_AUTOMATED_RING_SECONDS = env.int("TELEPHONY_AUTOMATED_RING_SECONDS", default=30)
+TELEPHONY_AUTOMATED_GIVE_UP_SECONDS = env.int("TELEPHONY_AUTOMATED_GIVE_UP_SECONDS", default=180)  # placed, never streamed
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -97,7 +97,7 @@ class SandboxCall(models.Model):
     # Click-to-call (agent first): the agent's phone rings, then the customer's.
     custom_identifier = models.CharField(max_length=128, blank=True)
     ref_id = models.CharField(max_length=64, blank=True)
-    leg = models.CharField(max_length=16, blank=True, help_text="click-to-call: agent_ringing, customer_ringing (then state answered)")
+    leg = models.CharField(max_length=16, blank=True, help_text="click-to-call: agent_ringing, customer_ringing (then state answered)")  # streamed: stream_ringing, streaming, stream_ended
     # Monitor / whisper / barge / transfer as Smartflo's call operations did them: [{type, agent_id|intercom, at}].
     operations = models.JSONField(default=list, blank=True)
 
@@ -108,6 +108,11 @@ class SandboxCall(models.Model):
     @property
     def is_click_to_call(self) -> bool:
         return bool(self.custom_identifier or self.ref_id)
+
+    @property
+    def is_streamed(self) -> bool:
+        """A click-to-call-support call streamed to the Outbound Voice URL (an automated call)."""
+        return self.leg in ("stream_ringing", "streaming", "stream_ended")
 
     def __str__(self):
         return f"{self.customer_number} → {self.did_number} ({self.state})"

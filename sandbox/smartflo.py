@@ -24,6 +24,7 @@ from django.core import signing
 from django.utils import timezone
 
 from core import phones
+from sandbox import smartflo_stream
 from sandbox.models import SandboxCall
 from telephony.models import AgentLine, TelephonyConnection
 
@@ -199,10 +200,11 @@ def hang_up(call: SandboxCall, status_url: str, recording_url, *, status: str = 
     if call.state == SandboxCall.State.ENDED:
         return call
     call.status = "answered" if call.state == SandboxCall.State.ANSWERED else (status or "missed")
-    call.leg = ""
+    call.leg = "stream_ended" if call.leg in STREAM_LEGS else ""
     call.state, call.ended_at = SandboxCall.State.ENDED, timezone.now()
     call.has_recording = call.status == "answered"
     call.save()
+    smartflo_stream.stop(call.pk)
     send_later(f"{status_url}?{urlencode(hangup_variables(call, recording_url))}")
     return call
 
@@ -314,6 +316,9 @@ def click_to_call(connection: TelephonyConnection, body) -> dict:
         custom_identifier=str(body.get("custom_identifier") or "")[:128], ref_id=ref_id, leg="agent_ringing",
     )
     return {"success": True, "message": "Originate successfully queued", "ref_id": ref_id}
+
+
+STREAM_LEGS = ("stream_ringing", "streaming", "stream_ended")  # a streamed call (sandbox/smartflo_support.py)
 
 
 def live_calls(connection: TelephonyConnection, agent_number: str = "") -> dict:

@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import phones
-from sandbox import smartflo
+from sandbox import smartflo, smartflo_stream, smartflo_support
 from sandbox.models import SandboxCall
 from sandbox.views import sandbox_only
 from telephony.models import AgentLine
@@ -165,14 +165,48 @@ def call_hangup(request, connection):
     return JsonResponse(smartflo.hangup_api(connection, _json_body(request), _status_url(request, connection), _recording_url(request)))
 
 
+@csrf_exempt
+@require_POST
+def click_to_call_support(request):
+    """Authenticated by the Click to Call Support API key in the body, as Smartflo's is."""
+    if not settings.SANDBOX_ENABLED:
+        raise Http404("The sandbox is off.")
+    try:
+        return JsonResponse(smartflo_support.click_to_call_support(_json_body(request)))
+    except smartflo.SmartfloSandboxError as exc:
+        return _answer(exc)
+
+
+@sandbox_only
+@require_GET
+def heard(request, pk):
+    """What Sampark played on a streamed call so far (the sandbox customer phone plays it)."""
+    wav = smartflo_stream.heard_wav(pk)
+    if wav is None:
+        raise Http404("Nothing heard on this call yet.")
+    return HttpResponse(wav, content_type="audio/wav")
+
+
 @sandbox_only
 @require_http_methods(["GET", "POST"])
 def handset(request, pk, side):
-    """The sandbox "agent phone" or "customer phone" of a click-to-call: answer, reject, hang up."""
+    """The sandbox "agent phone" or "customer phone" of a click-to-call: answer, reject, hang up.
+    A streamed call (click-to-call-support) has the customer phone only, with a keypad."""
     if side not in ("agent", "customer"):
         raise Http404("No such phone.")
     call = get_object_or_404(SandboxCall.objects.select_related("connection"), pk=pk)
+    if call.is_streamed:
+        return _stream_handset(request, call)
     if request.method == "POST":
         smartflo.phone_action(call, side, request.POST.get("action", ""), _status_url(request, call.connection), _recording_url(request))
         return redirect("sandbox:smartflo_handset", pk=call.pk, side=side)
     return render(request, "sandbox/handset.html", {"call": call, "side": side})
+
+
+def _stream_handset(request, call):
+    if request.method == "POST":
+        smartflo_support.stream_action(call, request.POST.get("action", ""), request.POST.get("digit", ""), request.build_absolute_uri("/"),
+                               _status_url(request, call.connection), _recording_url(request))
+        return redirect("sandbox:smartflo_handset", pk=call.pk, side="customer")
+    return render(request, "sandbox/stream_handset.html", {"call": call, "session": smartflo_stream.session_of(call.pk),
+                                                           "keys": "123456789*0#"})

@@ -25,11 +25,13 @@ urlpatterns = [
     path("api/smartflo/v1/users", smartflo_views.users, name="smartflo_users"),
     path("api/smartflo/v1/call/records", smartflo_views.call_records, name="smartflo_call_records"),
     path("api/smartflo/v1/click_to_call", smartflo_views.click_to_call, name="smartflo_click_to_call"),
+    path("api/smartflo/v1/click_to_call_support", smartflo_views.click_to_call_support, name="smartflo_click_to_call_support"),
     path("api/smartflo/v1/live_calls", smartflo_views.live_calls, name="smartflo_live_calls"),
     path("api/smartflo/v1/call/options", smartflo_views.call_options, name="smartflo_call_options"),
     path("api/smartflo/v1/call/hangup", smartflo_views.call_hangup, name="smartflo_call_hangup"),
     path("api/smartflo/recordings/<str:token>.wav", smartflo_views.recording, name="smartflo_recording"),
     path("calls/", smartflo_views.phone, name="smartflo_phone"),
     path("calls/<int:pk>/", smartflo_views.phone_call, name="smartflo_call"),
+    path("calls/<int:pk>/heard.wav", smartflo_views.heard, name="smartflo_heard"),
     path("calls/<int:pk>/<str:side>/", smartflo_views.handset, name="smartflo_handset"),
 ]

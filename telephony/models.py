@@ -4,6 +4,9 @@ A connection holds one provider account. Eight providers can be stored (the conn
 them all); calls are logged through Tata Smartflo connections only — `FEATURES` says what each one
 gives, and the UI shows exactly that. Secrets live in EncryptedTextFields: masked in admin, never
 returned by the API, never logged.
+
+Over 400 lines because the automated calls (a campaign and its calls, at the end) belong with the
+Call they stream on; splitting the models of one app across modules would hide that.
 """
 
 import secrets
@@ -16,6 +19,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from core.fields import EncryptedTextField
+from core.storage import UnguessablePath
 from telephony import q850
 
 digits_only = RegexValidator(r"^\d+$", "Digits only.")
@@ -39,7 +43,8 @@ class Provider(models.TextChoices):
 # What Sampark does with each provider today. Everything else is stored, validated and listed only.
 FEATURES = {
     Provider.TATA_SMARTFLO: ["Call log from the Status URL webhook", "Import of previous calls", "Recordings", "Missed calls in the inbox",
-                             "Click-to-call", "Live calls (monitor, whisper, barge, transfer, hang up)", "Screen pop"],
+                             "Click-to-call", "Live calls (monitor, whisper, barge, transfer, hang up)", "Screen pop",
+                             "Automated confirmation and reminder calls (voice streaming)"],
 }
 
 
@@ -198,7 +203,7 @@ class Call(models.Model):
     hangup_cause_code = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Q.850")
     hangup_description = models.CharField(max_length=200, blank=True, help_text="as Smartflo described it")
     recording_url = models.URLField(max_length=2000, blank=True, help_text="the provider's link (expires)")
-    recording = models.FileField(upload_to="recordings/%Y/%m/", blank=True)
+    recording = models.FileField(upload_to=UnguessablePath("recordings"), max_length=255, blank=True)
     recording_status = models.CharField(max_length=12, choices=Recording.choices, default=Recording.NONE, blank=True)
     recording_error = models.CharField(max_length=300, blank=True)
     recording_attempts = models.PositiveSmallIntegerField(default=0)
@@ -318,3 +323,81 @@ class CallImport(models.Model):
         if not self.total:
             return 0
         return min(99, int(self.fetched * 100 / self.total))
+
+
+class CallCampaign(models.Model):
+    """Automated calls to a filtered set of contacts: each hears the campaign's prompt and answers on
+    the keypad (1 confirm, 2 cancel, 3 talk to us). Placed at most `calls_per_minute`."""
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", "Order / COD confirmation"
+        PAYMENT_REMINDER = "payment_reminder", "Payment reminder"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Calling"
+        DONE = "done", "Done"
+        CANCELLED = "cancelled", "Cancelled"
+
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CONFIRMATION)
+    connection = models.ForeignKey(TelephonyConnection, on_delete=models.CASCADE, related_name="call_campaigns")
+    caller_id = models.CharField(max_length=16, blank=True, help_text="one of the connection's numbers, E.164")
+    prompt = models.FileField(upload_to=UnguessablePath("prompts"), max_length=255, blank=True,
+                              help_text="the recording played, μ-law 8 kHz (converted from the uploaded WAV)")
+    prompt_name = models.CharField(max_length=200, blank=True, help_text="the uploaded file's name")
+    transfer_to = models.CharField(max_length=32, blank=True, validators=[digits_only],
+                                   help_text="where “3” transfers: an agent's mobile, an extension or a department intercom")
+    filters = models.JSONField(default=dict, blank=True, help_text="the contact filter (q, label, owner) it calls")
+    calls_per_minute = models.PositiveSmallIntegerField(default=10)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    problem = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.name
+
+
+class AutomatedCall(models.Model):
+    """One automated call of a campaign: placed with click-to-call-support, streamed to us, answered
+    on the keypad. Its `call` is the Call on the contact's timeline (the stream is its recording)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        PLACED = "placed", "Ringing"
+        STREAMING = "streaming", "On the call"
+        ENDED = "ended", "Ended"
+        FAILED = "failed", "Could not call"
+        SKIPPED = "skipped", "Skipped"
+
+    class Outcome(models.TextChoices):
+        NONE = "", "—"
+        CONFIRMED = "confirmed", "Confirmed"
+        CANCELLED = "cancelled", "Cancelled"
+        AGENT = "agent", "Asked for an agent"
+        NO_ANSWER = "no_answer", "No answer on the keypad"
+        DROPPED = "dropped", "Line dropped"
+
+    campaign = models.ForeignKey(CallCampaign, on_delete=models.CASCADE, related_name="calls")
+    contact = models.ForeignKey("contacts.Contact", on_delete=models.CASCADE, related_name="automated_calls")
+    number = models.CharField(max_length=16, blank=True, help_text="E.164")
+    call = models.OneToOneField(Call, null=True, blank=True, on_delete=models.SET_NULL, related_name="automated")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.NONE, blank=True)
+    digits = models.CharField(max_length=32, blank=True, help_text="every key pressed, in order")
+    stream_id = models.CharField(max_length=128, blank=True, help_text="Smartflo's streamSid")
+    frames_in = models.PositiveIntegerField(default=0, help_text="20 ms media frames received")
+    reason = models.CharField(max_length=300, blank=True, help_text="why it failed or was skipped")
+    placed_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [models.UniqueConstraint(fields=["campaign", "contact"], name="automated_call_unique_contact")]
+
+    def __str__(self):
+        return f"{self.contact} in {self.campaign}"

@@ -36,3 +36,26 @@ def sync_recent_calls() -> list[int]:
 def poll_live_calls() -> list[str]:
     """Every few seconds (beat): the live calls of each watched Smartflo account, one poll per account."""
     return live.poll_due()
+
+
+@shared_task(name="telephony.place_automated_call", acks_late=True, reject_on_worker_lost=True)
+def place_automated_call(campaign_id: int) -> None:
+    """Place a call campaign's next automated call (it re-enqueues itself at the campaign's rate)."""
+    from telephony import automated
+
+    automated.place_next(campaign_id)
+
+
+@shared_task(name="telephony.transfer_automated_call", acks_late=True, reject_on_worker_lost=True)
+def transfer_automated_call(automated_id: int) -> None:
+    """An automated call's “3”: transfer it to an agent (audited as a CallAction)."""
+    from telephony import automated
+
+    automated.transfer_to_agent(automated_id)
+
+
+@shared_task(name="telephony.hang_up_automated_call", acks_late=True, reject_on_worker_lost=True)
+def hang_up_automated_call(automated_id: int) -> None:
+    from telephony import automated
+
+    automated.hang_up(automated_id)

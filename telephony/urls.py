@@ -1,11 +1,18 @@
 from django.urls import path
 
-from telephony import connection_views, views, webhooks
+from telephony import automated_views, connection_views, views, webhooks
 
 app_name = "telephony"
 urlpatterns = [
     # Public, for Smartflo (the token authenticates): paste into Settings › API Connect › Webhook.
     path("status/<str:token>/", webhooks.status_webhook, name="status"),
+    # Public, for Smartflo: the Outbound Voice URL (Voice Streaming › Voice Bot, dynamic, GET).
+    path("voice/<str:token>/<str:telephony_id>/", webhooks.voice_stream_target, name="voice"),
+    path("automated/", automated_views.campaign_list, name="automated"),
+    path("automated/new/", automated_views.campaign_new, name="automated_new"),
+    path("automated/<int:pk>/", automated_views.campaign_detail, name="automated_detail"),
+    path("automated/<int:pk>/progress/", automated_views.campaign_progress, name="automated_progress"),
+    path("automated/<int:pk>/stop/", automated_views.campaign_cancel, name="automated_cancel"),
     path("calls/", views.call_list, name="calls"),
     path("calls/export.csv", views.call_export, name="export"),
     path("calls/<int:pk>/", views.call_detail, name="call"),

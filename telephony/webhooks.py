@@ -53,3 +53,22 @@ def status_webhook(request: HttpRequest, token: str) -> JsonResponse:
     event.save(force_insert=True)
     inbox_ingest.schedule_drain()
     return _answer(200, "stored", event=event.pk)
+
+
+IDENTIFIER_NAMES = ("custom_identifier", "$custom_identifier", "customIdentifier", "call")
+
+
+@csrf_exempt
+@require_http_methods(["GET"])
+def voice_stream_target(request: HttpRequest, token: str, telephony_id: str) -> JsonResponse:
+    """The Outbound Voice URL (Smartflo's dynamic, GET Voice Streaming endpoint): asked per call where
+    to stream it, answers the WebSocket URL (telephony.streaming), carrying our custom_identifier when
+    Smartflo passes it, so the stream's `start` finds its call even without custom parameters."""
+    from telephony.automated import stream_url
+
+    connection = TelephonyConnection.objects.filter(status_token=token).first()
+    if connection is None:
+        return _answer(404, "No telephony connection has this Outbound Voice URL.")
+    identifier = next((request.GET[name] for name in IDENTIFIER_NAMES if request.GET.get(name)), "")[:128]
+    url = stream_url(connection, identifier)
+    return JsonResponse({"success": True, "url": url, "stream_url": url})

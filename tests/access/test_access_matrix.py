@@ -32,7 +32,7 @@ from imports.models import ImportJob as HistoryImportJob
 from inbox.models import Attachment, CannedResponse, Message, RichSnippet, Template
 from sandbox import smartflo
 from sandbox.models import SandboxCall, SandboxMedia
-from telephony.models import Call, CallImport, CallNote, TelephonyConnection
+from telephony.models import AutomatedCall, Call, CallCampaign, CallImport, CallNote, TelephonyConnection
 from tests.dialplan.factories import DialplanFactory
 from tests.factories import ContactFactory, ContactPhoneFactory, LabelFactory
 from tests.inbox.tata_payloads import make_channel
@@ -167,9 +167,13 @@ ROUTES = {
     "sandbox:smartflo_live_calls":   Row("GET",  "401 401 401 401"),
     "sandbox:smartflo_call_options": Row("POST", "401 401 401 401"),
     "sandbox:smartflo_call_hangup":  Row("POST", "401 401 401 401"),
+    "sandbox:smartflo_click_to_call_support": Row("POST", "422 422 422 422"),  # no body; the API key in it authenticates
+    "sandbox:smartflo_heard":        Row("GET",  "302 403 403 404", pk="sandbox_call"),  # nothing streamed in this process
     # ------------------------------------------------------------ telephony: calls (who may see the call)
     "telephony:status":              Row("POST", "200 200 200 200", token="status_token"),  # the token authenticates
     "telephony:status#unknown":      Row("POST", "404 404 404 404", token="no-such-token"),
+    "telephony:voice":               Row("GET",  "200 200 200 200", token="status_token", telephony_id="1"),  # the token authenticates
+    "telephony:voice#unknown":       Row("GET",  "404 404 404 404", token="no-such-token", telephony_id="1"),
     "telephony:calls":               Row("GET",  "302 200 200 200"),
     "telephony:export":              Row("GET",  "302 200 200 200"),
     "telephony:call":                Row("GET",  "302 404 200 200", pk="call"),
@@ -186,6 +190,12 @@ ROUTES = {
     # ------------------------------------------------------------ telephony: live calls (supervisors and admins)
     "telephony:live":                Row("GET",  "302 403 200 200"),
     "telephony:live_rows":           Row("GET",  "302 403 200 200"),
+    # ------------------------------------------------------------ telephony: automated calls (supervisors and admins)
+    "telephony:automated":           Row("GET",  "302 403 200 200"),
+    "telephony:automated_new":       Row("GET",  "302 403 200 200"),
+    "telephony:automated_detail":    Row("GET",  "302 403 200 200", pk="call_campaign"),
+    "telephony:automated_progress":  Row("GET",  "302 403 200 200", pk="call_campaign"),
+    "telephony:automated_cancel":    Row("POST", "302 403 302 302", pk="call_campaign"),
     # ------------------------------------------------------------ telephony: connections and imports (admins)
     "telephony:connections":         Row("GET",  "302 403 403 200"),
     "telephony:connection_new":      Row("GET",  "302 403 403 200"),
@@ -293,6 +303,8 @@ class World:
             did_number="+918069000000", started_at=timezone.now(), has_recording=True,
         )
         self.sandbox_recording_token = smartflo.recording_token(self.sandbox_call)
+        self.call_campaign = CallCampaign.objects.create(name=f"{MARKER} COD", connection=self.telephony_connection, created_by=supervisor)
+        AutomatedCall.objects.create(campaign=self.call_campaign, contact=self.contact, number="+919812345678", call=self.call)
 
     def credentials(self) -> list[str]:
         return [self.webhook_token, "test-access-token", self.api_key.key_hash, self.status_token, "smartflo-auth-token-secret"]

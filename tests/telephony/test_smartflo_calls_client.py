@@ -157,3 +157,19 @@ def test_agents_read_nested_and_flat_user_rows():
     assert (first.agent_id, first.name, first.email, first.mobile, first.extension) == (
         "05000001", "Rahul Sharma", "rahul@example.com", "+919845000001", "06047530001")
     assert (second.agent_id, second.extension, second.mobile) == ("05000002", "601", "+919845000002")
+
+
+@pytest.mark.parametrize(("status", "answer", "error"), [
+    (200, {"success": False, "message": "Invalid customer number"}, smartflo.InvalidNumber),
+    (200, {"success": False, "message": "Insufficient balance"}, smartflo.NoBalance),
+    (401, {"success": False, "message": "Invalid api_key"}, smartflo.AuthFailed),
+    (422, {"message": "customer_number is required"}, smartflo.CallRefused),
+    (429, {"message": "Too many requests"}, smartflo.RateLimited),
+    (502, {"message": "bad gateway"}, smartflo.ServerError),
+])
+@responses.activate
+def test_click_to_call_support_error_classes(status, answer, error):
+    responses.post(f"{BASE}/v1/click_to_call_support", json=answer, status=status)
+    with pytest.raises(error) as raised:
+        client().click_to_call_support(api_key="k-123", customer_number="+919812345678")
+    assert raised.value.message
