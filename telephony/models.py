@@ -5,7 +5,7 @@ them all); calls are logged through Tata Smartflo connections only — `FEATURES
 gives, and the UI shows exactly that. Secrets live in EncryptedTextFields: masked in admin, never
 returned by the API, never logged.
 
-Over 400 lines because the automated calls (a campaign and its calls, at the end) belong with the
+Long because: the automated calls (a campaign and its calls, at the end) belong with the
 Call they stream on; splitting the models of one app across modules would hide that.
 """
 
