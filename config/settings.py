@@ -240,6 +240,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # broken connections), as after a request.
 CELERY_DB_REUSE_MAX = 10_000
 CELERY_TIMEZONE = "UTC"
+# Benches only: a directory where each Celery worker process writes its cProfile (config/celery.py).
+WORKER_PROFILE_DIR = env("WORKER_PROFILE_DIR", default="")
 CELERY_BEAT_SCHEDULE = {
     # Webhook events a crashed worker left `received` are applied (the webhook queues drains itself).
     "drain-webhook-events": {"task": "inbox.drain_webhook_events", "schedule": 60.0},
@@ -317,6 +319,11 @@ PHONE_DEFAULT_REGION = env("PHONE_DEFAULT_REGION", default="IN")
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
 # Requests a second the sandbox Smartflo accepts per account before it answers 429 (Smartflo's burst limit).
 SANDBOX_SMARTFLO_RATE = env.int("SANDBOX_SMARTFLO_RATE", default=40)
+# Seconds after a send at which the sandbox's customer phone reports sent, delivered, read, through the
+# channel's signed webhook. SANDBOX_STATUS_CALLBACKS=false holds them back (bench/campaign.py measures
+# sending alone that way, beside the same campaign with them on).
+SANDBOX_CALLBACK_DELAYS = tuple(env.list("SANDBOX_CALLBACK_DELAYS", cast=float, default=[0.3, 0.9, 2.0]))
+SANDBOX_STATUS_CALLBACKS = env.bool("SANDBOX_STATUS_CALLBACKS", default=True)
 
 # Webhook bodies larger than this are refused with 413 (media arrives by id, never inline; Meta's
 # webhook payloads reach 3 MB at most).

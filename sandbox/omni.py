@@ -33,8 +33,6 @@ from sandbox.models import SandboxMedia, SandboxMessage, SandboxTemplate
 logger = logging.getLogger(__name__)
 
 SANDBOX_PATH = "/sandbox/api/tata"
-# Seconds after a send at which the customer's phone reports sent, delivered, read.
-DEFAULT_DELAYS = (0.3, 0.9, 2.0)
 SESSION_WINDOW = datetime.timedelta(hours=24)
 POST_TIMEOUT = (3, 10)
 FILE_LINK_MAX_AGE = 900  # seconds a media download link stays valid (Tata's S3 links: 15 minutes)
@@ -142,7 +140,7 @@ def _dump(payload: dict) -> bytes:
 
 
 def _delays() -> tuple[float, float, float]:
-    return tuple(getattr(settings, "SANDBOX_CALLBACK_DELAYS", DEFAULT_DELAYS))
+    return tuple(settings.SANDBOX_CALLBACK_DELAYS)
 
 
 def new_wamid() -> str:
