@@ -43,7 +43,7 @@ def campaign(channel, template, supervisor, audience):
 
 
 def test_a_failed_step_says_why_on_the_page_and_tries_again(campaign, retries, monkeypatch, logged_in, supervisor):
-    monkeypatch.setattr(campaigns, "_queue_one", lambda *a: (_ for _ in ()).throw(OperationalError("database is locked")))
+    monkeypatch.setattr(campaigns, "_queue_chunk", lambda *a: (_ for _ in ()).throw(OperationalError("database is locked")))
     assert campaign_tasks.run_campaign(campaign.pk) == 0
     assert retries == [("campaigns.run_campaign", (campaign.pk, 1), 0.5)]
     campaign.refresh_from_db()
@@ -61,10 +61,10 @@ def test_a_failed_step_says_why_on_the_page_and_tries_again(campaign, retries, m
 @responses.activate
 def test_the_retry_that_succeeds_clears_the_problem(campaign, retries, monkeypatch, django_capture_on_commit_callbacks):
     responses.post(f"{TATA}/whatsapp-cloud/messages", json={"id": "ok"})
-    real = campaigns._queue_one
-    monkeypatch.setattr(campaigns, "_queue_one", lambda *a: (_ for _ in ()).throw(OperationalError("database is locked")))
+    real = campaigns._queue_chunk
+    monkeypatch.setattr(campaigns, "_queue_chunk", lambda *a: (_ for _ in ()).throw(OperationalError("database is locked")))
     campaign_tasks.run_campaign(campaign.pk)
-    monkeypatch.setattr(campaigns, "_queue_one", real)
+    monkeypatch.setattr(campaigns, "_queue_chunk", real)
     with django_capture_on_commit_callbacks(execute=True):
         assert campaign_tasks.run_campaign(campaign.pk, 1) == 3
     campaign.refresh_from_db()
@@ -73,7 +73,7 @@ def test_the_retry_that_succeeds_clears_the_problem(campaign, retries, monkeypat
 
 
 def test_after_the_last_retry_the_page_says_the_periodic_job_carries_on(campaign, retries, monkeypatch):
-    monkeypatch.setattr(campaigns, "_queue_one", lambda *a: (_ for _ in ()).throw(OperationalError("disk I/O error")))
+    monkeypatch.setattr(campaigns, "_queue_chunk", lambda *a: (_ for _ in ()).throw(OperationalError("disk I/O error")))
     with pytest.raises(OperationalError):
         campaign_tasks.run_campaign(campaign.pk, campaign_tasks.RUN_RETRIES)
     campaign.refresh_from_db()
