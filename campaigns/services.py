@@ -23,7 +23,7 @@ from contacts.models import Contact
 from core.errors import ApplicationError, NotAllowed
 from core.events import publish
 from core.tasks import enqueue
-from inbox import outbound, templates_service
+from inbox import templates_service
 from inbox.models import Channel, Conversation, Message, Template
 
 # Recipients queued per transaction. Their messages reach the workers when it commits, so a chunk is
