@@ -241,21 +241,24 @@ def cancel(campaign: Campaign, *, by: User) -> Campaign:
 
 def message_settled(message: Message) -> None:
     """Called by inbox.outbound when a campaign message is sent or fails for good."""
-    campaign_id = Recipient.objects.filter(message=message).values_list("campaign_id", flat=True).first()
-    if campaign_id is None:
+    recipient = Recipient.objects.filter(message=message).select_related("campaign").first()
+    if recipient is None:
         return
-    campaign = Campaign.objects.get(pk=campaign_id)
-    _finish_if_settled(campaign)
-    _announce(campaign)
+    _finish_if_settled(recipient.campaign)
+    _announce(recipient.campaign)
 
 
 def _finish_if_settled(campaign: Campaign) -> None:
+    """Done once no recipient waits to be queued and no message waits to be sent. Called for every sent
+    message of a campaign, so each step is one cheap query: waiting recipients through the campaign's
+    index (found at once while queuing goes on), then the newest recipients' messages first (the last
+    queued are the last sent), instead of one join over every recipient for every message."""
     if campaign.status != Campaign.Status.RUNNING:
         return
-    unsettled = campaign.recipients.filter(
-        Q(status=Recipient.Status.PENDING) | Q(message__status__in=[Message.Status.QUEUED, Message.Status.SENDING])
-    )
-    if not unsettled.exists():
+    if campaign.recipients.filter(status=Recipient.Status.PENDING).exists():
+        return
+    unsent = campaign.recipients.filter(message__status__in=[Message.Status.QUEUED, Message.Status.SENDING]).order_by("-pk")
+    if not unsent.values_list("pk", flat=True)[:1]:
         Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.RUNNING).update(status=Campaign.Status.DONE, finished_at=timezone.now())
         campaign.refresh_from_db()
 

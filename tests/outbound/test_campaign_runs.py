@@ -13,7 +13,7 @@ from django.utils import timezone
 from campaigns import services as campaigns
 from campaigns import tasks as campaign_tasks
 from campaigns.models import Campaign, Recipient
-from inbox.models import Message
+from inbox.models import Conversation, Message
 from tests.factories import ContactPhoneFactory, LabelFactory
 
 from .conftest import TATA
@@ -122,3 +122,43 @@ def test_the_list_and_the_detail_page_show_the_same_counts(campaign, logged_in, 
     assert on_detail == on_list
     assert "1 delivered" in on_list and "1 read" in on_list and "1 sent" in on_list and "100% of 3" in on_list
     assert Recipient.objects.filter(campaign=campaign, status="queued").count() == 3
+
+
+def test_a_chunk_reads_its_conversations_together_and_creates_the_missing(campaign, channel, django_assert_num_queries):
+    contacts = [r.contact for r in Recipient.objects.filter(campaign=campaign).select_related("contact")]
+    existing = Conversation.objects.create(channel=channel, contact=contacts[0], team=channel.team)
+    with django_assert_num_queries(3):  # read, insert the missing, read them
+        found = campaigns.conversations_for(contacts, channel)
+    assert found[contacts[0].pk] == existing
+    assert {c.contact_id for c in found.values()} == {c.pk for c in contacts}
+    assert Conversation.objects.filter(channel=channel).count() == 3
+    with django_assert_num_queries(1):
+        assert campaigns.conversations_for(contacts, channel) == found
+
+
+def test_queuing_goes_by_chunks_each_recipient_with_its_message(campaign, channel, monkeypatch):
+    monkeypatch.setattr(campaigns, "QUEUE_CHUNK", 2)
+    monkeypatch.setattr("inbox.outbound.enqueue", lambda *a, **k: None)
+    assert campaigns._queue_chunk(campaign) == 2
+    assert Recipient.objects.filter(campaign=campaign, status="queued").count() == 2
+    assert campaigns.run(campaign.pk) == 1
+    recipients = Recipient.objects.filter(campaign=campaign).select_related("message__conversation")
+    assert all(r.status == "queued" and r.message.conversation.contact_id == r.contact_id for r in recipients)
+    assert campaigns._queue_chunk(campaign) == 0
+
+
+def test_a_sent_message_finishes_its_campaign_only_when_nothing_waits(campaign, monkeypatch, django_assert_max_num_queries):
+    monkeypatch.setattr("inbox.outbound.enqueue", lambda *a, **k: None)
+    monkeypatch.setattr(campaigns, "QUEUE_CHUNK", 2)
+    campaigns._queue_chunk(campaign)
+    first = Message.objects.filter(type="template").order_by("pk").first()
+    Message.objects.filter(pk=first.pk).update(status="sent")
+    with django_assert_max_num_queries(2):  # the recipient with its campaign; a recipient still waits to be queued
+        campaigns.message_settled(first)
+    campaigns.run(campaign.pk)
+    campaign.refresh_from_db()
+    assert campaign.status == "running"  # two messages are still queued
+    Message.objects.filter(type="template").update(status="sent")
+    campaigns.message_settled(first)
+    campaign.refresh_from_db()
+    assert campaign.status == "done" and campaign.finished_at
