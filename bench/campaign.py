@@ -46,7 +46,7 @@ HOST, PORT = "127.0.0.1", int(os.environ.get("BENCH_PORT", 8500))
 PARTNER_TOKEN = "bench-campaign-partner"
 NUMBERS = {"off": "+919876506660", "on": "+919876506661"}
 PROBE_NUMBER = "+919876506669"
-PROBE_MESSAGES = 50
+PROBE_MESSAGES = 500
 NAME_PREFIX = "Campaign bench"
 
 
@@ -161,8 +161,9 @@ def prepare(count: int, mode: str):
 
 
 def prepare_probe() -> tuple[str, list[bytes]]:
-    """A second number with messages already read: the probe's `read` callbacks change nothing, but each
-    is stored, signed-checked and drained like any other."""
+    """A second number whose PROBE_MESSAGES customers each have a message already read: the probe's `read`
+    callbacks change nothing, but each is stored, signature-checked and drained like any other. (One
+    customer for every probe post would make the drains queue on that customer's rows.)"""
     from django.utils import timezone
 
     from contacts.models import Contact, ContactPhone
@@ -170,22 +171,22 @@ def prepare_probe() -> tuple[str, list[bytes]]:
 
     WebhookEvent.objects.filter(channel__phone_number=PROBE_NUMBER).delete()
     Channel.objects.filter(phone_number=PROBE_NUMBER).delete()
-    Contact.objects.filter(name=f"{NAME_PREFIX} probe customer").delete()
+    Contact.objects.filter(name__startswith=f"{NAME_PREFIX} probe customer").delete()
     channel = Channel.objects.create(kind="whatsapp", phone_number=PROBE_NUMBER, name=f"{NAME_PREFIX} probe", access_token="bench-probe",
                                      partner_token=PARTNER_TOKEN, api_base_url="http://127.0.0.1:9")
-    contact = Contact.objects.create(name=f"{NAME_PREFIX} probe customer")
-    ContactPhone.objects.create(contact=contact, number="+919399999999", is_primary=True)
-    conversation = Conversation.objects.create(channel=channel, contact=contact)
+    contacts = Contact.objects.bulk_create([Contact(name=f"{NAME_PREFIX} probe customer {i}") for i in range(PROBE_MESSAGES)])
+    ContactPhone.objects.bulk_create([ContactPhone(contact=c, number=f"+9192{i:08d}", is_primary=True) for i, c in enumerate(contacts)])
+    conversations = Conversation.objects.bulk_create([Conversation(channel=channel, contact=c) for c in contacts])
     now = timezone.now()
     Message.objects.bulk_create([
         Message(channel=channel, conversation=conversation, direction="out", type="text", body=f"probe {i}", status="read",
                 provider_message_id=f"wamid.CAMPAIGNPROBE-{i}", timestamp=now, status_updated_at=now)
-        for i in range(PROBE_MESSAGES)
+        for i, conversation in enumerate(conversations)
     ])
     bodies = []
-    for i in range(PROBE_MESSAGES * 200):
+    for i in range(PROBE_MESSAGES * 20):
         status = {"id": f"wamid.CAMPAIGNPROBE-{i % PROBE_MESSAGES}", "status": "read", "timestamp": str(int(time.time())),
-                  "recipient_id": "919399999999"}
+                  "recipient_id": f"9192{i % PROBE_MESSAGES:08d}"}
         bodies.append(json.dumps({"statuses": [status], "businessPhoneNumber": PROBE_NUMBER, "id": str(uuid.uuid4())}).encode())
     return f"/webhooks/tata/{channel.webhook_token}/", bodies
 

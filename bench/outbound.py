@@ -111,7 +111,8 @@ def _flush_broker():
     from django.conf import settings
 
     client = redis.Redis.from_url(settings.REDIS_URL)
-    client.delete("celery")
+    for key in client.scan_iter("celery*"):  # every priority's list (config/settings.py: sends queue at CELERY_SEND_PRIORITY)
+        client.delete(key)
     for key in client.scan_iter("bench-outbound:ratelimit:*"):
         client.delete(key)
 
