@@ -58,6 +58,9 @@ def main():
     parser.add_argument("--probe-rate", type=float, default=10, help="signed webhooks/s posted meanwhile to time the ack")
     parser.add_argument("--modes", default="off,on", help="callbacks off (the ceiling) and on, in this order")
     parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--worker-nice", type=int, default=WORKER_NICE,
+                        help="the workers' nice (production: 10, below the web servers; on a machine shared with other "
+                             "busy processes 10 starves them, so the figures say which was used)")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         sys.exit("Set DATABASE_URL to a PostgreSQL database (it is written to).")
@@ -69,6 +72,7 @@ def main():
            "CHANNELS_PREFIX": "bench-campaign", "OUTBOUND_RATE_PER_SECOND": str(args.rate), "CELERY_CONCURRENCY": str(args.workers)}
     os.environ.update({k: env[k] for k in ("DEBUG", "SECRET_KEY", "FIELD_ENCRYPTION_KEY", "ALLOWED_HOSTS", "SANDBOX_ENABLED",
                                             "OUTBOUND_RATE_PER_SECOND", "CHANNELS_PREFIX")})
+    os.environ["WORKER_NICE"] = str(args.worker_nice)  # read by deploy/serve.py when production_shape imports it
     import django
 
     django.setup()
@@ -277,7 +281,7 @@ def print_mode(f: dict) -> None:
 
 
 def report(args, results: dict) -> None:
-    print(f"campaign bench: {args.messages} template messages, {args.workers} Celery worker processes at nice {WORKER_NICE}, "
+    print(f"campaign bench: {args.messages} template messages, {args.workers} Celery worker processes at nice {args.worker_nice}, "
           f"token bucket {args.rate:g}/s, probe {args.probe_rate:g} webhooks/s, PostgreSQL + Redis")
     print(next(iter(results.values()))["server"] if results else "")
     modes = list(results)
@@ -289,6 +293,7 @@ def report(args, results: dict) -> None:
         ("probe ack p50 / p99 (ms)", lambda f: f"{f['probe'].get('p50', 0):.1f} / {f['probe'].get('p99', 0):.1f}"),
         ("worker CPU per message (ms)", lambda f: f"{f['worker_cpu'] / max(1, f['accepted']) * 1000:.1f}"),
         ("web CPU per message (ms)", lambda f: f"{f['web_cpu'] / max(1, f['accepted']) * 1000:.1f}"),
+        ("web CPU per request (ms)", lambda f: f"{f['web_cpu'] / max(1, f['accepted'] + f['callbacks'] + f['probe'].get('n', 0)) * 1000:.1f}"),
         ("events applied (with probe)", lambda f: str(f["events_applied"])),
         ("load average (1 min) before → after", lambda f: f"{f['load'][0][0]:.1f} → {f['load'][1][0]:.1f}"),
     ]

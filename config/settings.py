@@ -234,15 +234,6 @@ CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# With Redis a task's priority picks its list, and workers pop priority 0 first. Every task keeps 0
-# but sending: a campaign queues thousands of sends at once, and the webhook drain queued behind them
-# applied their status callbacks only after them (bench/campaign.py: callback lag p99 21 s). Sends
-# still go out in their order; they wait only for the few drains and periodic jobs queued meanwhile.
-CELERY_SEND_PRIORITY = 6
-CELERY_TASK_ROUTES = {
-    name: {"priority": CELERY_SEND_PRIORITY}
-    for name in ("inbox.deliver_message", "inbox.reconcile_message", "campaigns.run_campaign")
-}
 # Celery's Django fixup closes the database connection before and after every task unless this is set,
 # so each task paid a new PostgreSQL connection (backend start, auth, Django's setup queries: ~5 ms of
 # CPU). With it set, config/celery.py closes connections by Django's own rules instead (CONN_MAX_AGE,
