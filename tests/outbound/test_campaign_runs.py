@@ -13,7 +13,7 @@ from django.utils import timezone
 from campaigns import services as campaigns
 from campaigns import tasks as campaign_tasks
 from campaigns.models import Campaign, Recipient
-from inbox.models import Conversation, Message
+from inbox.models import Conversation, Message, OptStatus
 from tests.factories import ContactPhoneFactory, LabelFactory
 
 from .conftest import TATA
@@ -128,12 +128,12 @@ def test_a_chunk_reads_its_conversations_together_and_creates_the_missing(campai
     contacts = [r.contact for r in Recipient.objects.filter(campaign=campaign).select_related("contact")]
     existing = Conversation.objects.create(channel=channel, contact=contacts[0], team=channel.team)
     with django_assert_num_queries(3):  # read, insert the missing, read them
-        found = campaigns.conversations_for(contacts, channel)
-    assert found[contacts[0].pk] == existing
+        found, created = campaigns.conversations_for(contacts, channel)
+    assert found[contacts[0].pk] == existing and created == {contacts[1].pk, contacts[2].pk}
     assert {c.contact_id for c in found.values()} == {c.pk for c in contacts}
     assert Conversation.objects.filter(channel=channel).count() == 3
     with django_assert_num_queries(1):
-        assert campaigns.conversations_for(contacts, channel) == found
+        assert campaigns.conversations_for(contacts, channel) == (found, set())
 
 
 def test_queuing_goes_by_chunks_each_recipient_with_its_message(campaign, channel, monkeypatch):
@@ -162,3 +162,23 @@ def test_a_sent_message_finishes_its_campaign_only_when_nothing_waits(campaign, 
     campaigns.message_settled(first)
     campaign.refresh_from_db()
     assert campaign.status == "done" and campaign.finished_at
+
+
+def test_a_skipped_recipient_leaves_no_empty_conversation(campaign, channel, monkeypatch):
+    monkeypatch.setattr("inbox.outbound.enqueue", lambda *a, **k: None)
+    first = Recipient.objects.filter(campaign=campaign).order_by("pk").first()
+    OptStatus.objects.create(contact=first.contact, channel=channel, opted_out=True, changed_at=timezone.now())
+    campaigns.run(campaign.pk)
+    first.refresh_from_db()
+    assert first.status == "skipped" and "opted out" in first.reason
+    assert not Conversation.objects.filter(channel=channel, contact=first.contact).exists()
+    assert Conversation.objects.filter(channel=channel).count() == 2
+
+
+def test_a_skipped_recipients_own_conversation_stays(campaign, channel, monkeypatch):
+    monkeypatch.setattr("inbox.outbound.enqueue", lambda *a, **k: None)
+    first = Recipient.objects.filter(campaign=campaign).order_by("pk").first()
+    own = Conversation.objects.create(channel=channel, contact=first.contact, team=channel.team)
+    OptStatus.objects.create(contact=first.contact, channel=channel, opted_out=True, changed_at=timezone.now())
+    campaigns.run(campaign.pk)
+    assert Conversation.objects.filter(pk=own.pk).exists()
