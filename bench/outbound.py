@@ -111,7 +111,7 @@ def _flush_broker():
     from django.conf import settings
 
     client = redis.Redis.from_url(settings.REDIS_URL)
-    for key in client.scan_iter("celery*"):  # every priority's list (config/settings.py: sends queue at CELERY_SEND_PRIORITY)
+    for key in client.scan_iter("celery*"):  # the queue and any priority lists kombu keeps beside it
         client.delete(key)
     for key in client.scan_iter("bench-outbound:ratelimit:*"):
         client.delete(key)
