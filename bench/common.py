@@ -159,12 +159,14 @@ def cpu_seconds(root_pids: list[int]) -> float:
     return total
 
 
-def send_all(port: int, requests_: list, concurrency: int, rate: float | None = None, host: str = "127.0.0.1") -> dict:
+def send_all(port: int, requests_: list, concurrency: int, rate: float | None = None, host: str = "127.0.0.1",
+             stop: threading.Event | None = None) -> dict:
     """Send every (method, path, body, headers) over `concurrency` keep-alive connections; latencies in ms.
 
     Closed loop without `rate` (each connection sends as soon as its last answer came: saturation).
     With `rate`, open loop: request i is due at start + i/rate and its latency counts from then, so a
-    stall is not hidden by the sender waiting for it.
+    stall is not hidden by the sender waiting for it. Setting `stop` ends the load early (a probe
+    that runs while something else is measured).
     """
     latencies, statuses, lock = [], {}, threading.Lock()
     start = time.perf_counter() + 0.2
@@ -174,13 +176,17 @@ def send_all(port: int, requests_: list, concurrency: int, rate: float | None = 
         connection = http.client.HTTPConnection(host, port, timeout=30)
         while True:
             with lock:
-                if not queue:
+                if not queue or (stop is not None and stop.is_set()):
                     break
                 due, (method, path, body, headers) = queue.pop()
             if due is None:
                 due = time.perf_counter()
             elif (delay := due - time.perf_counter()) > 0:
-                time.sleep(delay)
+                if stop is not None:
+                    if stop.wait(delay):
+                        break
+                else:
+                    time.sleep(delay)
             if method == "POST":
                 headers = {"Content-Type": "application/json", **headers}
             connection.request(method, path, body=body or None, headers=headers)
@@ -200,6 +206,8 @@ def send_all(port: int, requests_: list, concurrency: int, rate: float | None = 
         thread.join()
     elapsed = time.perf_counter() - began
     latencies.sort()
+    if not latencies:
+        return {"n": 0, "rps": 0.0, "p50": 0.0, "p99": 0.0, "statuses": statuses, "elapsed": elapsed}
     return {
         "n": len(latencies), "rps": len(latencies) / elapsed, "p50": statistics.median(latencies),
         "p99": latencies[max(0, int(len(latencies) * 0.99) - 1)], "statuses": statuses, "elapsed": elapsed,

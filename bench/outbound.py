@@ -114,7 +114,8 @@ def _flush_broker():
     from django.conf import settings
 
     client = redis.Redis.from_url(settings.REDIS_URL)
-    client.delete("celery")
+    for key in client.scan_iter("celery*"):  # the queue and any priority lists kombu keeps beside it
+        client.delete(key)
     for key in client.scan_iter("bench-outbound:ratelimit:*"):
         client.delete(key)
 

@@ -1,10 +1,12 @@
 """Bulk sends of a template (WhatsApp) or a saved rich message (RCS) to a filtered set of contacts, with
 live progress and a result per recipient.
 
-`start()` stores the campaign and one Recipient per contact, then `run()` (a task) turns each pending
-recipient into a queued template message — each in its own transaction together with the recipient
-row, so a re-run never queues a contact twice. Delivery goes through inbox.outbound like every other
-message, so the per-number token bucket keeps the campaign within the provider's throughput.
+`start()` stores the campaign and one Recipient per contact, then `run()` (a task) turns the pending
+recipients into queued template messages, a chunk per transaction: the chunk's recipient rows are
+locked and updated in the same transaction as their messages, so a re-run never queues a contact
+twice, and one commit (and one read of the chunk's conversations) covers QUEUE_CHUNK messages instead
+of each paying its own. Delivery goes through inbox.outbound like every other message, so the
+per-number token bucket keeps the campaign within the provider's throughput.
 """
 
 import datetime
@@ -23,11 +25,12 @@ from core.errors import ApplicationError, NotAllowed
 from core.events import publish
 from core.tasks import enqueue
 from inbox.message_templates import fill
-from inbox.models import Channel, Message, RichSnippet, Template
-from inbox.outbound import send
+from inbox.models import Channel, Conversation, Message, RichSnippet, Template
 from inbox.rich import service as rich
 
-RUN_CHUNK = 200
+# Recipients queued per transaction. Their messages reach the workers when it commits, so a chunk is
+# small enough that sending starts soon (50 take ~0.5 s of CPU: 10 ms each, measured in process).
+QUEUE_CHUNK = 50
 
 
 AUDIENCE_FILTERS = ("q", "label", "owner")
@@ -128,12 +131,10 @@ def run(campaign_id: int) -> int:
     campaign = Campaign.objects.select_related("channel", "template").get(pk=campaign_id)
     handled = 0
     while campaign.status == Campaign.Status.RUNNING:
-        batch = list(campaign.recipients.filter(status=Recipient.Status.PENDING).select_related("contact")[:RUN_CHUNK])
-        if not batch:
+        queued = _queue_chunk(campaign)
+        if not queued:
             break
-        for recipient in batch:
-            _queue_one(campaign, recipient)
-            handled += 1
+        handled += queued
         Campaign.objects.filter(pk=campaign.pk).update(problem="", retry_at=None, progressed_at=timezone.now())
         campaign.refresh_from_db(fields=["status", "problem", "retry_at", "progressed_at"])
         _announce(campaign)
@@ -202,23 +203,37 @@ def obstacles(campaign: Campaign, progress: dict, now: datetime.datetime | None 
     return reasons
 
 
-def _queue_one(campaign: Campaign, recipient: Recipient) -> None:
+def _queue_chunk(campaign: Campaign) -> int:
+    """Queue up to QUEUE_CHUNK pending recipients in one transaction; returns how many it handled.
+
+    Rows another run holds are skipped, not waited for (that run queues them). A recipient the
+    template cannot go to (opted out, a blank its contact cannot fill) is skipped with the reason;
+    any other error rolls the whole chunk back, and the run is tried again (run_campaign)."""
     with transaction.atomic():
-        locked = Recipient.objects.select_for_update().get(pk=recipient.pk)
-        if locked.status != Recipient.Status.PENDING:
-            return
-        try:
-            with transaction.atomic():
-                conversation = send.conversation_for(recipient.contact, campaign.channel)
+        batch = list(
+            campaign.recipients.filter(status=Recipient.Status.PENDING).select_related("contact")
+            .select_for_update(skip_locked=True, of=("self",))[:QUEUE_CHUNK]
+        )
+        if not batch:
+            return 0
+        conversations, created = Conversation.objects.for_contacts([recipient.contact for recipient in batch], campaign.channel)
+        for recipient in batch:
+            try:
+                conversation = conversations[recipient.contact_id]
                 if campaign.rich_spec is not None:  # RCS: the rich message saved when it started
                     message = rich.send_rich(conversation, by=None, spec=campaign.rich_spec)
                 else:
                     message = fill.send_template(conversation, campaign.template, campaign.values, by=None)
-        except ApplicationError as exc:
-            locked.status, locked.reason = Recipient.Status.SKIPPED, exc.message[:500]
-        else:
-            locked.status, locked.message = Recipient.Status.QUEUED, message
-        locked.save(update_fields=["status", "reason", "message"])
+            except ApplicationError as exc:
+                recipient.status, recipient.reason = Recipient.Status.SKIPPED, exc.message[:500]
+            else:
+                recipient.status, recipient.message = Recipient.Status.QUEUED, message
+        Recipient.objects.bulk_update(batch, ["status", "reason", "message"])
+        # A skipped recipient leaves no empty conversation behind (queued one by one, its savepoint took it back).
+        skipped = [conversations[r.contact_id].pk for r in batch if r.status == Recipient.Status.SKIPPED and r.contact_id in created]
+        if skipped:
+            Conversation.objects.filter(pk__in=skipped, messages__isnull=True).delete()
+    return len(batch)
 
 
 def cancel(campaign: Campaign, *, by: User) -> Campaign:
@@ -234,24 +249,25 @@ def cancel(campaign: Campaign, *, by: User) -> Campaign:
 
 
 def message_settled(message: Message) -> None:
-    """Outbound's settled hook (registered in CampaignsConfig.ready): a message was sent or failed for good."""
-    if message.type not in ("template", "rich"):
-        return  # campaigns send WhatsApp templates and RCS rich messages only
-    campaign_id = Recipient.objects.filter(message=message).values_list("campaign_id", flat=True).first()
-    if campaign_id is None:
+    """Called by inbox.outbound when a campaign message is sent or fails for good."""
+    recipient = Recipient.objects.filter(message=message).select_related("campaign").first()
+    if recipient is None:
         return
-    campaign = Campaign.objects.get(pk=campaign_id)
-    _finish_if_settled(campaign)
-    _announce(campaign)
+    _finish_if_settled(recipient.campaign)
+    _announce(recipient.campaign)
 
 
 def _finish_if_settled(campaign: Campaign) -> None:
+    """Done once no recipient waits to be queued and no message waits to be sent. Called for every sent
+    message of a campaign, so each step is one cheap query: waiting recipients through the campaign's
+    index (found at once while queuing goes on), then the newest recipients' messages first (the last
+    queued are the last sent), instead of one join over every recipient for every message."""
     if campaign.status != Campaign.Status.RUNNING:
         return
-    unsettled = campaign.recipients.filter(
-        Q(status=Recipient.Status.PENDING) | Q(message__status__in=[Message.Status.QUEUED, Message.Status.SENDING])
-    )
-    if not unsettled.exists():
+    if campaign.recipients.filter(status=Recipient.Status.PENDING).exists():
+        return
+    unsent = campaign.recipients.filter(message__status__in=[Message.Status.QUEUED, Message.Status.SENDING]).order_by("-pk")
+    if not unsent.values_list("pk", flat=True)[:1]:
         Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.RUNNING).update(status=Campaign.Status.DONE, finished_at=timezone.now())
         campaign.refresh_from_db()
 

@@ -248,6 +248,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_DB_REUSE_MAX = 10_000
 CELERY_TIMEZONE = "UTC"
 TELEPHONY_LIVE_POLL_SECONDS = env.float("TELEPHONY_LIVE_POLL_SECONDS", default=5.0)
+# Benches only: a directory where each Celery worker process writes its cProfile (config/celery.py).
+WORKER_PROFILE_DIR = env("WORKER_PROFILE_DIR", default="")
 CELERY_BEAT_SCHEDULE = {
     # Webhook events a crashed worker left `received` are applied (the webhook queues drains itself).
     "drain-webhook-events": {"task": "inbox.drain_webhook_events", "schedule": 60.0},
@@ -337,8 +339,11 @@ SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
 SANDBOX_RCS_EVENT_NAMES = env.str("SANDBOX_RCS_EVENT_NAMES", default="tata")
 # Requests a second the sandbox Smartflo accepts per account before it answers 429 (Smartflo's burst limit).
 SANDBOX_SMARTFLO_RATE = env.int("SANDBOX_SMARTFLO_RATE", default=40)
-# Seconds after a send at which the sandbox posts its sent, delivered and read callbacks.
-SANDBOX_CALLBACK_DELAYS = (0.3, 0.9, 2.0)
+# Seconds after a send at which the sandbox's customer phone reports sent, delivered, read, through the
+# channel's signed webhook. SANDBOX_STATUS_CALLBACKS=false holds them back (bench/campaign.py measures
+# sending alone that way, beside the same campaign with them on).
+SANDBOX_CALLBACK_DELAYS = tuple(env.list("SANDBOX_CALLBACK_DELAYS", cast=float, default=[0.3, 0.9, 2.0]))
+SANDBOX_STATUS_CALLBACKS = env.bool("SANDBOX_STATUS_CALLBACKS", default=True)
 # Set, a sandbox RCS bot that has written to this many customers in 24 hours refuses a new one (403),
 # as Tata does; unset, no limit.
 SANDBOX_RCS_BOT_CONVERSATION_LIMIT = env.int("SANDBOX_RCS_BOT_CONVERSATION_LIMIT", default=None)

@@ -130,6 +130,27 @@ class ConversationManager(models.Manager):
         conversation.channel, conversation.contact = channel, contact
         return conversation, created
 
+    def for_contacts(self, contacts, channel: Channel) -> tuple[dict[int, "Conversation"], set[int]]:
+        """The bulk form of for_contact, for a campaign's chunk of recipients: (contact id → the contact's
+        one conversation on this number, ids of the contacts whose conversation is created now), in two
+        queries. Race-safe the same way: a conversation another transaction creates meanwhile wins the
+        unique pair, and the second read finds it."""
+
+        def read(wanted):
+            return {conversation.contact_id: conversation for conversation in self.filter(channel=channel, contact__in=wanted)}
+
+        by_contact = read(contacts)
+        missing = [contact for contact in contacts if contact.pk not in by_contact]
+        if missing:
+            self.bulk_create(
+                [self.model(channel=channel, contact=contact, team_id=channel.team_id) for contact in missing], ignore_conflicts=True
+            )
+            by_contact.update(read(missing))
+        contacts_by_id = {contact.pk: contact for contact in contacts}
+        for conversation in by_contact.values():
+            conversation.channel, conversation.contact = channel, contacts_by_id[conversation.contact_id]
+        return by_contact, {contact.pk for contact in missing}
+
 
 class Conversation(models.Model):
     """The one thread between a contact and a business number; reopened when the contact writes again."""

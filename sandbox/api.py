@@ -50,7 +50,8 @@ def _json_body(request):
 
 def _send(request, channel, accept):
     request_id, callbacks = accept(channel, _json_body(request), webhook_url=webhook_url_for(request, channel))
-    omni.deliver_later(webhook_url_for(request, channel), channel.partner_token, callbacks)
+    if settings.SANDBOX_STATUS_CALLBACKS:
+        omni.deliver_later(webhook_url_for(request, channel), channel.partner_token, callbacks)
     return JsonResponse({"id": request_id})
 
 

@@ -2,8 +2,8 @@
 
 Everything it posts to Sampark goes through the real webhook URL, signed with the channel's partner
 token (`x-hub-signature-256: sha256=<hex hmac>`), in the shapes of tests/fixtures. Status callbacks
-(sent → delivered → read) are posted from a background thread after small delays, so a send request
-answers at once, as the real API does. The thread only does HTTP: no database access.
+(sent → delivered → read) are posted by the process's courier threads (sandbox/callbacks.py) after
+small delays, so a send request answers at once, as the real API does.
 
 Long because: it mirrors inbox/providers/tata_whatsapp.py and tata_rcs.py from the other side (the
 sends both accept, their callbacks, media, templates, the customer's messages), and the WhatsApp and
@@ -15,16 +15,12 @@ import datetime
 import hashlib
 import hmac
 import json
-import logging
 import re
 import secrets
-import threading
 import time
 import uuid
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import requests
 from django.apps import apps
 from django.conf import settings
 from django.core import signing
@@ -32,14 +28,11 @@ from django.utils import timezone
 
 from core import phones
 from inbox.models import Channel
-from inbox.providers.tata_whatsapp import SIGNATURE_HEADER, sign
+from sandbox.callbacks import Callback, deliver_later, post_signed  # noqa: F401 - the sandbox's views post through these
 from sandbox.models import SandboxMedia, SandboxMessage, SandboxTemplate
-
-logger = logging.getLogger(__name__)
 
 SANDBOX_PATH = "/sandbox/api/tata"
 SESSION_WINDOW = datetime.timedelta(hours=24)
-POST_TIMEOUT = (3, 10)
 FILE_LINK_MAX_AGE = 900  # seconds a media download link stays valid (Tata's S3 links: 15 minutes)
 
 
@@ -101,43 +94,6 @@ def channel_for_authorization(header: str | None) -> Channel:
         if channel.access_token and hmac.compare_digest(channel.access_token.encode(), token.encode()):
             return channel
     raise unauthorized(missing=False)
-
-
-# ---------------------------------------------------------------- delivering callbacks
-
-
-@dataclass
-class Callback:
-    delay: float
-    body: bytes
-
-
-def post_signed(url: str, partner_token: str, body: bytes) -> requests.Response:
-    headers = {"Content-Type": "application/json", "User-Agent": "Sampark-Sandbox/1.0"}
-    if partner_token:
-        headers[SIGNATURE_HEADER] = sign(body, partner_token)
-    return requests.post(url, data=body, headers=headers, timeout=POST_TIMEOUT)
-
-
-def deliver_later(url: str, partner_token: str, callbacks: list[Callback]) -> threading.Thread:
-    """Post the callbacks in order, each `delay` seconds after the send, on a daemon thread."""
-
-    def run():
-        started = time.monotonic()
-        for callback in callbacks:
-            wait = callback.delay - (time.monotonic() - started)
-            if wait > 0:
-                time.sleep(wait)
-            try:
-                response = post_signed(url, partner_token, callback.body)
-                if response.status_code >= 300:
-                    logger.warning("sandbox callback to %s answered %s", url, response.status_code)
-            except requests.RequestException as exc:
-                logger.warning("sandbox callback to %s failed: %s", url, exc.__class__.__name__)
-
-    thread = threading.Thread(target=run, name="sandbox-callbacks", daemon=True)
-    thread.start()
-    return thread
 
 
 def _dump(payload: dict) -> bytes:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from campaigns import services as campaigns
 from campaigns import tasks as campaign_tasks
 from campaigns.models import Campaign, Recipient
-from inbox.models import Message
+from inbox.models import Conversation, Message, OptStatus
 from tests.factories import ContactPhoneFactory, LabelFactory
 
 from .conftest import TATA
@@ -43,7 +43,7 @@ def campaign(channel, template, supervisor, audience):
 
 
 def test_a_failed_step_says_why_on_the_page_and_tries_again(campaign, retries, monkeypatch, logged_in, supervisor):
-    monkeypatch.setattr(campaigns, "_queue_one", lambda *a: (_ for _ in ()).throw(OperationalError("database is locked")))
+    monkeypatch.setattr(campaigns, "_queue_chunk", lambda *a: (_ for _ in ()).throw(OperationalError("database is locked")))
     assert campaign_tasks.run_campaign(campaign.pk) == 0
     assert retries == [("campaigns.run_campaign", (campaign.pk, 1), 0.5)]
     campaign.refresh_from_db()
@@ -61,10 +61,10 @@ def test_a_failed_step_says_why_on_the_page_and_tries_again(campaign, retries, m
 @responses.activate
 def test_the_retry_that_succeeds_clears_the_problem(campaign, retries, monkeypatch, django_capture_on_commit_callbacks):
     responses.post(f"{TATA}/whatsapp-cloud/messages", json={"id": "ok"})
-    real = campaigns._queue_one
-    monkeypatch.setattr(campaigns, "_queue_one", lambda *a: (_ for _ in ()).throw(OperationalError("database is locked")))
+    real = campaigns._queue_chunk
+    monkeypatch.setattr(campaigns, "_queue_chunk", lambda *a: (_ for _ in ()).throw(OperationalError("database is locked")))
     campaign_tasks.run_campaign(campaign.pk)
-    monkeypatch.setattr(campaigns, "_queue_one", real)
+    monkeypatch.setattr(campaigns, "_queue_chunk", real)
     with django_capture_on_commit_callbacks(execute=True):
         assert campaign_tasks.run_campaign(campaign.pk, 1) == 3
     campaign.refresh_from_db()
@@ -73,7 +73,7 @@ def test_the_retry_that_succeeds_clears_the_problem(campaign, retries, monkeypat
 
 
 def test_after_the_last_retry_the_page_says_the_periodic_job_carries_on(campaign, retries, monkeypatch):
-    monkeypatch.setattr(campaigns, "_queue_one", lambda *a: (_ for _ in ()).throw(OperationalError("disk I/O error")))
+    monkeypatch.setattr(campaigns, "_queue_chunk", lambda *a: (_ for _ in ()).throw(OperationalError("disk I/O error")))
     with pytest.raises(OperationalError):
         campaign_tasks.run_campaign(campaign.pk, campaign_tasks.RUN_RETRIES)
     campaign.refresh_from_db()
@@ -122,3 +122,63 @@ def test_the_list_and_the_detail_page_show_the_same_counts(campaign, logged_in, 
     assert on_detail == on_list
     assert "1 delivered" in on_list and "1 read" in on_list and "1 sent" in on_list and "100% of 3" in on_list
     assert Recipient.objects.filter(campaign=campaign, status="queued").count() == 3
+
+
+def test_a_chunk_reads_its_conversations_together_and_creates_the_missing(campaign, channel, django_assert_num_queries):
+    contacts = [r.contact for r in Recipient.objects.filter(campaign=campaign).select_related("contact")]
+    existing = Conversation.objects.create(channel=channel, contact=contacts[0], team=channel.team)
+    with django_assert_num_queries(3):  # read, insert the missing, read them
+        found, created = Conversation.objects.for_contacts(contacts, channel)
+    assert found[contacts[0].pk] == existing and created == {contacts[1].pk, contacts[2].pk}
+    assert {c.contact_id for c in found.values()} == {c.pk for c in contacts}
+    assert Conversation.objects.filter(channel=channel).count() == 3
+    with django_assert_num_queries(1):
+        assert Conversation.objects.for_contacts(contacts, channel) == (found, set())
+
+
+def test_queuing_goes_by_chunks_each_recipient_with_its_message(campaign, channel, monkeypatch):
+    monkeypatch.setattr(campaigns, "QUEUE_CHUNK", 2)
+    monkeypatch.setattr("inbox.outbound.enqueue", lambda *a, **k: None)
+    assert campaigns._queue_chunk(campaign) == 2
+    assert Recipient.objects.filter(campaign=campaign, status="queued").count() == 2
+    assert campaigns.run(campaign.pk) == 1
+    recipients = Recipient.objects.filter(campaign=campaign).select_related("message__conversation")
+    assert all(r.status == "queued" and r.message.conversation.contact_id == r.contact_id for r in recipients)
+    assert campaigns._queue_chunk(campaign) == 0
+
+
+def test_a_sent_message_finishes_its_campaign_only_when_nothing_waits(campaign, monkeypatch, django_assert_max_num_queries):
+    monkeypatch.setattr("inbox.outbound.enqueue", lambda *a, **k: None)
+    monkeypatch.setattr(campaigns, "QUEUE_CHUNK", 2)
+    campaigns._queue_chunk(campaign)
+    first = Message.objects.filter(type="template").order_by("pk").first()
+    Message.objects.filter(pk=first.pk).update(status="sent")
+    with django_assert_max_num_queries(2):  # the recipient with its campaign; a recipient still waits to be queued
+        campaigns.message_settled(first)
+    campaigns.run(campaign.pk)
+    campaign.refresh_from_db()
+    assert campaign.status == "running"  # two messages are still queued
+    Message.objects.filter(type="template").update(status="sent")
+    campaigns.message_settled(first)
+    campaign.refresh_from_db()
+    assert campaign.status == "done" and campaign.finished_at
+
+
+def test_a_skipped_recipient_leaves_no_empty_conversation(campaign, channel, monkeypatch):
+    monkeypatch.setattr("inbox.outbound.enqueue", lambda *a, **k: None)
+    first = Recipient.objects.filter(campaign=campaign).order_by("pk").first()
+    OptStatus.objects.create(contact=first.contact, channel=channel, opted_out=True, changed_at=timezone.now())
+    campaigns.run(campaign.pk)
+    first.refresh_from_db()
+    assert first.status == "skipped" and "opted out" in first.reason
+    assert not Conversation.objects.filter(channel=channel, contact=first.contact).exists()
+    assert Conversation.objects.filter(channel=channel).count() == 2
+
+
+def test_a_skipped_recipients_own_conversation_stays(campaign, channel, monkeypatch):
+    monkeypatch.setattr("inbox.outbound.enqueue", lambda *a, **k: None)
+    first = Recipient.objects.filter(campaign=campaign).order_by("pk").first()
+    own = Conversation.objects.create(channel=channel, contact=first.contact, team=channel.team)
+    OptStatus.objects.create(contact=first.contact, channel=channel, opted_out=True, changed_at=timezone.now())
+    campaigns.run(campaign.pk)
+    assert Conversation.objects.filter(pk=own.pk).exists()

@@ -145,7 +145,7 @@ def test_rcs_send_posts_success_delivered_read(client, settings, posted):
     assert rcs
 
 
-def test_deliver_later_posts_in_order_on_a_thread(channel):
+def test_deliver_later_posts_in_order_off_the_request(channel):
     with responses.RequestsMock() as mock:
         mock.add(responses.POST, "http://hooks.test/x", status=200)
         thread = omni.deliver_later("http://hooks.test/x", "secret", [omni.Callback(0.05, b'{"a":1}'), omni.Callback(0.1, b'{"a":2}')])
