@@ -138,7 +138,7 @@ def test_a_chunk_reads_its_conversations_together_and_creates_the_missing(campai
 
 def test_queuing_goes_by_chunks_each_recipient_with_its_message(campaign, channel, monkeypatch):
     monkeypatch.setattr(campaigns, "QUEUE_CHUNK", 2)
-    monkeypatch.setattr("inbox.outbound.enqueue", lambda *a, **k: None)
+    monkeypatch.setattr("inbox.outbound.delivery.enqueue", lambda *a, **k: None)
     assert campaigns._queue_chunk(campaign) == 2
     assert Recipient.objects.filter(campaign=campaign, status="queued").count() == 2
     assert campaigns.run(campaign.pk) == 1
@@ -148,7 +148,7 @@ def test_queuing_goes_by_chunks_each_recipient_with_its_message(campaign, channe
 
 
 def test_a_sent_message_finishes_its_campaign_only_when_nothing_waits(campaign, monkeypatch, django_assert_max_num_queries):
-    monkeypatch.setattr("inbox.outbound.enqueue", lambda *a, **k: None)
+    monkeypatch.setattr("inbox.outbound.delivery.enqueue", lambda *a, **k: None)
     monkeypatch.setattr(campaigns, "QUEUE_CHUNK", 2)
     campaigns._queue_chunk(campaign)
     first = Message.objects.filter(type="template").order_by("pk").first()
@@ -165,7 +165,7 @@ def test_a_sent_message_finishes_its_campaign_only_when_nothing_waits(campaign, 
 
 
 def test_a_skipped_recipient_leaves_no_empty_conversation(campaign, channel, monkeypatch):
-    monkeypatch.setattr("inbox.outbound.enqueue", lambda *a, **k: None)
+    monkeypatch.setattr("inbox.outbound.delivery.enqueue", lambda *a, **k: None)
     first = Recipient.objects.filter(campaign=campaign).order_by("pk").first()
     OptStatus.objects.create(contact=first.contact, channel=channel, opted_out=True, changed_at=timezone.now())
     campaigns.run(campaign.pk)
@@ -176,7 +176,7 @@ def test_a_skipped_recipient_leaves_no_empty_conversation(campaign, channel, mon
 
 
 def test_a_skipped_recipients_own_conversation_stays(campaign, channel, monkeypatch):
-    monkeypatch.setattr("inbox.outbound.enqueue", lambda *a, **k: None)
+    monkeypatch.setattr("inbox.outbound.delivery.enqueue", lambda *a, **k: None)
     first = Recipient.objects.filter(campaign=campaign).order_by("pk").first()
     own = Conversation.objects.create(channel=channel, contact=first.contact, team=channel.team)
     OptStatus.objects.create(contact=first.contact, channel=channel, opted_out=True, changed_at=timezone.now())
