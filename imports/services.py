@@ -39,7 +39,7 @@ from contacts.services import find_or_create_by_phone
 from core import events, phones, safe_http
 from core.errors import ApplicationError, NotAllowed
 from core.tasks import enqueue
-from imports import reports
+from imports import placeholders, reports
 from imports import whatsapp_export as wa
 from imports.models import ImportFailure, ImportJob
 from imports.selectors import can_import_history
@@ -339,8 +339,8 @@ def run(job_id: int, *, on_progress: Callable[[ImportJob], None] | None = None) 
     job.save(update_fields=["status", "started_at", "processed", "imported_count", "duplicate_count", "failed_count"])
     job.failures.all().delete()
     writer = _Writer(job)
-    reader = _ExportReader(job) if job.kind == ImportJob.Kind.WHATSAPP_EXPORT else _ReportReader(job)
-    with job.file.open("rb") as fileobj:
+    reader = READERS[job.kind](job)
+    with job.file.open("rb") if job.file else contextlib.nullcontext() as fileobj:  # history webhooks have no file
         for batch in reader.batches(fileobj, writer):
             writer.write(batch)
             if not _report(job, on_progress):
@@ -507,6 +507,10 @@ class _ReportReader:
         return _Row(record.row, message, contact.pk, media_url=record.media_url)
 
 
+# job kind → its reader (rows in batches). imports.coexistence adds the history webhook's (AppConfig.ready).
+READERS: dict = {ImportJob.Kind.WHATSAPP_EXPORT: _ExportReader, ImportJob.Kind.REPORT: _ReportReader}
+
+
 def _kind_of_url(url: str) -> str:
     name = url.split("?", 1)[0].rsplit("/", 1)[-1]
     return wa.KIND_BY_EXTENSION.get(name.rsplit(".", 1)[-1].lower(), "document") if "." in name else "document"
@@ -523,17 +527,23 @@ class _Writer:
         self.failures.append(ImportFailure(job=self.job, line=line, reason=reason[:300], text=text[:2000]))
 
     def write(self, rows: list[_Row]) -> None:
-        fresh = self._drop_duplicates(rows)
         with transaction.atomic():
+            # Placeholders (portal-sent messages) and id-less exported rows that stand for these rows.
+            filled, rows = placeholders.claim_by_id(rows)
+            fresh = self._drop_duplicates(rows)
+            duplicates = len(rows) - len(fresh)
+            filled += placeholders.claim_by_time(fresh)
+            taken = {id(row) for row in filled}
+            fresh = [row for row in fresh if id(row) not in taken]
             Message.objects.bulk_create([row.message for row in fresh], ignore_conflicts=True)
-            fetches = self._attach_media([row for row in fresh if row.media is not None or row.media_url])
+            fetches = self._attach_media([row for row in fresh + filled if row.media is not None or row.media_url])
             ImportFailure.objects.bulk_create(self.failures)
             from imports.tasks import fetch_media
 
             for attachment_id in fetches:
                 enqueue(fetch_media, attachment_id)
-        self.job.imported_count += len(fresh)
-        self.job.duplicate_count += len(rows) - len(fresh)
+        self.job.imported_count += len(fresh) + len(filled)
+        self.job.duplicate_count += duplicates
         self.job.failed_count += len(self.failures)
         self.failures = []
 

@@ -438,6 +438,18 @@ def _apply_and_settle(event: WebhookEvent) -> bool:
     return False
 
 
+# ===== coexistence hook (issue #15): the one place ingest knows of it ============================
+# imports.apps registers imports.coexistence.apply_payload here. It applies Meta's coexistence parts
+# (history, smb_message_echoes, smb_app_state_sync, history media follow-ups) and returns
+# (their outcomes, the rest of the payload or None), which the WhatsApp path below applies as ever.
+COEXISTENCE_HOOK: list = []
+
+
+def _apply_coexistence(event: WebhookEvent, payload: dict) -> tuple[list, dict | None]:
+    return COEXISTENCE_HOOK[0](event, payload) if COEXISTENCE_HOOK else ([], payload)
+# ===== end of the coexistence hook ===============================================================
+
+
 def _apply(event: WebhookEvent) -> str | None:
     """Apply the payload; returns why nothing was stored when it was known but needs nothing."""
     if event.source in SOURCE_APPLIERS:
@@ -448,7 +460,9 @@ def _apply(event: WebhookEvent) -> str | None:
     payload = parse_body(bytes(event.body))
     if "entityType" in payload or "entity" in payload:
         return _apply_rcs(channel, payload)
-    outcomes = []
+    outcomes, payload = _apply_coexistence(event, payload)  # coexistence hook (#15)
+    if payload is None:
+        return "; ".join(sorted(set(outcomes))) if outcomes and all(o is not None for o in outcomes) else None
     for value in _whatsapp_values(payload):
         outcomes += _apply_whatsapp(channel, value)
     if not outcomes:

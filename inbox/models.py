@@ -163,6 +163,7 @@ class Message(models.Model):
         API = "api", "API"
         CAMPAIGN = "campaign", "Sent outside Sampark (Tata portal / campaign)"
         IMPORT = "import", "History import"
+        PHONE = "phone", "Sent from the phone (WhatsApp Business app)"
         SYSTEM = "system", "System"
 
     MEDIA_TYPES = frozenset({"image", "video", "audio", "document", "sticker"})  # the types that carry an Attachment

@@ -1,0 +1,99 @@
+"""Rows that already stand for a message we are importing, and are filled instead of doubled.
+
+- A status callback for an id we never sent leaves a content-less outbound placeholder
+  (`inbox.ingest.OUTSIDE_BODY`, source campaign). When an import, a history webhook or an echo later
+  brings that message, the placeholder gets its content: matched by provider id, or — for an export,
+  which has no ids — by being the nearest unfilled placeholder of the same conversation within
+  PLACEHOLDER_SLACK of the exported minute.
+- A row imported from an export (no provider id, keyed on contact, minute, direction and text) that a
+  history webhook or an echo brings again with its provider id learns that id, so the live webhook,
+  a replay or a report naming the id find it.
+"""
+
+import datetime
+from collections import defaultdict
+
+from django.db.models import Q
+
+from inbox.ingest import OUTSIDE_BODY  # the placeholder's text: one definition
+from inbox.models import Message
+
+PLACEHOLDER_SLACK = datetime.timedelta(seconds=90)  # the "sent" status comes seconds after the exported minute
+FILLED_FIELDS = ["type", "body", "content", "import_key"]
+
+
+def placeholders() -> Q:
+    return Q(source=Message.Source.CAMPAIGN, body=OUTSIDE_BODY, direction=Message.Direction.OUTBOUND)
+
+
+def fill(placeholder: Message, message: Message, *, source: str | None = None) -> None:
+    """Give a placeholder the content `message` (not saved) carries."""
+    placeholder.type, placeholder.body = message.type, message.body
+    placeholder.content = {**placeholder.content, **message.content}
+    placeholder.import_key = message.import_key or placeholder.import_key
+    fields = list(FILLED_FIELDS)
+    if source:
+        placeholder.source = source
+        fields.append("source")
+    placeholder.save(update_fields=fields)
+
+
+def claim_by_id(rows: list) -> tuple[list, list]:
+    """Rows (imports._Row) with a provider id: fill the placeholders stored under it, and teach the
+    export rows stored under their key that id. Returns (rows that filled a placeholder, the others)."""
+    by_id = {(r.message.channel_id, r.message.provider_message_id): r for r in rows if r.message.provider_message_id}
+    if not by_id:
+        return [], rows
+    match = Q()
+    for channel_id, provider_id in by_id:
+        match |= Q(channel_id=channel_id, provider_message_id=provider_id)
+    filled = []
+    for placeholder in Message.objects.filter(match).filter(placeholders()):
+        row = by_id[(placeholder.channel_id, placeholder.provider_message_id)]
+        fill(placeholder, row.message)
+        row.message.pk = placeholder.pk
+        filled.append(row)
+    taken = {id(r) for r in filled}
+    _adopt_ids([r for r in rows if r.message.provider_message_id and r.message.import_key and id(r) not in taken])
+    return filled, [r for r in rows if id(r) not in taken]
+
+
+def _adopt_ids(rows: list) -> None:
+    by_key = {(r.message.channel_id, r.message.import_key): r for r in rows}
+    if not by_key:
+        return
+    match = Q()
+    for channel_id, key in by_key:
+        match |= Q(channel_id=channel_id, import_key=key)
+    for pk, channel_id, key in Message.objects.filter(match, provider_message_id__isnull=True).values_list("pk", "channel_id", "import_key"):
+        provider_id = by_key[(channel_id, key)].message.provider_message_id
+        if not Message.objects.filter(channel_id=channel_id, provider_message_id=provider_id).exists():
+            Message.objects.filter(pk=pk).update(provider_message_id=provider_id)
+
+
+def claim_by_time(rows: list) -> list:
+    """Outbound rows without a provider id (exports, reports without ids) that fill the nearest unfilled
+    placeholder of their conversation. Returns the rows that did."""
+    wanted = [r for r in rows if not r.message.provider_message_id and r.message.direction == Message.Direction.OUTBOUND]
+    if not wanted:
+        return []
+    start = min(r.message.timestamp for r in wanted) - PLACEHOLDER_SLACK
+    end = max(r.message.timestamp for r in wanted) + PLACEHOLDER_SLACK
+    waiting = defaultdict(list)
+    for placeholder in Message.objects.filter(
+        placeholders(), conversation_id__in={r.message.conversation_id for r in wanted}, timestamp__gte=start, timestamp__lte=end
+    ).order_by("timestamp", "pk"):
+        waiting[placeholder.conversation_id].append(placeholder)
+    filled = []
+    for row in wanted:
+        candidates = waiting.get(row.message.conversation_id)
+        if not candidates:
+            continue
+        nearest = min(candidates, key=lambda p: abs(p.timestamp - row.message.timestamp))
+        if abs(nearest.timestamp - row.message.timestamp) > PLACEHOLDER_SLACK:
+            continue
+        candidates.remove(nearest)
+        fill(nearest, row.message)
+        row.message.pk = nearest.pk
+        filled.append(row)
+    return filled
