@@ -5,6 +5,7 @@ import json
 import random
 
 import pytest
+from django.urls import reverse
 
 from contacts.models import Contact, ContactPhone
 from imports.coexistence import MEDIA_PLACEHOLDER, MEDIA_PLACEHOLDER_BODY
@@ -210,3 +211,10 @@ def test_every_coexistence_fixture_three_times_shuffled_gives_one_row_each(deliv
 def test_fixtures_are_valid_json_objects():
     for name in fixture_names("coex_"):
         assert isinstance(json.loads(json.dumps(fixture_json(name))), dict)
+
+
+def test_the_thread_marks_an_echo_as_sent_from_the_phone(client, deliver, admin_user):
+    deliver("coex_echo_tata.json")
+    client.force_login(admin_user)
+    page = client.get(reverse("inbox:conversation", args=[Message.objects.get().conversation_id])).content.decode()
+    assert "Sent from the phone (WhatsApp Business app)" in page and "Sending the invoice from my phone now" in page
