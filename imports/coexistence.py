@@ -275,7 +275,13 @@ def _apply_contact(sync: meta.ContactSync) -> str | None:
 def _drop_imported_twins(channel: Channel, payload: dict) -> None:
     """A live text message whose export row (no provider id) is stored: drop that row, so the live one,
     which is about to be stored with its id (and opens the window as live messages do), is the only one."""
-    for sender, _provider_id, at, text in meta.inbound_texts(payload, channel.phone_number):
+    texts = meta.inbound_texts(payload, channel.phone_number)
+    if not texts:
+        return
+    until = placeholders.idless_until(channel)
+    for sender, _provider_id, at, text in texts:
+        if until is None or at.replace(second=0, microsecond=0) > until:
+            continue  # newer than every exported row on this number: it cannot have a twin
         number = phones.try_e164(sender)
         contact_id = ContactPhone.objects.filter(number=number).values_list("contact_id", flat=True).first() if number else None
         if contact_id is not None:

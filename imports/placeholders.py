@@ -11,13 +11,16 @@
 """
 
 import datetime
+import logging
 from collections import defaultdict
 
+from django.core.cache import cache
 from django.db.models import Q
 
 from inbox.ingest import OUTSIDE_BODY  # the placeholder's text: one definition
-from inbox.models import Message
+from inbox.models import Channel, Message
 
+logger = logging.getLogger(__name__)
 PLACEHOLDER_SLACK = datetime.timedelta(seconds=90)  # the "sent" status comes seconds after the exported minute
 FILLED_FIELDS = ["type", "body", "content", "import_key"]
 
@@ -44,11 +47,8 @@ def claim_by_id(rows: list) -> tuple[list, list]:
     by_id = {(r.message.channel_id, r.message.provider_message_id): r for r in rows if r.message.provider_message_id}
     if not by_id:
         return [], rows
-    match = Q()
-    for channel_id, provider_id in by_id:
-        match |= Q(channel_id=channel_id, provider_message_id=provider_id)
     filled = []
-    for placeholder in Message.objects.filter(match).filter(placeholders()):
+    for placeholder in Message.objects.filter(_per_channel(by_id, "provider_message_id")).filter(placeholders()):
         row = by_id[(placeholder.channel_id, placeholder.provider_message_id)]
         fill(placeholder, row.message)
         row.message.pk = placeholder.pk
@@ -62,13 +62,21 @@ def _adopt_ids(rows: list) -> None:
     by_key = {(r.message.channel_id, r.message.import_key): r for r in rows}
     if not by_key:
         return
-    match = Q()
-    for channel_id, key in by_key:
-        match |= Q(channel_id=channel_id, import_key=key)
-    for pk, channel_id, key in Message.objects.filter(match, provider_message_id__isnull=True).values_list("pk", "channel_id", "import_key"):
+    for pk, channel_id, key in Message.objects.filter(_per_channel(by_key, "import_key"), provider_message_id__isnull=True).values_list("pk", "channel_id", "import_key"):
         provider_id = by_key[(channel_id, key)].message.provider_message_id
         if not Message.objects.filter(channel_id=channel_id, provider_message_id=provider_id).exists():
             Message.objects.filter(pk=pk).update(provider_message_id=provider_id)
+
+
+def _per_channel(pairs, field: str) -> Q:
+    """(channel, value) pairs as one IN list per channel: the (channel, field) unique index answers it."""
+    values = defaultdict(set)
+    for channel_id, value in pairs:
+        values[channel_id].add(value)
+    match = Q()
+    for channel_id, wanted in values.items():
+        match |= Q(channel_id=channel_id, **{f"{field}__in": wanted})
+    return match
 
 
 def claim_by_time(rows: list) -> list:
@@ -97,3 +105,45 @@ def claim_by_time(rows: list) -> list:
         row.message.pk = nearest.pk
         filled.append(row)
     return filled
+
+
+# ---------------------------------------------------------------- id-less imported rows and live messages
+#
+# A live message can only have an id-less imported twin (an export row) if it is not newer than the
+# newest id-less row imported on its number: exports hold the past. The live path asks this first, from
+# the shared cache, so ordinary live traffic costs no query for it.
+
+IDLESS_KEY = "imports:idless-until:{}"  # the channel's webhook token: a number re-created is another number
+IDLESS_SECONDS = 24 * 3600
+NONE = "none"
+
+
+def note_idless(channel_id: int, newest: datetime.datetime) -> None:
+    """An import stored id-less rows on this number up to `newest`."""
+    channel = Channel.objects.only("pk", "webhook_token").get(pk=channel_id)
+    try:
+        current = idless_until(channel)
+        if current is None or newest > current:
+            cache.set(IDLESS_KEY.format(channel.webhook_token), newest.isoformat(), IDLESS_SECONDS)
+    except Exception as exc:  # noqa: BLE001 - the cache is Redis; on a miss the database is asked again
+        logger.warning("could not note imported rows for channel %s (%s)", channel_id, exc)
+
+
+def idless_until(channel: Channel) -> datetime.datetime | None:
+    """The newest id-less imported row's time on this number (None: there are none)."""
+    key = IDLESS_KEY.format(channel.webhook_token)
+    try:
+        cached = cache.get(key)
+    except Exception:  # noqa: BLE001 - Redis down: ask the database
+        cached = None
+    if cached is None:
+        newest = (
+            Message.objects.filter(channel_id=channel.pk, import_key__isnull=False, provider_message_id__isnull=True)
+            .order_by("-timestamp").values_list("timestamp", flat=True).first()
+        )  # fmt: skip
+        try:
+            cache.set(key, newest.isoformat() if newest else NONE, IDLESS_SECONDS)
+        except Exception:  # noqa: BLE001
+            pass
+        return newest
+    return None if cached == NONE else datetime.datetime.fromisoformat(cached)
