@@ -21,7 +21,7 @@ idempotent: provider ids and import keys are unique per number).
 
 from collections.abc import Iterator
 
-from contacts.models import ContactPhone
+from contacts.models import Contact, ContactPhone
 from contacts.services import find_or_create_by_phone
 from core import phones
 from core.tasks import enqueue
@@ -97,9 +97,11 @@ class HistoryReader:
 
     def batches(self, fileobj, writer) -> Iterator[list[_Row]]:
         payload = loads_json(bytes(self.job.webhook_event.body))
+        chunks = meta.read(payload if isinstance(payload, dict) else {}, self.channel.phone_number).history
+        self.conversations = history_conversations(self.channel, {c for chunk in chunks for c in chunk.customers()})
         batch: list[_Row] = []
         number = 0
-        for chunk in meta.read(payload if isinstance(payload, dict) else {}, self.channel.phone_number).history:
+        for chunk in chunks:
             for record in chunk.messages():
                 number += 1
                 self.job.processed = number
@@ -119,6 +121,37 @@ class HistoryReader:
         if customer not in self.conversations:
             self.conversations[customer] = history_conversation(self.channel, customer, known=self.contacts)
         return self.conversations[customer]
+
+
+def history_conversations(channel: Channel, customers: set[str]) -> dict[str, tuple[int, int] | None]:
+    """customer digits → (contact id, conversation id) for a whole history webhook, in a few queries
+    (a phase may name thousands of customers): existing contacts and conversations are read at once,
+    the missing ones inserted in bulk (contacts with no name yet; conversations resolved, like an
+    import's). The numbers' unique constraints settle races with live webhooks."""
+    numbers = {customer: phones.try_e164(customer) for customer in customers}
+    wanted = {number for number in numbers.values() if number}
+    contact_of = dict(ContactPhone.objects.filter(number__in=wanted).values_list("number", "contact_id"))
+    missing = sorted(wanted - contact_of.keys())
+    if missing:
+        created = Contact.objects.bulk_create([Contact(name="") for _ in missing])
+        ContactPhone.objects.bulk_create(
+            [ContactPhone(contact=contact, number=number, is_primary=True) for contact, number in zip(created, missing, strict=True)],
+            ignore_conflicts=True,
+        )
+        contact_of = dict(ContactPhone.objects.filter(number__in=wanted).values_list("number", "contact_id"))
+        Contact.objects.filter(pk__in={c.pk for c in created} - set(contact_of.values())).delete()  # lost a race: unused
+    conversation_of = dict(Conversation.objects.filter(channel=channel, contact_id__in=contact_of.values()).values_list("contact_id", "pk"))
+    new = [contact_id for contact_id in set(contact_of.values()) if contact_id not in conversation_of]
+    if new:
+        Conversation.objects.bulk_create(
+            [Conversation(channel=channel, contact_id=contact_id, team_id=channel.team_id, status=Conversation.Status.RESOLVED) for contact_id in new],
+            ignore_conflicts=True,
+        )
+        conversation_of = dict(Conversation.objects.filter(channel=channel, contact_id__in=contact_of.values()).values_list("contact_id", "pk"))
+    return {
+        customer: (contact_of[number], conversation_of[contact_of[number]]) if number in contact_of else None
+        for customer, number in numbers.items()
+    }
 
 
 def history_conversation(channel: Channel, customer: str, *, known: dict | None = None) -> tuple[int, int] | None:

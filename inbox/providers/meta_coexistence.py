@@ -60,6 +60,17 @@ class HistoryChunk:
                 if record is not None:
                     yield record
 
+    def customers(self) -> set[str]:
+        """The threads' customers (a thread without an id: its messages' other side)."""
+        found = set()
+        for thread in self.threads:
+            thread = _dict(thread)
+            if digits(thread.get("id")):
+                found.add(digits(thread.get("id")))
+            else:
+                found.update(m.customer for m in (_history_message(i, "", self.business_digits) for i in _list(thread.get("messages"))) if m)
+        return found
+
     def count(self) -> int:
         return sum(len(_list(_dict(thread).get("messages"))) for thread in self.threads)
 
