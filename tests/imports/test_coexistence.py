@@ -218,3 +218,11 @@ def test_the_thread_marks_an_echo_as_sent_from_the_phone(client, deliver, admin_
     client.force_login(admin_user)
     page = client.get(reverse("inbox:conversation", args=[Message.objects.get().conversation_id])).content.decode()
     assert "Sent from the phone (WhatsApp Business app)" in page and "Sending the invoice from my phone now" in page
+
+
+def test_a_history_job_shows_on_the_import_pages_for_admins(client, deliver, admin_user):
+    job = ImportJob.objects.get(webhook_event=deliver("coex_history_tata.json"))
+    client.force_login(admin_user)
+    assert job.file_name in client.get(reverse("imports:upload")).content.decode()
+    page = client.get(reverse("imports:job", args=[job.pk]))
+    assert page.status_code == 200 and 'data-count="imported">4<' in page.content.decode() and "sent by WhatsApp" in page.content.decode()
