@@ -225,6 +225,8 @@ def _apply_media(channel: Channel, item: dict) -> str | None:
         record = meta.HistoryMessage(customer, outbound, parsed.provider_id, parsed.timestamp, "sent" if outbound else "received", item)
         stored = history_message(channel, ids, record, media_follow_up=True)
         stored.save(force_insert=True)
+    elif stored.source == Message.Source.CAMPAIGN and stored.body == placeholders.OUTSIDE_BODY:  # its status came first
+        placeholders.fill(stored, Message(type=parsed.type[:32], body=parsed.body, content=item))
     elif stored.type != MEDIA_PLACEHOLDER:
         return None  # delivered again: already filled
     else:

@@ -138,6 +138,16 @@ def test_media_follow_up_fills_the_placeholder(deliver, envelope, media_first):
     assert not Contact.objects.filter(phones__number="+919876500001").exists()  # the business is nobody's contact
 
 
+def test_media_follow_up_fills_a_placeholder_its_status_made(deliver):
+    status = {"statuses": [{"id": "wamid.HIST0003", "status": "read", "timestamp": "1755000130", "recipient_id": "919812345678"}],
+              "businessPhoneNumber": "+919876500001", "id": "s"}  # fmt: skip
+    deliver(status)
+    deliver("coex_history_media_meta.json")
+    message = Message.objects.get()
+    assert (message.type, message.body, message.status) == ("image", "Your parcel", "read")
+    assert message.attachments.get().provider_media_id == "24230790383178626"
+
+
 def test_a_huge_history_webhook_is_applied_in_bounded_batches(deliver, channel, monkeypatch):
     monkeypatch.setattr("imports.services.BATCH_SIZE", 50)
     monkeypatch.setattr("imports.coexistence.BATCH_SIZE", 50)
