@@ -118,6 +118,16 @@ IDLESS_SECONDS = 24 * 3600
 NONE = "none"
 
 
+def note_idless_rows(messages: list[Message]) -> None:
+    """Imported rows were stored: note, per number, the newest of those without a provider id."""
+    newest: dict[int, datetime.datetime] = {}
+    for message in messages:
+        if not message.provider_message_id:
+            newest[message.channel_id] = max(message.timestamp, newest.get(message.channel_id, message.timestamp))
+    for channel_id, at in newest.items():
+        note_idless(channel_id, at)
+
+
 def note_idless(channel_id: int, newest: datetime.datetime) -> None:
     """An import stored id-less rows on this number up to `newest`."""
     channel = Channel.objects.only("pk", "webhook_token").get(pk=channel_id)

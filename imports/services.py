@@ -536,11 +536,7 @@ class _Writer:
             taken = {id(row) for row in filled}
             fresh = [row for row in fresh if id(row) not in taken]
             Message.objects.bulk_create([row.message for row in fresh], ignore_conflicts=True)
-            newest_idless: dict[int, datetime.datetime] = {}
-            for message in (row.message for row in fresh if not row.message.provider_message_id):
-                newest_idless[message.channel_id] = max(message.timestamp, newest_idless.get(message.channel_id, message.timestamp))
-            for channel_id, newest in newest_idless.items():
-                placeholders.note_idless(channel_id, newest)
+            placeholders.note_idless_rows([row.message for row in fresh])
             fetches = self._attach_media([row for row in fresh + filled if row.media is not None or row.media_url])
             ImportFailure.objects.bulk_create(self.failures)
             from imports.tasks import fetch_media
