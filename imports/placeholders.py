@@ -44,11 +44,13 @@ def fill(placeholder: Message, message: Message, *, source: str | None = None) -
 def claim_by_id(rows: list) -> tuple[list, list]:
     """Rows (imports._Row) with a provider id: fill the placeholders stored under it, and teach the
     export rows stored under their key that id. Returns (rows that filled a placeholder, the others)."""
-    by_id = {(r.message.channel_id, r.message.provider_message_id): r for r in rows if r.message.provider_message_id}
-    if not by_id:
-        return [], rows
+    # Placeholders are outbound: only outbound rows can stand for one.
+    by_id = {
+        (r.message.channel_id, r.message.provider_message_id): r
+        for r in rows if r.message.provider_message_id and r.message.direction == Message.Direction.OUTBOUND
+    }  # fmt: skip
     filled = []
-    for placeholder in Message.objects.filter(_per_channel(by_id, "provider_message_id")).filter(placeholders()):
+    for placeholder in Message.objects.filter(_per_channel(by_id, "provider_message_id")).filter(placeholders()) if by_id else []:
         row = by_id[(placeholder.channel_id, placeholder.provider_message_id)]
         fill(placeholder, row.message)
         row.message.pk = placeholder.pk
@@ -59,7 +61,14 @@ def claim_by_id(rows: list) -> tuple[list, list]:
 
 
 def _adopt_ids(rows: list) -> None:
-    by_key = {(r.message.channel_id, r.message.import_key): r for r in rows}
+    # Only rows not newer than the newest id-less imported row of their number can have an id-less twin.
+    channels = Channel.objects.only("pk", "webhook_token").in_bulk({r.message.channel_id for r in rows})
+    until = {channel_id: idless_until(channel) for channel_id, channel in channels.items()}
+    by_key = {
+        (r.message.channel_id, r.message.import_key): r
+        for r in rows
+        if until.get(r.message.channel_id) and r.message.timestamp.replace(second=0, microsecond=0) <= until[r.message.channel_id]
+    }
     if not by_key:
         return
     for pk, channel_id, key in Message.objects.filter(_per_channel(by_key, "import_key"), provider_message_id__isnull=True).values_list("pk", "channel_id", "import_key"):
