@@ -210,7 +210,7 @@ def send_all(port: int, requests_: list, concurrency: int, rate: float | None = 
         return {"n": 0, "rps": 0.0, "p50": 0.0, "p99": 0.0, "statuses": statuses, "elapsed": elapsed}
     return {
         "n": len(latencies), "rps": len(latencies) / elapsed, "p50": statistics.median(latencies),
-        "p99": latencies[max(0, int(len(latencies) * 0.99) - 1)], "statuses": statuses, "elapsed": elapsed,
+        "p99": latencies[max(0, int(len(latencies) * 0.99) - 1)], "statuses": statuses, "elapsed": elapsed, "latencies": latencies,
     }
 
 
@@ -226,3 +226,19 @@ def ensure_database(url: str) -> None:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
 
+
+def send_until(port: int, requests_: list, rate: float, stop, results) -> None:
+    """In a process of its own (multiprocessing, spawn): send `requests_` paced at `rate` a second, a
+    second's worth at a time, until `stop` (an Event) is set or they run out; put {p50, p99, n, statuses}."""
+    latencies, statuses = [], {}
+    per_round = max(1, int(rate))
+    for first in range(0, len(requests_), per_round):
+        if stop.is_set():
+            break
+        result = send_all(port, requests_[first:first + per_round], 8, rate)
+        latencies += result["latencies"]
+        for status, count in result["statuses"].items():
+            statuses[status] = statuses.get(status, 0) + count
+    latencies.sort()
+    results.put({"n": len(latencies), "p50": statistics.median(latencies) if latencies else 0.0,
+                 "p99": latencies[max(0, int(len(latencies) * 0.99) - 1)] if latencies else 0.0, "statuses": statuses})

@@ -8,6 +8,7 @@ class ImportJob(models.Model):
     class Kind(models.TextChoices):
         WHATSAPP_EXPORT = "whatsapp", "WhatsApp chat export"
         REPORT = "report", "Message report (CSV / JSON)"
+        HISTORY_WEBHOOK = "history", "WhatsApp history (coexistence webhook)"
 
     class Status(models.TextChoices):
         NEEDS_ANSWERS = "answers", "Waiting for your answers"
@@ -35,6 +36,10 @@ class ImportJob(models.Model):
     date_order = models.CharField(max_length=3, blank=True)
     time_zone = models.CharField(max_length=64, default=settings.TIME_ZONE)
     mapping = models.JSONField(default=dict, blank=True, help_text="reports: column → field (imports.reports.TARGETS)")
+    webhook_event = models.OneToOneField(
+        "inbox.WebhookEvent", null=True, blank=True, on_delete=models.CASCADE, related_name="history_job",
+        help_text="history webhooks: the stored event whose messages this job applies",
+    )
     # Progress (lines of the file read so far, against scan["lines"]).
     processed = models.PositiveIntegerField(default=0)
     imported_count = models.PositiveIntegerField(default=0)

@@ -19,7 +19,6 @@ from imports import reports
 from imports import whatsapp_export as wa
 from imports.models import ImportJob
 from inbox.models import Channel, Conversation, Message
-from inbox.services import conversation_for
 
 MAX_MEDIA_FILE = 100 * 1024 * 1024  # WhatsApp's own limit for documents
 MAX_TEXT_SIZE = 2 * 1024 * 1024 * 1024  # a chat text larger than this (uncompressed) is not an export
@@ -113,13 +112,13 @@ def _imported_message(job: ImportJob, *, conversation_id: int, channel_id: int, 
     )
 
 
-def _history_conversation(contact, channel) -> Conversation:
+def history_conversation(contact, channel) -> Conversation:
     """The contact's conversation on this number. One made for an import starts resolved: history is
     not work, and the customer's next message reopens it as any resolved conversation."""
-    existed = Conversation.objects.filter(contact=contact, channel=channel).exists()
-    conversation = conversation_for(contact, channel)
-    if not existed:
+    conversation, created = Conversation.objects.for_contact(contact, channel)
+    if created:
         Conversation.objects.filter(pk=conversation.pk, status=Conversation.Status.OPEN).update(status=Conversation.Status.RESOLVED)
+        conversation.status = Conversation.Status.RESOLVED
     return conversation
 
 
@@ -129,7 +128,7 @@ class ExportReader:
     def __init__(self, job: ImportJob):
         self.job = job
         self.zone = zoneinfo.ZoneInfo(job.time_zone)
-        self.conversation = _history_conversation(job.contact, job.channel)
+        self.conversation = history_conversation(job.contact, job.channel)
 
     def batches(self, fileobj, writer, size: int) -> Iterator[list[Row]]:
         export = ExportFile(fileobj)
@@ -215,7 +214,7 @@ class ReportReader:
         contact, _ = find_or_create_by_phone(record.phone, known=self.contacts)
         key = (contact.pk, channel.pk)
         if key not in self.conversations:
-            self.conversations[key] = _history_conversation(contact, channel).pk
+            self.conversations[key] = history_conversation(contact, channel).pk
         at = record.at if record.at.tzinfo else record.at.replace(tzinfo=self.zone)
         if record.media_url and not record.media_url.lower().startswith(("http://", "https://")):
             raise reports.ReportError("Media URL is not an http or https link")
@@ -227,6 +226,10 @@ class ReportReader:
             dedupe_text=f"{record.media_url}\n{record.text}" if record.media_url else record.text,
         )  # fmt: skip
         return Row(record.row, message, contact.pk, media_url=record.media_url)
+
+
+# job kind → its reader (rows in batches). imports.coexistence adds the history webhook's (AppConfig.ready).
+READERS: dict = {ImportJob.Kind.WHATSAPP_EXPORT: ExportReader, ImportJob.Kind.REPORT: ReportReader}
 
 
 def _kind_of_url(url: str) -> str:

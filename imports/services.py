@@ -14,6 +14,7 @@ live rows of the same conversation in its time range, so a message that arrived 
 the export is kept once.
 """
 
+import contextlib
 import csv
 import dataclasses
 import hashlib
@@ -36,7 +37,7 @@ from core.tasks import enqueue
 from imports import reports
 from imports import whatsapp_export as wa
 from imports.models import ImportJob
-from imports.readers import ExportFile, ExportReader, ReportReader
+from imports.readers import READERS, ExportFile
 from imports.selectors import can_import_history
 from imports.writer import Writer
 from inbox.models import Attachment, Channel
@@ -256,8 +257,8 @@ def run(job_id: int, *, on_progress: Callable[[ImportJob], None] | None = None) 
     job.save(update_fields=["status", "started_at", "processed", "imported_count", "duplicate_count", "failed_count"])
     job.failures.all().delete()
     writer = Writer(job)
-    reader = ExportReader(job) if job.kind == ImportJob.Kind.WHATSAPP_EXPORT else ReportReader(job)
-    with job.file.open("rb") as fileobj:
+    reader = READERS[job.kind](job)
+    with job.file.open("rb") if job.file else contextlib.nullcontext() as fileobj:  # history webhooks have no file
         for batch in reader.batches(fileobj, writer, BATCH_SIZE):
             writer.write(batch)
             if not _report(job, on_progress):

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from core.tasks import enqueue
+from imports import placeholders
 from imports.models import ImportFailure, ImportJob
 from imports.readers import Row, import_key
 from inbox.models import Attachment, Message
@@ -28,15 +29,22 @@ class Writer:
         self.failures.append(ImportFailure(job=self.job, line=line, reason=reason[:300], text=text[:2000]))
 
     def write(self, rows: list[Row]) -> None:
-        fresh = self._drop_duplicates(rows)
         with transaction.atomic():
+            # Placeholders (portal-sent messages) and id-less exported rows that stand for these rows.
+            filled, rows = placeholders.claim_by_id(rows)
+            fresh = self._drop_duplicates(rows)
+            duplicates = len(rows) - len(fresh)
+            filled += placeholders.claim_by_time(fresh)
+            taken = {id(row) for row in filled}
+            fresh = [row for row in fresh if id(row) not in taken]
             Message.objects.bulk_create([row.message for row in fresh], ignore_conflicts=True)
-            fetches = self._attach_media([row for row in fresh if row.media is not None or row.media_url])
+            placeholders.note_idless_rows([row.message for row in fresh])
+            fetches = self._attach_media([row for row in fresh + filled if row.media is not None or row.media_url])
             ImportFailure.objects.bulk_create(self.failures)
             for attachment_id in fetches:
                 enqueue("imports.fetch_media", attachment_id)
-        self.job.imported_count += len(fresh)
-        self.job.duplicate_count += len(rows) - len(fresh)
+        self.job.imported_count += len(fresh) + len(filled)
+        self.job.duplicate_count += duplicates
         self.job.failed_count += len(self.failures)
         self.failures = []
 

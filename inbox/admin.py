@@ -5,7 +5,10 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils.html import format_html
 
 from core import phones
@@ -13,7 +16,7 @@ from core.admin import KeepSecretsMixin
 from core.errors import ApplicationError
 from core.untrusted import NotJSON, clean_text, loads_json
 from inbox import channels as channel_services
-from inbox import media
+from inbox import media, replay
 from inbox.ingest.drain import process_event
 from inbox.models import Attachment, Channel, Conversation, Message, WebhookEvent
 
@@ -87,6 +90,20 @@ class ChannelAdmin(KeepSecretsMixin, admin.ModelAdmin):
         self.message_user(request, "New webhook URLs made: paste them into Tata's portal now.", messages.WARNING)
 
 
+class ReplayRangeForm(forms.Form):
+    since = forms.DateTimeField(required=False, help_text="received at or after (empty: from the first event)")
+    until = forms.DateTimeField(required=False, help_text="received before (empty: until now)")
+    channel = forms.ModelChoiceField(Channel.objects.all(), required=False, empty_label="every channel")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("since") and cleaned.get("until") and cleaned["since"] >= cleaned["until"]:
+            raise ValidationError("“Until” must be after “since”.")
+        if not (cleaned.get("since") or cleaned.get("until") or cleaned.get("channel")):
+            raise ValidationError("Choose a time range or a channel (every event ever received is a job for the command line).")
+        return cleaned
+
+
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(admin.ModelAdmin):
     list_display = ["id", "received_at", "source", "channel", "status", "attempts", "short_error"]
@@ -116,6 +133,24 @@ class WebhookEventAdmin(admin.ModelAdmin):
         except NotJSON:
             text = clean_text(raw.decode("utf-8", errors="replace"))
         return format_html('<pre style="white-space:pre-wrap;max-height:40em;overflow:auto">{}</pre>', text)
+
+    def get_urls(self):
+        replay_range = path("replay-range/", self.admin_site.admin_view(self.replay_range), name="inbox_webhookevent_replay_range")
+        return [replay_range, *super().get_urls()]
+
+    def replay_range(self, request):
+        """Rebuild from the raw events of a time range and/or a channel (inbox.replay, as the command)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = ReplayRangeForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            selection = replay.Selection(statuses=replay.EVERY_STATUS, **{k: form.cleaned_data[k] for k in ("since", "until", "channel")})
+            counts = replay.replay(list(replay.selected(selection).values_list("pk", flat=True)))
+            level = messages.WARNING if counts.get(WebhookEvent.Status.UNPROCESSABLE) else messages.SUCCESS
+            self.message_user(request, f"Replayed: {replay.summary(counts)}.", level)
+            return redirect("admin:inbox_webhookevent_changelist")
+        context = {**self.admin_site.each_context(request), "form": form, "opts": self.model._meta, "title": "Replay webhook events of a time range"}
+        return TemplateResponse(request, "admin/inbox/webhookevent/replay_range.html", context)
 
     @admin.action(description="Replay the selected events (apply again; safe to repeat)")
     def replay(self, request, queryset):

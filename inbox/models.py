@@ -248,6 +248,7 @@ class Message(models.Model):
         # REST API shows it; messages of Sampark's own campaigns app are SYSTEM.
         OUTSIDE_SAMPARK = "campaign", "Sent outside Sampark (Tata portal / campaign)"
         IMPORT = "import", "History import"
+        PHONE = "phone", "Sent from the phone (WhatsApp Business app)"
         SYSTEM = "system", "System"
 
     MEDIA_TYPES = frozenset({"image", "video", "audio", "document", "sticker"})  # the types that carry an Attachment

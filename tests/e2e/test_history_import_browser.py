@@ -1,5 +1,6 @@
 """A supervisor imports a zipped WhatsApp export: the progress bar finishes, the old messages (with
-their photo) sit above the live one in the customer's thread, and the conversation list keeps its order."""
+their photo) sit above the live one in the customer's thread, the conversation list keeps its order,
+and the imported conversation is answered with a template (its window is closed: the import opened none)."""
 
 import base64
 import datetime
@@ -11,7 +12,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from contacts.models import Contact, ContactPhone
-from inbox.models import Channel, Conversation, Message
+from inbox.models import Channel, Conversation, Message, Template
 from tests.imports.helpers import export_zip
 from tests.inbox.tata_payloads import PARTNER_TOKEN
 
@@ -41,7 +42,11 @@ def test_import_a_zip_export_and_see_it_above_the_live_messages(asgi_login_page,
         kind=Channel.Kind.WHATSAPP, name="Shop WhatsApp", phone_number="+919876500001",
         api_base_url=asgi_live_server.url + "/sandbox/api/tata", access_token="t", partner_token=PARTNER_TOKEN, team=sales_team,
     )  # fmt: skip
-    asha = _conversation(channel, "+919812345678", "Asha Verma", 30, "Live hello")
+    asha = _conversation(channel, "+919812345678", "Asha Verma", 30 * 60, "Live hello")  # wrote 30 h ago: the window is closed
+    Template.objects.create(
+        channel=channel, name="pickup_ready", language="en", category="UTILITY", status="APPROVED",
+        components=[{"type": "BODY", "text": "Your order is ready for pickup."}],
+    )
     _conversation(channel, "+919812300000", "Ravi Kumar", 5, "Newest live message")
     page = asgi_login_page(supervisor, password, viewport)
     page.goto(f"{asgi_live_server.url}/inbox/?view=all")
@@ -75,6 +80,16 @@ def test_import_a_zip_export_and_see_it_above_the_live_messages(asgi_login_page,
     page.goto(f"{asgi_live_server.url}/inbox/?view=all")
     expect(rows).to_have_count(2)
     assert rows.all_inner_texts() == order_before
+
+    # Reply from the imported conversation: no free text (the imported messages opened no window), a template.
+    page.goto(f"{asgi_live_server.url}/inbox/{asha.pk}/")
+    expect(page.locator("#composer-window")).to_contain_text("more than 24 hours ago")
+    page.get_by_label("Approved template").select_option(label="pickup_ready (en, utility)")
+    page.get_by_role("button", name="Send template").click()
+    expect(page.locator("#messages .bubble.out").filter(has_text="Your order is ready for pickup.")).to_be_visible()
+    expect(page.locator("#composer-error")).to_be_empty()
+    reply = Message.objects.filter(conversation=asha, direction="out").exclude(source="import").get()
+    assert reply.body == "Your order is ready for pickup." and reply.sender_id == supervisor.pk
 
 
 def test_the_progress_bar_follows_the_worker_over_the_websocket(asgi_login_page, asgi_live_server, supervisor, password, sales_team, monkeypatch):
