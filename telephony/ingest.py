@@ -24,7 +24,7 @@ from core import phones
 from core.tasks import enqueue
 from inbox.ingest import Unprocessable
 from inbox.models import WebhookEvent
-from telephony import events, followups
+from telephony import bulk_rows, events, followups
 from telephony.models import AgentLine, Call, TelephonyConnection
 from telephony.providers import smartflo
 
@@ -115,7 +115,7 @@ class CallBatch:
             batch.read_keys.update(_keys(connection_id, p.call_id, p.uuid))
         for call in (
             Call.objects.select_for_update(of=("self",))
-            .filter(Q(provider_call_id__in=call_ids) | Q(provider_uuid__in=uuids), connection_id__in={c for c, _ in calls})
+            .filter(named_by(call_ids, uuids), connection_id__in={c for c, _ in calls})
             .order_by("pk")
         ):
             batch.remember(call)
@@ -125,7 +125,7 @@ class CallBatch:
             if p.custom_identifier and stored is None:
                 continue  # a click-to-call's row may be known by that identifier only: record() reads it
             if stored is None or stored.contact_id is None:
-                number = phones.try_e164(p.customer_number or (stored.customer_number if stored else ""))
+                number = smartflo.e164(p.customer_number or (stored.customer_number if stored else ""))
                 if number:
                     numbers.add(number)
             if stored is None or stored.agent_id is None:
@@ -191,6 +191,13 @@ class CallBatch:
             self.read_keys.discard(key)
         self.conversations.clear()
         self.conversations_read.clear()
+
+
+def named_by(call_ids: set[str], uuids: set[str]) -> Q:
+    """Calls with one of these Smartflo ids. Each id column's unique index is partial (ids not ''):
+    PostgreSQL proves an IN list implies "not ''" only up to 100 values, so a page of 200 records
+    scanned the whole table (a cost growing with every call stored) unless the query says it too."""
+    return (Q(provider_call_id__in=call_ids) & ~Q(provider_call_id="")) | (Q(provider_uuid__in=uuids) & ~Q(provider_uuid=""))
 
 
 def _keys(connection_id: int, call_id: str, uuid: str) -> list[tuple[int, str, str]]:
@@ -300,7 +307,7 @@ def record(connection: TelephonyConnection, parsed: smartflo.CallEvent, *, follo
             call = Call(connection=connection)
         status_before = call.status if not created else None
         changed = merge(call, parsed, agents)
-        if call.contact_id is None and phones.try_e164(call.customer_number):
+        if call.contact_id is None and smartflo.e164(call.customer_number):
             call.contact, _ = find_or_create_by_phone(call.customer_number, known=contacts)
             changed = True
         fetch = bool(call.recording_url) and call.recording_status == Call.Recording.NONE and not call.recording
@@ -372,13 +379,23 @@ def merge(call: Call, parsed: smartflo.CallEvent, agents: AgentDirectory) -> boo
 # ---------------------------------------------------------------- call records in bulk (backfill)
 
 
-def _create_contacts(numbers: list[str], known: dict) -> None:
+def _create_contacts(numbers: list[str], known: dict, *, retried_on_conflict: bool = False) -> None:
     """A contact per new number, in bulk (a backfill meets thousands of new callers). A number another
-    process stored meanwhile keeps its contact; ours for it is removed."""
+    process stored meanwhile keeps its contact; ours for it is removed. With `retried_on_conflict`
+    (the caller applies its work again on IntegrityError, as the backfill does) the rows are COPied
+    on PostgreSQL instead, and such a number raises."""
     if not numbers:
         return
     from contacts.models import ContactPhone
 
+    if retried_on_conflict and bulk_rows.use_copy():
+        fresh = [Contact() for _ in numbers]
+        bulk_rows.copy_insert(Contact, fresh)
+        bulk_rows.copy_insert(ContactPhone, [
+            ContactPhone(contact=contact, number=number, is_primary=True) for contact, number in zip(fresh, numbers)
+        ])
+        known.update(zip(numbers, fresh))
+        return
     fresh = Contact.objects.bulk_create([Contact() for _ in numbers])
     ContactPhone.objects.bulk_create(
         [ContactPhone(contact=contact, number=number, is_primary=True) for contact, number in zip(fresh, numbers)], ignore_conflicts=True
@@ -407,7 +424,9 @@ def _stored_values(call: Call) -> tuple:
 
 def record_page(connection: TelephonyConnection, rows: list[dict], *, follow_ups: bool) -> tuple[int, int]:
     """Apply one page of call records; returns (created, updated). One transaction, a few queries:
-    the page's calls, contacts and agents are read up front, new calls inserted in bulk."""
+    the page's calls, contacts and agents are read up front, new contacts and calls inserted in bulk
+    (COPY on PostgreSQL: a call or number stored meanwhile by a webhook raises IntegrityError, and
+    the caller applies the page again, which then merges into that row)."""
     parsed = [smartflo.call_event(row) for row in rows]
     parsed = [p for p in parsed if p.key]
     if not parsed:
@@ -420,8 +439,7 @@ def record_page(connection: TelephonyConnection, rows: list[dict], *, follow_ups
         identifiers = {p.custom_identifier for p in parsed if p.custom_identifier}
         existing = list(
             Call.objects.select_for_update()
-            .filter(Q(provider_call_id__in=call_ids) | Q(provider_uuid__in=uuids) | Q(custom_identifier__in=identifiers),
-                    connection=connection)
+            .filter(named_by(call_ids, uuids) | Q(custom_identifier__in=identifiers), connection=connection)
             .order_by("pk")
         )
         by_id = {c.provider_call_id: c for c in existing if c.provider_call_id}
@@ -450,14 +468,14 @@ def record_page(connection: TelephonyConnection, rows: list[dict], *, follow_ups
                     by_uuid[event.uuid] = call
             elif merge(call, event, agents) and call.pk:
                 dirty[call.pk] = call
-        _create_contacts([n for n, c in contacts.items() if c is None and phones.try_e164(n)], contacts)
+        _create_contacts([n for n, c in contacts.items() if c is None and smartflo.e164(n) == n], contacts, retried_on_conflict=True)
         for call in list(fresh.values()) + list(dirty.values()):
             if call.contact_id is None and call.customer_number in contacts and contacts[call.customer_number] is not None:
                 call.contact = contacts[call.customer_number]
         with_recording = [c for c in [*fresh.values(), *dirty.values()] if c.recording_url and c.recording_status == Call.Recording.NONE]
         for call in with_recording:
             call.recording_status = Call.Recording.PENDING
-        Call.objects.bulk_create(list(fresh.values()))
+        bulk_rows.insert(Call, list(fresh.values()))
         if dirty:
             # Only the columns some call of the page changed (bulk_update writes a CASE per row and column).
             changed = {name for call in dirty.values() for name, old in zip(PAGE_FIELDS, before[call.pk]) if _value(call, name) != old}
