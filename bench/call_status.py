@@ -209,7 +209,8 @@ class CpuMeter:
         self.began = (0.0, 0.0, 0.0)
 
     def sample(self) -> tuple[float, float, float]:
-        return cpu_seconds(self.pids), postgres_cpu_seconds(), time.process_time() if self.this_process else 0.0
+        served = cpu_seconds(self.pids) + reaped_cpu_seconds(self.pids)
+        return served, postgres_cpu_seconds(), time.process_time() if self.this_process else 0.0
 
     def start(self, this_process: bool = False) -> None:
         self.this_process = this_process
@@ -224,6 +225,18 @@ class CpuMeter:
             parts += f" + this process {here / items * 1000:.2f}"
         note = " (includes this bench's polling queries)" if polling else ""
         return f"{total / items * 1000:.2f} ms ({parts}){note}"
+
+
+def reaped_cpu_seconds(pids: list[int]) -> float:
+    """CPU seconds of these processes' children that exited (a recycled gunicorn or Celery worker)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[13]) + int(fields[14])) / tick
+    return total
 
 
 def postgres_cpu_seconds() -> float:

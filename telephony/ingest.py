@@ -15,7 +15,7 @@ import time
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.db import transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
 
 from contacts.models import Contact
@@ -94,6 +94,7 @@ class CallBatch:
         self.channels: dict[str, object] = {}  # voice channel by DID
         self.conversations: dict[tuple[int, int], object] = {}  # (channel, contact) → locked conversation
         self.conversations_read: set[tuple[int, int]] = set()
+        self.inserted_ahead: set[int] = set()  # calls `insert_new_calls` stored, whose events have not run yet
 
     @classmethod
     def read(cls, events: list[WebhookEvent]) -> "CallBatch":
@@ -144,7 +145,44 @@ class CallBatch:
         AgentDirectory.prefetch(agent_numbers - {""})
         if missed_dids:
             batch.read_follow_ups(missed_dids)
+        batch.insert_new_calls(calls)
         return batch
+
+    def insert_new_calls(self, calls: list[tuple[int, smartflo.CallEvent]]) -> None:
+        """Insert, in one statement, the calls the batch names for the first time: each event then only
+        publishes its call (and opens a missed call's follow-up). What an event would write is what
+        its own `record` would: the same merge, contact and recording state. If the insert fails (a
+        concurrent drain stored one of the calls first) nothing is inserted ahead and each event
+        writes its own row, as before.
+
+        A call inserted ahead stays if its event's later steps are rolled back (its follow-up, say):
+        the event's retry or replay finds the row and completes them (applying is idempotent)."""
+        agents, fresh = AgentDirectory(), {}
+        for connection_id, parsed in calls:
+            keys = _keys(connection_id, parsed.call_id, parsed.uuid)
+            if parsed.custom_identifier or any(key in self.calls or key in fresh for key in keys):
+                continue  # stored already (or a click-to-call's row): updated by its own event
+            number = smartflo.e164(parsed.customer_number)
+            if number and self.contacts.get(number) is None:
+                continue  # a caller the read-ahead did not create: record() finds or creates them
+            call = Call(connection=self.connections[connection_id])
+            merge(call, parsed, agents)
+            call.contact = self.contacts[number] if number else None
+            if call.recording_url:
+                call.recording_status = Call.Recording.PENDING
+            fresh.update((key, call) for key in keys)
+        new = list({id(call): call for call in fresh.values()}.values())
+        if not new:
+            return
+        try:
+            with transaction.atomic():
+                bulk_rows.insert(Call, new)
+        except (IntegrityError, OperationalError):
+            logger.info("inserting %s new calls ahead failed; each event stores its own", len(new), exc_info=True)
+            return
+        for call in new:
+            self.remember(call)
+            self.inserted_ahead.add(call.pk)
 
     def read_follow_ups(self, dids: set[str]) -> None:
         from inbox.models import Channel, Conversation
@@ -189,6 +227,8 @@ class CallBatch:
         for key in keys:
             self.calls.pop(key, None)
             self.read_keys.discard(key)
+        if stored is not None:
+            self.inserted_ahead.discard(stored.pk)
         self.conversations.clear()
         self.conversations_read.clear()
 
@@ -302,11 +342,14 @@ def record(connection: TelephonyConnection, parsed: smartflo.CallEvent, *, follo
             call = batch.call(connection.pk, parsed)
         else:
             call = _locked_call(connection, parsed)
-        created = call is None
-        if created:
+        inserted_ahead = batch is not None and call is not None and call.pk in batch.inserted_ahead
+        if inserted_ahead:  # this event's own row, stored by the batch's read-ahead (CallBatch.insert_new_calls)
+            batch.inserted_ahead.discard(call.pk)
+        created = call is None or inserted_ahead
+        if call is None:
             call = Call(connection=connection)
         status_before = call.status if not created else None
-        changed = merge(call, parsed, agents)
+        changed = False if inserted_ahead else merge(call, parsed, agents)
         if call.contact_id is None and smartflo.e164(call.customer_number):
             call.contact, _ = find_or_create_by_phone(call.customer_number, known=contacts)
             changed = True
@@ -314,7 +357,8 @@ def record(connection: TelephonyConnection, parsed: smartflo.CallEvent, *, follo
         if fetch:
             call.recording_status = Call.Recording.PENDING
             changed = True
-        if created:
+        fetch = fetch or (inserted_ahead and call.recording_status == Call.Recording.PENDING)
+        if created and not inserted_ahead:
             # A concurrent delivery of the same call may store it first: the unique ids raise
             # IntegrityError, the drain keeps the event `received` and the retry finds the row.
             call.save(force_insert=True)
