@@ -79,7 +79,10 @@ def open_for(call, batch=None) -> Message | None:
     if batch is not None:
         batch.conversations[key] = conversation
         batch.conversations_read.add(key)
-    type(call).objects.filter(pk=call.pk).update(follow_up=message)
+    if batch is not None:
+        batch.follow_up_links[call.pk] = message.pk  # one UPDATE for the batch's calls (CallBatch.link_follow_ups)
+    else:
+        type(call).objects.filter(pk=call.pk).update(follow_up=message)
     call.follow_up = message
     inbox_events.message_created(message)
     if opened or conversation.status != previous_status:

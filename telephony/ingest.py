@@ -8,6 +8,10 @@ never undoes an outcome.
 
 Webhooks are stored raw by `telephony.webhooks` as inbox WebhookEvents (source "smartflo") and
 applied by the inbox's drain, which calls `apply_event` (registered in TelephonyConfig.ready).
+
+Longer than most modules on purpose: the one-event path (`record`, `merge`), the drain batch's
+read-ahead (`CallBatch`) and the backfill's page (`record_page`) share the merge rules and must agree
+on them, so they stay side by side.
 """
 
 import logging
@@ -16,7 +20,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import Q
+from django.db.models import BigIntegerField, Case, Q, Value, When
 
 from contacts.models import Contact
 from contacts.services import find_or_create_by_phone
@@ -45,7 +49,8 @@ MERGED_FIELDS = (
 
 def apply_event(event: WebhookEvent) -> str | None:
     """The drain's entry point for one stored Status URL delivery."""
-    batch = _batch.get(None) or CallBatch.read([event])
+    drained = _batch.get(None)
+    batch = drained or CallBatch.read([event])
     connection = batch.connections.get(event.connection_id)
     if connection is None:
         raise Unprocessable("The telephony connection this delivery arrived for no longer exists.")
@@ -54,6 +59,8 @@ def apply_event(event: WebhookEvent) -> str | None:
         raise parsed
     try:
         record(connection, parsed, follow_ups=True, batch=batch)
+        if drained is None:
+            batch.link_follow_ups()  # else when the drain's batch ends (read_ahead)
     except BaseException:
         batch.forget(connection, parsed)  # the drain rolls this event back: what it read or wrote is stale
         raise
@@ -95,6 +102,7 @@ class CallBatch:
         self.conversations: dict[tuple[int, int], object] = {}  # (channel, contact) → locked conversation
         self.conversations_read: set[tuple[int, int]] = set()
         self.inserted_ahead: set[int] = set()  # calls `insert_new_calls` stored, whose events have not run yet
+        self.follow_up_links: dict[int, int] = {}  # call → its new follow-up message, written when the batch ends
 
     @classmethod
     def read(cls, events: list[WebhookEvent]) -> "CallBatch":
@@ -199,6 +207,14 @@ class CallBatch:
                 .order_by("pk")
             }
 
+    def link_follow_ups(self) -> None:
+        """Point the batch's missed calls at their follow-up messages, in one UPDATE."""
+        if self.follow_up_links:
+            Call.objects.filter(pk__in=self.follow_up_links).update(follow_up_id=Case(
+                *(When(pk=call, then=Value(message)) for call, message in self.follow_up_links.items()), output_field=BigIntegerField(),
+            ))
+            self.follow_up_links.clear()
+
     def call(self, connection_id: int, parsed: smartflo.CallEvent) -> Call | None:
         for key in _keys(connection_id, parsed.call_id, parsed.uuid):
             if key in self.calls:
@@ -229,6 +245,7 @@ class CallBatch:
             self.read_keys.discard(key)
         if stored is not None:
             self.inserted_ahead.discard(stored.pk)
+            self.follow_up_links.pop(stored.pk, None)
         self.conversations.clear()
         self.conversations_read.clear()
 
@@ -250,9 +267,11 @@ _batch: ContextVar[CallBatch] = ContextVar("telephony_call_batch")
 @contextmanager
 def read_ahead(events: list[WebhookEvent]):
     """The drain's read-ahead for its Smartflo events (registered in TelephonyConfig.ready)."""
-    token = _batch.set(CallBatch.read(events))
+    batch = CallBatch.read(events)
+    token = _batch.set(batch)
     try:
         yield
+        batch.link_follow_ups()
     finally:
         _batch.reset(token)
 

@@ -203,3 +203,21 @@ def test_when_inserting_ahead_fails_each_event_stores_its_own_call(connection, m
     monkeypatch.setattr(bulk_rows, "insert", conflict)
     drain(connection, [hangup(i) for i in range(5)] + [hangup(7, missed=True)])
     assert Call.objects.count() == 6 and Call.objects.exclude(follow_up=None).count() == 1
+
+
+def test_the_missed_calls_of_a_batch_are_linked_to_their_follow_ups_in_one_update(connection):
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(db) as queries:
+        drain(connection, [hangup(i, missed=True) for i in range(5)])
+    updates = [q["sql"] for q in queries if q["sql"].startswith('UPDATE "telephony_call"')]
+    assert len(updates) == 1 and "follow_up_id" in updates[0]
+    for call in Call.objects.all():
+        assert call.follow_up.content["call"] == call.pk and call.follow_up.conversation.contact_id == call.contact_id
+
+
+def test_a_follow_up_opened_outside_a_drain_is_linked_at_once(connection):
+    WebhookEvent.objects.create(source="smartflo", connection=connection, body=urlencode(hangup(1, missed=True)).encode(),
+                                headers={"Content-Type": "application/x-www-form-urlencoded"})
+    ingest.apply_event(WebhookEvent.objects.get())
+    assert Call.objects.get().follow_up.type == "call"
