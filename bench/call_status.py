@@ -206,9 +206,9 @@ class CpuMeter:
     def __init__(self, shape):
         self.pids = [process.pid for _, process in shape.processes]
         self.this_process = False
-        self.began = (0.0, 0.0, 0.0)
+        self.began = (0.0, {}, 0.0)
 
-    def sample(self) -> tuple[float, float, float]:
+    def sample(self) -> tuple[float, dict[int, float], float]:
         served = cpu_seconds(self.pids) + reaped_cpu_seconds(self.pids)
         return served, postgres_cpu_seconds(), time.process_time() if self.this_process else 0.0
 
@@ -217,7 +217,10 @@ class CpuMeter:
         self.began = self.sample()
 
     def per_item(self, items: int, polling: bool = False) -> str:
-        served, database, here = (now - then for now, then in zip(self.sample(), self.began))
+        now = self.sample()
+        served, here = now[0] - self.began[0], now[2] - self.began[2]
+        # Per backend: one that ended meanwhile is missing from the end (its CPU since the start is lost).
+        database = sum(cpu - self.began[1].get(pid, 0.0) for pid, cpu in now[1].items())
         items = max(1, items)
         total = served + database + here
         parts = f"servers {served / items * 1000:.2f} + PostgreSQL {database / items * 1000:.2f}"
@@ -239,21 +242,21 @@ def reaped_cpu_seconds(pids: list[int]) -> float:
     return total
 
 
-def postgres_cpu_seconds() -> float:
-    """CPU seconds of this database's live PostgreSQL backends (the server runs on this machine)."""
+def postgres_cpu_seconds() -> dict[int, float]:
+    """CPU seconds of each of this database's live PostgreSQL backends (the server runs on this machine)."""
     from django.db import connection as db
 
     with db.cursor() as cursor:
         cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
         pids = [pid for (pid,) in cursor.fetchall()]
-    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    tick, seconds = os.sysconf("SC_CLK_TCK"), {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return seconds
 
 
 def read_all_pages(connection) -> dict:

@@ -32,11 +32,15 @@ def use_copy() -> bool:
     return connection.vendor == "postgresql"
 
 
+# Below this many rows one INSERT … RETURNING is cheaper than COPY, which takes a round trip for the ids first.
+COPY_MIN_ROWS = 8
+
+
 def insert(model: type[models.Model], objs: list[models.Model]) -> None:
     """Insert `objs` (new, unsaved) and set their primary keys, by COPY on PostgreSQL, else bulk_create."""
     if not objs:
         return
-    if not use_copy():
+    if not use_copy() or len(objs) < COPY_MIN_ROWS:
         model.objects.bulk_create(objs)
         return
     copy_insert(model, objs)

@@ -96,6 +96,16 @@ def test_insert_sets_primary_keys_on_every_database(connection):
     assert sorted(c.pk for c in calls) == sorted(Call.objects.values_list("pk", flat=True))
 
 
+def test_insert_copies_only_batches_worth_the_extra_round_trip(connection, monkeypatch):
+    copied = []
+    real = bulk_rows.copy_insert
+    monkeypatch.setattr(bulk_rows, "copy_insert", lambda model, objs: (copied.append(len(objs)), real(model, objs))[1])
+    bulk_rows.insert(Call, [sample_call(connection, n) for n in range(bulk_rows.COPY_MIN_ROWS - 1)])
+    bulk_rows.insert(Call, [sample_call(connection, n) for n in range(100, 100 + bulk_rows.COPY_MIN_ROWS)])
+    assert copied == ([bulk_rows.COPY_MIN_ROWS] if db.vendor == "postgresql" else [])
+    assert Call.objects.count() == 2 * bulk_rows.COPY_MIN_ROWS - 1
+
+
 # ---------------------------------------------------------------- the backfill's pages
 
 
