@@ -39,6 +39,8 @@ METHOD_HEADER = "X-Sampark-Method"
 QUERY_HEADER = "X-Sampark-Query"
 
 AGENT_CACHE_SECONDS = 30.0
+# A drain batch inserts its new calls ahead in one statement from this many on (see CallBatch.insert_new_calls).
+INSERT_AHEAD_MIN_CALLS = 3
 
 MERGED_FIELDS = (
     "ref_id", "custom_identifier", "direction", "customer_number", "did_number", "agent_number", "agent_name",
@@ -180,8 +182,8 @@ class CallBatch:
                 call.recording_status = Call.Recording.PENDING
             fresh.update((key, call) for key in keys)
         new = list({id(call): call for call in fresh.values()}.values())
-        if not new:
-            return
+        if len(new) < INSERT_AHEAD_MIN_CALLS:
+            return  # its savepoint would cost more round trips than the inserts it saves
         try:
             with transaction.atomic():
                 bulk_rows.insert(Call, new)

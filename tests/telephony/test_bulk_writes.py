@@ -202,7 +202,7 @@ def test_missed_calls_inserted_ahead_still_open_their_follow_ups(connection):
 
 def test_a_recording_of_a_call_inserted_ahead_is_fetched(connection, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        drain(connection, [hangup(1, recording_url="https://rec.example/1.mp3"), hangup(2)])
+        drain(connection, [hangup(1, recording_url="https://rec.example/1.mp3"), hangup(2), hangup(3)])
     assert Call.objects.get(provider_call_id="c-1").recording_status == "ready"
 
 
@@ -231,3 +231,10 @@ def test_a_follow_up_opened_outside_a_drain_is_linked_at_once(connection):
                                 headers={"Content-Type": "application/x-www-form-urlencoded"})
     ingest.apply_event(WebhookEvent.objects.get())
     assert Call.objects.get().follow_up.type == "call"
+
+
+def test_a_batch_with_fewer_new_calls_than_the_savepoint_is_worth_inserts_them_one_by_one(connection, monkeypatch):
+    inserts = []
+    monkeypatch.setattr(bulk_rows, "insert", lambda model, objs: inserts.append(len(objs)))
+    drain(connection, [hangup(i) for i in range(ingest.INSERT_AHEAD_MIN_CALLS - 1)])
+    assert inserts == [] and Call.objects.count() == ingest.INSERT_AHEAD_MIN_CALLS - 1
