@@ -17,8 +17,13 @@ in-process threads instead. Then, over loopback only:
 3. ack latency at a steady offered load (--rate, open loop), for the bare view and the Status URL,
    with the workers applying in parallel. Goal: ack p99 < 50 ms.
 4. backfill: the sandbox Smartflo holds --records past calls; `services.run_import` reads them through
-   the real client from daphne's /sandbox/api/smartflo/v1/call/records (200 a page) and applies them.
-   Prints records/s. Goal: ≥ 2,000 records/s.
+   the real client from the sandbox's /sandbox/api/smartflo/v1/call/records (200 a page) and applies them.
+   Prints records/s. Goal: ≥ 2,000 records/s. Its ceiling, measured first: the same pages read through
+   the same client without applying them (the pretend provider alone).
+
+Next to every rate it prints the CPU time per item (the served processes, this process where it does the
+work, and this database's PostgreSQL backends): on a shared machine a rate follows the CPU share it got,
+the CPU time per item does not, so before/after comparisons use that.
 """
 
 import argparse
@@ -33,7 +38,9 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import PRODUCTION_MODE, WORKER_NICE, machine_reference, production_shape, send_all, server_line  # noqa: E402
+from bench.common import (  # noqa: E402
+    PRODUCTION_MODE, WORKER_NICE, cpu_seconds, machine_reference, production_shape, send_all, server_line,
+)
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -83,17 +90,22 @@ def main():
         from telephony.models import Call
 
         rng = random.Random(11)
+        cpu = CpuMeter(shape)
         run([("POST", "/webhooks/bench-bare/", b"{}", {})] * 200, args.concurrency)  # warm up
+        cpu.start()
         bare = run([("POST", "/webhooks/bench-bare/", hangup_query(rng, i, "bare").encode(), {}) for i in range(args.calls)], args.concurrency)
+        bare_cpu = cpu.per_item(args.calls)
 
         status_path = f"/telephony/status/{connection.status_token}/"
         started = time.perf_counter()
+        cpu.start()
         status = run([("GET", f"{status_path}?{hangup_query(rng, i, 'status')}", b"", {}) for i in range(args.calls)], args.concurrency)
         pending = WebhookEvent.objects.filter(source="smartflo", status="received")
         deadline = time.perf_counter() + 300
         while pending.exists() and time.perf_counter() < deadline:
             time.sleep(0.05)
         applied = time.perf_counter() - started
+        status_cpu = cpu.per_item(args.calls, polling=True)
         stored = Call.objects.filter(connection=connection, provider_call_id__startswith="bench-status-").count()
         outcomes = dict(WebhookEvent.objects.filter(source="smartflo").values_list("status").annotate(n=__import__("django.db.models", fromlist=["Count"]).Count("id")))
 
@@ -105,22 +117,34 @@ def main():
             time.sleep(0.05)
         late = pending.count()
 
+        cpu.start(this_process=True)
+        ceiling = read_all_pages(connection)
+        ceiling_cpu = cpu.per_item(ceiling["records"])
+        cpu.start(this_process=True)
         backfill = run_backfill(connection)
+        backfill_cpu = cpu.per_item(backfill["records"])
 
         mode = f"{args.workers} Celery worker process(es) at nice {WORKER_NICE}" if args.workers else "in-process threads"
         print(machine_reference())
         print(server_line(shape))
         print(f"call status bench: {args.calls} hangup webhooks, {args.concurrency} concurrent connections, {mode}, PostgreSQL")
         print(f"  bare insert : {bare['rps']:7.0f} req/s   ack p50 {bare['p50']:5.1f} ms   p99 {bare['p99']:5.1f} ms   {bare['statuses']}")
+        print(f"                CPU {bare_cpu}")
         print(f"  status ack  : {status['rps']:7.0f} req/s   ack p50 {status['p50']:5.1f} ms   p99 {status['p99']:5.1f} ms   {status['statuses']}")
         print(f"  status applied: {stored}/{args.calls} calls stored in {applied:.2f} s → sustained {stored / applied:.0f} calls/s  events {outcomes}")
+        print(f"                CPU per call, stored and applied {status_cpu}")
         print(f"  ratio (sustained status ingest / bare insert): {stored / applied / bare['rps']:.2f}   goal ≥ 0.50")
         print(f"  steady load, {args.rate:.0f} req/s offered for {args.paced_seconds:.0f} s (open loop):")
         for name, result in (("bare insert", paced_bare), ("status ack", paced_status)):
             print(f"    {name:<12}: ack p50 {result['p50']:5.1f} ms   p99 {result['p99']:5.1f} ms   {result['statuses']}   goal p99 < 50 ms")
         print(f"    every paced webhook applied: {'yes' if not late else f'no, {late} still received'}")
+        print(f"  sandbox call records alone (the ceiling): {ceiling['records']} records read in {ceiling['seconds']:.2f} s "
+              f"→ {ceiling['records'] / ceiling['seconds']:.0f} records/s")
+        print(f"                CPU per record {ceiling_cpu}")
         print(f"  backfill: {backfill['records']} call records from the sandbox in {backfill['seconds']:.2f} s "
               f"→ {backfill['records'] / backfill['seconds']:.0f} records/s ({backfill['created']} new, status {backfill['status']})   goal ≥ 2,000/s")
+        print(f"                CPU per record {backfill_cpu}")
+        print(f"  load average during the run: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     finally:
         shape.stop()
 
@@ -156,6 +180,7 @@ def prepare(records: int):
         if db.vendor == "postgresql":
             cursor.execute("VACUUM ANALYZE inbox_webhookevent")
             cursor.execute("VACUUM ANALYZE telephony_call")
+            cursor.execute("VACUUM ANALYZE sandbox_sandboxcall")  # just seeded: autovacuum would get to it a minute later
     return connection
 
 
@@ -172,6 +197,85 @@ def hangup_query(rng: random.Random, index: int, run_name: str) -> str:
         "end_stamp": (start + datetime.timedelta(seconds=talk + 8)).strftime("%Y-%m-%d %H:%M:%S"),
         "duration": talk + 8, "billsec": talk, "hangup_cause": "NORMAL_CLEARING" if answered else "ORIGINATOR_CANCEL",
     })
+
+
+class CpuMeter:
+    """CPU seconds spent between start() and per_item(): the served processes (nginx, gunicorn, daphne,
+    Celery), this database's PostgreSQL backends and, where it does the work, this process."""
+
+    def __init__(self, shape):
+        self.pids = [process.pid for _, process in shape.processes]
+        self.this_process = False
+        self.began = (0.0, {}, 0.0)
+
+    def sample(self) -> tuple[float, dict[int, float], float]:
+        served = cpu_seconds(self.pids) + reaped_cpu_seconds(self.pids)
+        return served, postgres_cpu_seconds(), time.process_time() if self.this_process else 0.0
+
+    def start(self, this_process: bool = False) -> None:
+        self.this_process = this_process
+        self.began = self.sample()
+
+    def per_item(self, items: int, polling: bool = False) -> str:
+        now = self.sample()
+        served, here = now[0] - self.began[0], now[2] - self.began[2]
+        # Per backend: one that ended meanwhile is missing from the end (its CPU since the start is lost).
+        database = sum(cpu - self.began[1].get(pid, 0.0) for pid, cpu in now[1].items())
+        items = max(1, items)
+        total = served + database + here
+        parts = f"servers {served / items * 1000:.2f} + PostgreSQL {database / items * 1000:.2f}"
+        if self.this_process:
+            parts += f" + this process {here / items * 1000:.2f}"
+        note = " (includes this bench's polling queries)" if polling else ""
+        return f"{total / items * 1000:.2f} ms ({parts}){note}"
+
+
+def reaped_cpu_seconds(pids: list[int]) -> float:
+    """CPU seconds of these processes' children that exited (a recycled gunicorn or Celery worker)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[13]) + int(fields[14])) / tick
+    return total
+
+
+def postgres_cpu_seconds() -> dict[int, float]:
+    """CPU seconds of each of this database's live PostgreSQL backends (the server runs on this machine)."""
+    from django.db import connection as db
+
+    with db.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        pids = [pid for (pid,) in cursor.fetchall()]
+    tick, seconds = os.sysconf("SC_CLK_TCK"), {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return seconds
+
+
+def read_all_pages(connection) -> dict:
+    """The backfill's ceiling: every page of the same range read through the same client, not applied."""
+    from django.utils import timezone
+
+    from telephony import services
+    from telephony.providers import smartflo
+
+    now = timezone.now()
+    client = services.client_for(connection)
+    records, page, started = 0, 1, time.perf_counter()
+    while True:
+        count, rows = client.call_records(now - datetime.timedelta(days=21), now, page=page, limit=smartflo.RECORDS_PAGE_LIMIT)
+        records += len(rows)
+        if len(rows) < smartflo.RECORDS_PAGE_LIMIT or (count is not None and records >= count):
+            break
+        page += 1
+    return {"records": records, "seconds": time.perf_counter() - started}
 
 
 def run_backfill(connection) -> dict:

@@ -132,7 +132,9 @@ def call_records(connection: TelephonyConnection, params, recording_url) -> dict
     if params.get("direction"):
         calls = calls.filter(direction=params["direction"])
     count = calls.count()
-    rows = calls.order_by("started_at", "pk")[(page - 1) * limit : page * limit]
+    # The page's ids first, from the listing index alone (skipping `offset` entries reads no rows), then its rows.
+    ids = list(calls.order_by("started_at", "pk").values_list("pk", flat=True)[(page - 1) * limit : page * limit])
+    rows = SandboxCall.objects.filter(pk__in=ids).order_by("started_at", "pk") if ids else []
     return {"count": count, "results": [record(call, recording_url) for call in rows]}
 
 
@@ -142,10 +144,11 @@ def _ist(moment):
 
 def record(call: SandboxCall, recording_url) -> dict:
     talk = int((call.ended_at - call.answered_at).total_seconds()) if call.answered_at and call.ended_at else 0
+    start_stamp = _ist(call.started_at)
     return {
         "id": call.pk, "call_id": call.call_id, "uuid": call.uuid, "direction": call.direction, "status": call.status,
-        "date": call.started_at.astimezone(IST).strftime("%Y-%m-%d"), "time": call.started_at.astimezone(IST).strftime("%H:%M:%S"),
-        "start_stamp": _ist(call.started_at), "end_stamp": _ist(call.ended_at),
+        "date": start_stamp[:10], "time": start_stamp[11:],
+        "start_stamp": start_stamp, "end_stamp": _ist(call.ended_at),
         "call_duration": int((call.ended_at - call.started_at).total_seconds()) if call.ended_at else 0,
         "answered_seconds": talk, "client_number": phones.provider_digits(call.customer_number),
         "did_number": phones.provider_digits(call.did_number), "agent_number": call.agent_number, "agent_name": call.agent_name,

@@ -12,18 +12,20 @@ from inbox import events as inbox_events
 from inbox.models import Channel, Conversation, Message
 
 CALL_MESSAGE_TYPE = "call"
+# What a follow-up changes on its conversation (the row is locked): the UPDATE names these only.
+FOLLOW_UP_FIELDS = ["unread_count", "last_message_at", "last_message_preview", "status", "snoozed_until", "updated_at"]
 
 
 def voice_channel(connection, did_number: str, known: dict | None = None) -> Channel:
     """The voice channel of the DID; `known` (DID → channel, read ahead for a batch) is looked in first and kept up to date."""
     number = did_number if did_number.startswith("+") else ""
-    name = f"Calls {phones.display(number)}" if number else "Missed calls"
     channel = known.get(number) if known is not None else None
     channel = channel or Channel.objects.filter(kind=Channel.Kind.VOICE, phone_number=number).first()
     if channel is not None:
         if known is not None:
             known[number] = channel
         return channel
+    name = f"Calls {phones.display(number)}" if number else "Missed calls"  # formatting a number is a full parse
     try:
         with transaction.atomic():
             channel, _ = Channel.objects.get_or_create(
@@ -73,11 +75,14 @@ def open_for(call, batch=None) -> Message | None:
         conversation.last_message_at, conversation.last_message_preview = moment, message.body[:200]
     if conversation.status in (Conversation.Status.RESOLVED, Conversation.Status.SNOOZED):
         conversation.status, conversation.snoozed_until = Conversation.Status.OPEN, None
-    conversation.save()
+    conversation.save(update_fields=FOLLOW_UP_FIELDS)
     if batch is not None:
         batch.conversations[key] = conversation
         batch.conversations_read.add(key)
-    type(call).objects.filter(pk=call.pk).update(follow_up=message)
+    if batch is not None:
+        batch.follow_up_links[call.pk] = message.pk  # one UPDATE for the batch's calls (CallBatch.link_follow_ups)
+    else:
+        type(call).objects.filter(pk=call.pk).update(follow_up=message)
     call.follow_up = message
     inbox_events.message_created(message)
     if opened or conversation.status != previous_status:

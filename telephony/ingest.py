@@ -8,22 +8,25 @@ never undoes an outcome.
 
 Webhooks are stored raw by `telephony.webhooks` as inbox WebhookEvents (source "smartflo") and
 applied by the inbox's drain, which calls `apply_event` (registered in TelephonyConfig.ready).
+
+Long because: the one-event path (`record`, `merge`), the drain batch's
+read-ahead (`CallBatch`) and the backfill's page (`record_page`) share the merge rules and must agree
+on them, so they stay side by side.
 """
 
 import logging
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import BigIntegerField, Case, Q, Value, When
 
 from contacts.models import Contact, ContactPhone
 from contacts.services import find_or_create_by_phone
-from core import phones
 from core.tasks import enqueue
 from inbox.ingest.drain import Unprocessable
 from inbox.models import Channel, Conversation, WebhookEvent
-from telephony import events, followups, recordings
+from telephony import bulk_rows, events, followups, recordings
 from telephony.agent_directory import AgentDirectory
 from telephony.models import Call, TelephonyConnection
 from telephony.providers import smartflo
@@ -34,6 +37,8 @@ SOURCE = "smartflo"
 METHOD_HEADER = "X-Sampark-Method"
 QUERY_HEADER = "X-Sampark-Query"
 
+# A drain batch inserts its new calls ahead in one statement from this many on (see CallBatch.insert_new_calls).
+INSERT_AHEAD_MIN_CALLS = 3
 
 MERGED_FIELDS = (
     "ref_id", "custom_identifier", "direction", "customer_number", "did_number", "agent_number", "agent_name",
@@ -44,7 +49,8 @@ MERGED_FIELDS = (
 
 def apply_event(event: WebhookEvent) -> str | None:
     """The drain's entry point for one stored Status URL delivery."""
-    batch = _batch.get(None) or CallBatch.read([event])
+    drained = _batch.get(None)
+    batch = drained or CallBatch.read([event])
     connection = batch.connections.get(event.connection_id)
     if connection is None:
         raise Unprocessable("The telephony connection this delivery arrived for no longer exists.")
@@ -53,6 +59,8 @@ def apply_event(event: WebhookEvent) -> str | None:
         raise parsed
     try:
         record(connection, parsed, follow_ups=True, batch=batch)
+        if drained is None:
+            batch.link_follow_ups()  # else when the drain's batch ends (read_ahead)
     except BaseException:
         batch.forget(connection, parsed)  # the drain rolls this event back: what it read or wrote is stale
         raise
@@ -93,6 +101,8 @@ class CallBatch:
         self.channels: dict[str, object] = {}  # voice channel by DID
         self.conversations: dict[tuple[int, int], object] = {}  # (channel, contact) → locked conversation
         self.conversations_read: set[tuple[int, int]] = set()
+        self.inserted_ahead: set[int] = set()  # calls `insert_new_calls` stored, whose events have not run yet
+        self.follow_up_links: dict[int, int] = {}  # call → its new follow-up message, written when the batch ends
 
     @classmethod
     def read(cls, events: list[WebhookEvent]) -> "CallBatch":
@@ -114,7 +124,7 @@ class CallBatch:
             batch.read_keys.update(_keys(connection_id, p.call_id, p.uuid))
         for call in (
             Call.objects.select_for_update(of=("self",))
-            .filter(Q(provider_call_id__in=call_ids) | Q(provider_uuid__in=uuids), connection_id__in={c for c, _ in calls})
+            .filter(named_by(call_ids, uuids), connection_id__in={c for c, _ in calls})
             .order_by("pk")
         ):
             batch.remember(call)
@@ -124,7 +134,7 @@ class CallBatch:
             if p.custom_identifier and stored is None:
                 continue  # a click-to-call's row may be known by that identifier only: record() reads it
             if stored is None or stored.contact_id is None:
-                number = phones.try_e164(p.customer_number or (stored.customer_number if stored else ""))
+                number = smartflo.e164(p.customer_number or (stored.customer_number if stored else ""))
                 if number:
                     numbers.add(number)
             if stored is None or stored.agent_id is None:
@@ -141,7 +151,44 @@ class CallBatch:
         AgentDirectory.prefetch(agent_numbers - {""})
         if missed_dids:
             batch.read_follow_ups(missed_dids)
+        batch.insert_new_calls(calls)
         return batch
+
+    def insert_new_calls(self, calls: list[tuple[int, smartflo.CallEvent]]) -> None:
+        """Insert, in one statement, the calls the batch names for the first time: each event then only
+        publishes its call (and opens a missed call's follow-up). What an event would write is what
+        its own `record` would: the same merge, contact and recording state. If the insert fails (a
+        concurrent drain stored one of the calls first) nothing is inserted ahead and each event
+        writes its own row, as before.
+
+        A call inserted ahead stays if its event's later steps are rolled back (its follow-up, say):
+        the event's retry or replay finds the row and completes them (applying is idempotent)."""
+        agents, fresh = AgentDirectory(), {}
+        for connection_id, parsed in calls:
+            keys = _keys(connection_id, parsed.call_id, parsed.uuid)
+            if parsed.custom_identifier or any(key in self.calls or key in fresh for key in keys):
+                continue  # stored already (or a click-to-call's row): updated by its own event
+            number = smartflo.e164(parsed.customer_number)
+            if number and self.contacts.get(number) is None:
+                continue  # a caller the read-ahead did not create: record() finds or creates them
+            call = Call(connection=self.connections[connection_id])
+            merge(call, parsed, agents)
+            call.contact = self.contacts[number] if number else None
+            if call.recording_url:
+                call.recording_status = Call.Recording.PENDING
+            fresh.update((key, call) for key in keys)
+        new = list({id(call): call for call in fresh.values()}.values())
+        if len(new) < INSERT_AHEAD_MIN_CALLS:
+            return  # its savepoint would cost more round trips than the inserts it saves
+        try:
+            with transaction.atomic():
+                bulk_rows.insert(Call, new)
+        except (IntegrityError, OperationalError):
+            logger.info("inserting %s new calls ahead failed; each event stores its own", len(new), exc_info=True)
+            return
+        for call in new:
+            self.remember(call)
+            self.inserted_ahead.add(call.pk)
 
     def read_follow_ups(self, dids: set[str]) -> None:
         numbers = {did if did.startswith("+") else "" for did in dids}
@@ -155,6 +202,14 @@ class CallBatch:
                 .filter(channel__in=self.channels.values(), contact_id__in=contact_ids)
                 .order_by("pk")
             }
+
+    def link_follow_ups(self) -> None:
+        """Point the batch's missed calls at their follow-up messages, in one UPDATE."""
+        if self.follow_up_links:
+            Call.objects.filter(pk__in=self.follow_up_links).update(follow_up_id=Case(
+                *(When(pk=call, then=Value(message)) for call, message in self.follow_up_links.items()), output_field=BigIntegerField(),
+            ))
+            self.follow_up_links.clear()
 
     def call(self, connection_id: int, parsed: smartflo.CallEvent) -> Call | None:
         for key in _keys(connection_id, parsed.call_id, parsed.uuid):
@@ -184,8 +239,18 @@ class CallBatch:
         for key in keys:
             self.calls.pop(key, None)
             self.read_keys.discard(key)
+        if stored is not None:
+            self.inserted_ahead.discard(stored.pk)
+            self.follow_up_links.pop(stored.pk, None)
         self.conversations.clear()
         self.conversations_read.clear()
+
+
+def named_by(call_ids: set[str], uuids: set[str]) -> Q:
+    """Calls with one of these Smartflo ids. Each id column's unique index is partial (ids not ''):
+    PostgreSQL proves an IN list implies "not ''" only up to 100 values, so a page of 200 records
+    scanned the whole table (a cost growing with every call stored) unless the query says it too."""
+    return (Q(provider_call_id__in=call_ids) & ~Q(provider_call_id="")) | (Q(provider_uuid__in=uuids) & ~Q(provider_uuid=""))
 
 
 def _keys(connection_id: int, call_id: str, uuid: str) -> list[tuple[int, str, str]]:
@@ -198,9 +263,11 @@ _batch: ContextVar[CallBatch] = ContextVar("telephony_call_batch")
 @contextmanager
 def read_ahead(events: list[WebhookEvent]):
     """The drain's read-ahead for its Smartflo events (registered in TelephonyConfig.ready)."""
-    token = _batch.set(CallBatch.read(events))
+    batch = CallBatch.read(events)
+    token = _batch.set(batch)
     try:
         yield
+        batch.link_follow_ups()
     finally:
         _batch.reset(token)
 
@@ -217,19 +284,23 @@ def record(connection: TelephonyConnection, parsed: smartflo.CallEvent, *, follo
             call = batch.call(connection.pk, parsed)
         else:
             call = _locked_call(connection, parsed)
-        created = call is None
-        if created:
+        inserted_ahead = batch is not None and call is not None and call.pk in batch.inserted_ahead
+        if inserted_ahead:  # this event's own row, stored by the batch's read-ahead (CallBatch.insert_new_calls)
+            batch.inserted_ahead.discard(call.pk)
+        created = call is None or inserted_ahead
+        if call is None:
             call = Call(connection=connection)
         status_before = call.status if not created else None
-        changed = merge(call, parsed, agents)
-        if call.contact_id is None and phones.try_e164(call.customer_number):
+        changed = False if inserted_ahead else merge(call, parsed, agents)
+        if call.contact_id is None and smartflo.e164(call.customer_number):
             call.contact, _ = find_or_create_by_phone(call.customer_number, known=contacts)
             changed = True
         fetch = bool(call.recording_url) and call.recording_status == Call.Recording.NONE and not call.recording
         if fetch:
             call.recording_status = Call.Recording.PENDING
             changed = True
-        if created:
+        fetch = fetch or (inserted_ahead and call.recording_status == Call.Recording.PENDING)
+        if created and not inserted_ahead:
             # A concurrent delivery of the same call may store it first: the unique ids raise
             # IntegrityError, the drain keeps the event `received` and the retry finds the row.
             call.save(force_insert=True)
@@ -292,10 +363,20 @@ def merge(call: Call, parsed: smartflo.CallEvent, agents: AgentDirectory) -> boo
 # ---------------------------------------------------------------- call records in bulk (backfill)
 
 
-def _create_contacts(numbers: list[str], known: dict) -> None:
+def _create_contacts(numbers: list[str], known: dict, *, retried_on_conflict: bool = False) -> None:
     """A contact per new number, in bulk (a backfill meets thousands of new callers). A number another
-    process stored meanwhile keeps its contact; ours for it is removed."""
+    process stored meanwhile keeps its contact; ours for it is removed. With `retried_on_conflict`
+    (the caller applies its work again on IntegrityError, as the backfill does) the rows are COPied
+    on PostgreSQL instead, and such a number raises."""
     if not numbers:
+        return
+    if retried_on_conflict and bulk_rows.use_copy():
+        fresh = [Contact() for _ in numbers]
+        bulk_rows.copy_insert(Contact, fresh)
+        bulk_rows.copy_insert(ContactPhone, [
+            ContactPhone(contact=contact, number=number, is_primary=True) for contact, number in zip(fresh, numbers)
+        ])
+        known.update(zip(numbers, fresh))
         return
     fresh = Contact.objects.bulk_create([Contact() for _ in numbers])
     ContactPhone.objects.bulk_create(
@@ -325,7 +406,9 @@ def _stored_values(call: Call) -> tuple:
 
 def record_page(connection: TelephonyConnection, rows: list[dict], *, follow_ups: bool) -> tuple[int, int]:
     """Apply one page of call records; returns (created, updated). One transaction, a few queries:
-    the page's calls, contacts and agents are read up front, new calls inserted in bulk."""
+    the page's calls, contacts and agents are read up front, new contacts and calls inserted in bulk
+    (COPY on PostgreSQL: a call or number stored meanwhile by a webhook raises IntegrityError, and
+    the caller applies the page again, which then merges into that row)."""
     parsed = [p for p in (smartflo.call_event(row) for row in rows) if p.key]
     if not parsed:
         return 0, 0
@@ -339,14 +422,14 @@ def record_page(connection: TelephonyConnection, rows: list[dict], *, follow_ups
         )
         AgentDirectory.prefetch({p.agent_number for p in parsed if p.agent_number})
         fresh, dirty = _merge_page(connection, parsed, existing)
-        _create_contacts([n for n, c in contacts.items() if c is None and phones.try_e164(n)], contacts)
+        _create_contacts([n for n, c in contacts.items() if c is None and smartflo.e164(n) == n], contacts, retried_on_conflict=True)
         for call in list(fresh.values()) + list(dirty.values()):
             if call.contact_id is None and call.customer_number in contacts and contacts[call.customer_number] is not None:
                 call.contact = contacts[call.customer_number]
         with_recording = [c for c in [*fresh.values(), *dirty.values()] if c.recording_url and c.recording_status == Call.Recording.NONE]
         for call in with_recording:
             call.recording_status = Call.Recording.PENDING
-        Call.objects.bulk_create(list(fresh.values()))
+        bulk_rows.insert(Call, list(fresh.values()))
         if dirty:
             # Only the columns some call of the page changed (bulk_update writes a CASE per row and column).
             changed = {name for call in dirty.values() for name, old in zip(PAGE_FIELDS, before[call.pk]) if _value(call, name) != old}
@@ -368,8 +451,7 @@ def _lock_page_calls(connection: TelephonyConnection, parsed: list) -> list[Call
     identifiers = {p.custom_identifier for p in parsed if p.custom_identifier}
     return list(
         Call.objects.select_for_update()
-        .filter(Q(provider_call_id__in=call_ids) | Q(provider_uuid__in=uuids) | Q(custom_identifier__in=identifiers),
-                connection=connection)
+        .filter(named_by(call_ids, uuids) | Q(custom_identifier__in=identifiers), connection=connection)
         .order_by("pk")
     )
 

@@ -18,6 +18,7 @@ webhook). Splitting it by endpoint would spread that knowledge over several file
 """
 
 import datetime
+import functools
 import json
 import re
 import threading
@@ -519,10 +520,20 @@ def webhook_variables(body: bytes, content_type: str = "", query: str = "") -> d
 
 
 def _name(key) -> str:
+    if type(key) is str and len(key) <= 64:
+        return _short_name(key)
     return str(key).strip().lstrip("$").strip().lower()
 
 
+@functools.lru_cache(maxsize=4096)
+def _short_name(key: str) -> str:
+    # Every delivery and call record repeats the same few dozen names: normalised once per process.
+    return key.strip().lstrip("$").strip().lower()
+
+
 def _text(value) -> str:
+    if type(value) is str and len(value) <= 2000 and value.isascii():
+        return value  # the common case, already storable as it is
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -679,14 +690,19 @@ _INDIAN_MOBILE = re.compile(r"^(?:\+?91|0)?([6-9]\d{9})$")
 
 
 def _phone(raw: str) -> str:
-    """E.164 where it parses, else as given. Indian mobile numbers (most of a call log: `91` + ten
-    digits starting 6–9) skip the full parse, which dominated a backfill's cost."""
+    """E.164 where it parses, else as given."""
     if not raw:
         return ""
+    return e164(raw) or raw[:16]
+
+
+def e164(raw: str) -> str | None:
+    """`phones.try_e164`, except that Indian mobile numbers (most of a call log: `91` + ten digits
+    starting 6–9, in any of its usual forms) skip the full parse, which dominated a backfill's cost."""
     mobile = _INDIAN_MOBILE.match(raw)
     if mobile:
         return "+91" + mobile.group(1)
-    return phones.try_e164(raw) or raw[:16]
+    return phones.try_e164(raw)
 
 
 def call_event(values: dict) -> CallEvent:
