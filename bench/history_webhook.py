@@ -14,7 +14,7 @@ from bench.common import machine_reference, production_shape, send_until
 from core.untrusted import loads_json
 from imports import coexistence, services
 from imports.models import ImportJob
-from inbox.ingest import process_event
+from inbox.ingest.drain import process_event
 from inbox.models import Channel, Conversation, Message, WebhookEvent
 from inbox.providers import meta_coexistence as meta
 

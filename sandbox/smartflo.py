@@ -3,6 +3,9 @@ records, Smartflo-shaped errors and 429s) and the calls a person rings from the 
 whose hangup webhooks go to the connection's real Status URL as a GET query string, as configured in
 Smartflo's portal. Sampark's own client (telephony.providers.smartflo) talks to it unchanged when a
 connection's base URL is `<this server>/sandbox/api/smartflo`.
+
+Long because: it is the one stand-in for Smartflo's REST API (auth, numbers, users, call records,
+click-to-call, live calls, call operations), the other side of telephony/providers/smartflo.py.
 """
 
 import datetime

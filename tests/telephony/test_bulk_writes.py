@@ -10,7 +10,7 @@ import pytest
 from django.db import IntegrityError, connection as db, transaction
 
 from contacts.models import Contact, ContactPhone
-from inbox.ingest import drain_received
+from inbox.ingest.drain import drain_received
 from inbox.models import Message, WebhookEvent
 from telephony import bulk_rows, ingest, services
 from telephony.models import AgentLine, Call
