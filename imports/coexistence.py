@@ -60,8 +60,9 @@ def split_payload(event: WebhookEvent, payload: dict) -> tuple[list, dict | None
     found = meta.read(payload, channel.phone_number)
     rest = found.rest
     if rest is not None:
-        business_sent = set(meta.sent_by_business(rest, channel.phone_number))
-        if business_sent:  # only history media follow-ups of the business's own messages look like that
+        # Only history media follow-ups of the business's own messages are media sent by its own number.
+        business_sent = set(meta.sent_by_business(rest, channel.phone_number)) & set(meta.media_follow_up_ids(rest))
+        if business_sent:
             media, rest = meta.split_messages(rest, business_sent)
             found.media += media
     checks_rest = rest is not None and (meta.media_follow_up_ids(rest) or meta.inbound_texts(rest, channel.phone_number))

@@ -108,7 +108,7 @@ def place_next(campaign_id: int) -> AutomatedCall | None:
     if campaign is None or campaign.status != CallCampaign.Status.RUNNING:
         return None
     with transaction.atomic():
-        automated = (AutomatedCall.objects.select_for_update(skip_locked=True)
+        automated = (AutomatedCall.objects.select_for_update(skip_locked=True, of=("self",))
                      .filter(campaign=campaign, status=AutomatedCall.Status.PENDING).select_related("contact").first())
         if automated is not None:
             automated.status = AutomatedCall.Status.PLACED  # claimed: a second runner skips it
@@ -240,7 +240,7 @@ def answer(automated_id: int, digit: str) -> str:
     """A key pressed: the first 1, 2 or 3 is the answer (noted on the call; 3 transfers). Returns the
     outcome it set, or "" (another key, or an answer already given)."""
     with transaction.atomic():
-        automated = AutomatedCall.objects.select_for_update().select_related("campaign", "call").get(pk=automated_id)
+        automated = AutomatedCall.objects.select_for_update(of=("self",)).select_related("campaign", "call").get(pk=automated_id)
         automated.digits = (automated.digits + digit)[-32:]
         outcome = ANSWERS.get(digit, "") if not automated.outcome else ""
         if outcome:

@@ -42,6 +42,36 @@ def browser():
 _open_contexts = []  # every test's browser contexts, closed before its database is emptied
 
 
+def _flush_retrying_deadlocks():
+    """The live server's threads may still be finishing a request when a test ends (a page's refetch
+    after a live event). Its reads lock tables one by one, the flush's TRUNCATE takes them all: on
+    PostgreSQL one of the two is picked as a deadlock victim. When it is the flush, whose transaction is
+    rolled back whole, the flush is tried again once the request has finished."""
+    import time
+
+    from django.db import OperationalError
+    from django.test import TransactionTestCase
+
+    teardown = TransactionTestCase._fixture_teardown
+    if getattr(teardown, "retries_deadlocks", False):
+        return
+
+    def _fixture_teardown(self):
+        for attempt in range(5):
+            try:
+                return teardown(self)
+            except Exception as exc:  # flush wraps the OperationalError in a CommandError
+                if attempt == 4 or not isinstance(exc.__cause__ or exc.__context__ or exc, OperationalError):
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+
+    _fixture_teardown.retries_deadlocks = True
+    TransactionTestCase._fixture_teardown = _fixture_teardown
+
+
+_flush_retrying_deadlocks()
+
+
 @pytest.fixture
 def new_page(browser):
     def make(viewport=None):

@@ -235,3 +235,13 @@ def test_a_history_job_shows_on_the_import_pages_for_admins(client, deliver, adm
     assert job.file_name in client.get(reverse("imports:upload")).content.decode()
     page = client.get(reverse("imports:job", args=[job.pk]))
     assert page.status_code == 200 and 'data-count="imported">4<' in page.content.decode() and "sent by WhatsApp" in page.content.decode()
+
+
+def test_a_text_from_the_business_number_itself_is_an_ordinary_message(deliver, channel):
+    """Only media sent by the business's own number are history follow-ups; a text is applied as ever."""
+    from sandbox import omni
+
+    _, body = omni.customer_message(channel, channel.phone_number, name="Same number", text="hello from the shop phone")
+    event = deliver(json.loads(body))
+    assert event.status == WebhookEvent.Status.PROCESSED, event.error
+    assert Message.objects.get().body == "hello from the shop phone"
