@@ -253,8 +253,15 @@ def message_settled(message: Message) -> None:
     recipient = Recipient.objects.filter(message=message).select_related("campaign").first()
     if recipient is None:
         return
-    _finish_if_settled(recipient.campaign)
-    _announce(recipient.campaign)
+    # After commit: two of a campaign's last messages settling side by side, each in its own
+    # transaction, each saw the other still sending, and neither finished the campaign (PostgreSQL).
+    # Checked after each commit, the later of the two sees both.
+    transaction.on_commit(lambda: _settle(recipient.campaign), robust=True)
+
+
+def _settle(campaign: Campaign) -> None:
+    _finish_if_settled(campaign)
+    _announce(campaign)
 
 
 def _finish_if_settled(campaign: Campaign) -> None:

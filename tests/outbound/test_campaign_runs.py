@@ -147,21 +147,41 @@ def test_queuing_goes_by_chunks_each_recipient_with_its_message(campaign, channe
     assert campaigns._queue_chunk(campaign) == 0
 
 
-def test_a_sent_message_finishes_its_campaign_only_when_nothing_waits(campaign, monkeypatch, django_assert_max_num_queries):
+def test_a_sent_message_finishes_its_campaign_only_when_nothing_waits(campaign, monkeypatch, django_assert_max_num_queries,
+                                                                      django_capture_on_commit_callbacks):
     monkeypatch.setattr("inbox.outbound.delivery.enqueue", lambda *a, **k: None)
     monkeypatch.setattr(campaigns, "QUEUE_CHUNK", 2)
     campaigns._queue_chunk(campaign)
     first = Message.objects.filter(type="template").order_by("pk").first()
     Message.objects.filter(pk=first.pk).update(status="sent")
-    with django_assert_max_num_queries(2):  # the recipient with its campaign; a recipient still waits to be queued
+    with django_capture_on_commit_callbacks(execute=True), django_assert_max_num_queries(2):  # the recipient with its campaign; a recipient still waits to be queued
         campaigns.message_settled(first)
     campaigns.run(campaign.pk)
     campaign.refresh_from_db()
     assert campaign.status == "running"  # two messages are still queued
     Message.objects.filter(type="template").update(status="sent")
-    campaigns.message_settled(first)
+    with django_capture_on_commit_callbacks(execute=True):
+        campaigns.message_settled(first)
     campaign.refresh_from_db()
     assert campaign.status == "done" and campaign.finished_at
+
+
+def test_whether_a_campaign_is_done_is_decided_after_the_settling_message_commits(campaign, monkeypatch,
+                                                                                 django_capture_on_commit_callbacks):
+    """Decided inside the settling transaction, the last two messages settling side by side each saw
+    the other still sending, and the campaign never finished."""
+    monkeypatch.setattr("inbox.outbound.delivery.enqueue", lambda *a, **k: None)
+    campaigns.run(campaign.pk)
+    Message.objects.filter(type="template").update(status="sent")
+    first = Message.objects.filter(type="template").order_by("pk").first()
+    with django_capture_on_commit_callbacks() as after_commit:
+        campaigns.message_settled(first)
+        campaign.refresh_from_db()
+        assert campaign.status == "running"
+    for callback in after_commit:
+        callback()
+    campaign.refresh_from_db()
+    assert campaign.status == "done"
 
 
 def test_a_skipped_recipient_leaves_no_empty_conversation(campaign, channel, monkeypatch):
