@@ -2,6 +2,7 @@
 counts that follow live messages, search by name, phone and message text, ticking rows and resolving
 them together, the unread badge in the title, and the desktop notification / sound an agent opts into."""
 
+import datetime
 import json
 import re
 import time
@@ -9,6 +10,7 @@ import uuid
 
 import pytest
 import requests
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from inbox.models import Channel, Conversation
@@ -76,7 +78,8 @@ def test_opens_on_mine_and_open_with_counts_and_a_title_badge_that_follow_a_new_
     conversation_for(channel, assignee=agent, name="Mine Meera")
     conversation_for(channel, assignee=agent, name="Old Omar", status=Conversation.Status.RESOLVED)
     conversation_for(channel, assignee=teammate, name="Theirs Tara")
-    conversation_for(channel, name="Pool Pooja")
+    # A minute ago: the provider's timestamps have whole seconds, so "now" could sort after New Nisha's message.
+    conversation_for(channel, name="Pool Pooja", last_message_at=timezone.now() - datetime.timedelta(minutes=1))
     page = login(agent, password)
     wait_live(page)
     expect(page.locator("#conv-list .conv-name")).to_have_text(["Mine Meera"])
