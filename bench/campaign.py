@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import (  # noqa: E402
-    PRODUCTION_MODE, WORKER_NICE, cpu_seconds, machine_reference, production_shape, send_all, server_line,
+    PRODUCTION_MODE, WORKER_NICE, cpu_seconds, machine_reference, production_shape, require_postgres, send_all, server_line,
 )
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -62,8 +62,7 @@ def main():
                         help="the workers' nice (production: 10, below the web servers; on a machine shared with other "
                              "busy processes 10 starves them, so the figures say which was used)")
     args = parser.parse_args()
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        sys.exit("Set DATABASE_URL to a PostgreSQL database (it is written to).")
+    require_postgres()
     if not os.environ.get("REDIS_URL"):
         sys.exit("Set REDIS_URL: the Celery broker.")
 

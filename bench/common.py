@@ -214,6 +214,14 @@ def send_all(port: int, requests_: list, concurrency: int, rate: float | None = 
     }
 
 
+def require_postgres() -> None:
+    """Exit unless DATABASE_URL names PostgreSQL; create that database if it is missing."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        sys.exit("Set DATABASE_URL to a PostgreSQL database (it is written to).")
+    ensure_database(url)
+
+
 def ensure_database(url: str) -> None:
     """Create the bench's own PostgreSQL database if it is missing (the benches never touch another)."""
     if not url.startswith("postgres"):

@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import PRODUCTION_MODE, WORKER_NICE, machine_reference, production_shape, send_all, server_line  # noqa: E402
+from bench.common import PRODUCTION_MODE, WORKER_NICE, machine_reference, production_shape, require_postgres, send_all, server_line  # noqa: E402
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 HOST, PORT = "127.0.0.1", int(os.environ.get("BENCH_PORT", 8100))
@@ -58,8 +58,7 @@ def main():
     parser.add_argument("--rate", type=float, help="offered requests/s for the steady-load ack phase (default: half the sustained ingest rate)")
     parser.add_argument("--paced-seconds", type=float, default=10)
     args = parser.parse_args()
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        sys.exit("Set DATABASE_URL to a PostgreSQL database (it is written to).")
+    require_postgres()
     if args.workers and not os.environ.get("REDIS_URL"):
         sys.exit("--workers needs REDIS_URL (the Celery broker); use --workers 0 without it.")
 

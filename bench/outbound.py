@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import PRODUCTION_MODE, machine_reference, production_shape, server_line  # noqa: E402
+from bench.common import PRODUCTION_MODE, machine_reference, production_shape, require_postgres, server_line  # noqa: E402
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 HOST, PORT = "127.0.0.1", int(os.environ.get("BENCH_PORT", 8400))
@@ -55,8 +55,7 @@ def main():
     parser.add_argument("--no-callbacks", action="store_true",
                         help="the sandbox holds its status callbacks back (measures sending alone; bench/ingest.py measures callbacks)")
     args = parser.parse_args()
-    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        sys.exit("Set DATABASE_URL to a PostgreSQL database (it is written to).")
+    require_postgres()
     if not os.environ.get("REDIS_URL"):
         sys.exit("Set REDIS_URL: the Celery broker.")
 

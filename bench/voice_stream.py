@@ -31,7 +31,6 @@ import resource
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -44,23 +43,13 @@ os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("TELEPHONY_PROMPT_MAX_SECONDS", "600")
 
-from bench.common import PRODUCTION_MODE, cpu_seconds, machine_reference, start_daphne, stop, wait_for_server  # noqa: E402
+from bench.common import PRODUCTION_MODE, cpu_seconds, ensure_database, machine_reference, start_daphne, stop, wait_for_server  # noqa: E402
 
 for name, value in PRODUCTION_MODE.items():
     os.environ.setdefault(name, value)
 
 FRAME = 0.02
 WARM_UP = 0.5
-
-
-def ensure_database() -> None:
-    import psycopg
-
-    url = os.environ["DATABASE_URL"]
-    name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def prepare(seconds: float):
@@ -196,7 +185,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--port", type=int, default=8216)
     args = parser.parse_args()
-    ensure_database()
+    ensure_database(os.environ["DATABASE_URL"])
     connection, campaign = prepare(args.seconds)
     from telephony.automated import stream_token
 
