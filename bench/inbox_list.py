@@ -174,7 +174,7 @@ def _create_data_set() -> None:
             """
             INSERT INTO inbox_message (uid, channel_id, conversation_id, direction, source, type, body, content, status,
                                        error_code, error_message, provider_message_id, provider_request_id,
-                                       reply_to_provider_id, reactions, timestamp, created_at, sender_id)
+                                       reply_to_provider_id, reactions, display, timestamp, created_at, sender_id)
             SELECT gen_random_uuid(), t.channel_id, t.id, m.direction,
                    CASE m.direction WHEN 'in' THEN 'customer' ELSE 'agent' END,
                    CASE WHEN s % 40 = 7 THEN 'image' ELSE 'text' END,
@@ -185,7 +185,7 @@ def _create_data_set() -> None:
                    CASE WHEN m.direction = 'out' AND s % 97 = 5 THEN '131047' ELSE '' END,
                    CASE WHEN m.direction = 'out' AND s % 97 = 5 THEN 'Re-engagement message' ELSE '' END,
                    CASE WHEN m.direction = 'note' THEN NULL ELSE 'wamid.bench.' || t.id || '.' || s END,
-                   '', '', '{}', t.ends - (t.n - s) * interval '3 minutes', now(),
+                   '', '', '{}', '{}', t.ends - (t.n - s) * interval '3 minutes', now(),
                    CASE WHEN m.direction = 'in' THEN NULL ELSE t.assignee_id END
             FROM (SELECT *, now() - random() * interval '60 days' AS ends FROM bench_thread_sizes) t,
                  LATERAL generate_series(1, t.n) s,
