@@ -8,7 +8,7 @@ from accounts.models import User
 from accounts.selectors import teammate_ids
 from contacts.models import Contact, ContactPhone
 from core import phones
-from core.untrusted import row_id
+from core.untrusted import clean_text, row_id
 
 # Extra visibility grants from other apps (e.g. "contacts of conversations this agent may see"):
 # functions user -> Q over Contact, registered from AppConfig.ready().
@@ -34,7 +34,7 @@ def search_contacts(contacts: QuerySet[Contact], query: str) -> QuerySet[Contact
 
     Indexed on PostgreSQL by trigram GIN indexes (see migration 0002), so fragments stay fast at 100k+.
     """
-    query = (query or "").strip()
+    query = clean_text((query or "").strip())  # a NUL in a query string: PostgreSQL refuses it as a parameter
     if not query:
         return contacts
     digits = phone_search_digits(query)

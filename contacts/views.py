@@ -129,7 +129,7 @@ def contact_merge(request, pk):
         raise PermissionDenied("Only supervisors and admins can merge contacts.")
     contact = _visible_or_404(request, pk)
     if request.method == "POST":
-        duplicate = _visible_or_404(request, request.POST.get("other"))
+        duplicate = _visible_or_404(request, row_id(request.POST.get("other")))
         try:
             kept = services.merge_contacts(contact, duplicate, by=request.user)
         except ValidationError as exc:
