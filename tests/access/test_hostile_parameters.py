@@ -12,6 +12,8 @@ import re
 
 import pytest
 
+pytestmark = pytest.mark.django_db
+
 from tests.access.test_access_matrix import ROUTES, _url, world  # noqa: F401 - the matrix's world fixture
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -56,3 +58,59 @@ def test_hostile_parameters_never_give_a_5xx(world, name):
             if response.status_code >= 500:
                 failures.append((role, value[:12], response.status_code))
     assert not failures, f"{name}: {failures}"
+
+
+def test_merging_with_a_duplicate_that_is_no_id_is_a_404(logged_in, supervisor):
+    from django.urls import reverse
+
+    from tests.factories import ContactFactory
+
+    contact = ContactFactory()
+    client = logged_in(supervisor)
+    for other in ("abc", "9" * 30, "\x00"):
+        assert client.post(reverse("contacts:merge", args=[contact.pk]), {"other": other}).status_code == 404
+
+
+# JSON bodies: DRF's own parser recursed on deep nesting (a 500) and a non-object `custom_fields` tripped
+# the service; strings with NUL or a lone surrogate and NaN must not reach PostgreSQL either.
+HOSTILE_JSON = [b"[" * 5000, b'{"name": "a\\u0000b"}', b'{"name": "\\ud800"}', b'{"name": NaN}', b"\xff\xfe", b'{"name": 1e999}']
+HOSTILE_VALUES = ["a\x00b", "\ud800", "9" * 30, 12, [], {}, None, "x" * 100_000]
+
+
+def _api_writes(world):
+    contact = world.contact.pk
+    return [
+        ("post", "/api/contacts/", ["name", "email", "phones", "owner", "labels", "custom_fields"]),
+        ("patch", f"/api/contacts/{contact}/", ["name", "email", "phones", "owner", "labels", "custom_fields"]),
+        ("post", f"/api/contacts/{contact}/merge/", ["duplicate"]),
+        ("post", f"/api/contacts/{contact}/notes/", ["body"]),
+        ("patch", f"/api/channels/{world.channel.pk}/", ["name", "phone_number", "team", "accept_unsigned_posts"]),
+    ]
+
+
+def test_hostile_json_bodies_and_values_on_the_api_are_4xx(world):
+    import json
+
+    from rest_framework.test import APIClient
+
+    client = APIClient(raise_request_exception=False)
+    client.force_login(world.users["admin"])
+    failures = []
+    for method, url, fields in _api_writes(world):
+        bodies = HOSTILE_JSON + [json.dumps({"name": "ok", field: value}).encode() for field in fields for value in HOSTILE_VALUES]
+        for body in bodies:
+            status = getattr(client, method)(url, body, content_type="application/json").status_code
+            if status >= 500:
+                failures.append((method, url, body[:40], status))
+    assert not failures, failures
+
+
+@pytest.mark.parametrize("value", ['"NaN"', '"Infinity"', '"1e999999999"', "1e999", "[1]", '"-1e-999999"'])
+def test_a_custom_number_that_is_no_finite_number_of_sane_size_is_a_400(api, admin_user, value):
+    from contacts.models import CustomField
+    from tests.factories import ContactFactory
+
+    CustomField.objects.create(key="orders", label="Orders", field_type="number")
+    contact = ContactFactory()
+    response = api(admin_user).patch(f"/api/contacts/{contact.pk}/", f'{{"custom_fields": {{"orders": {value}}}}}', content_type="application/json")
+    assert response.status_code == 400 and "Orders" in response.json()["custom_fields"][0]
