@@ -39,6 +39,7 @@ class ContactSerializer(serializers.ModelSerializer):
     )
     labels = serializers.SlugRelatedField(slug_field="name", queryset=Label.objects.all(), many=True, required=False)
     owner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), allow_null=True, required=False)
+    custom_fields = serializers.DictField(required=False, help_text="Custom field key → value (see the admin's custom fields).")
 
     class Meta:
         model = Contact

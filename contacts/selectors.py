@@ -8,6 +8,7 @@ from accounts.models import User
 from accounts.selectors import teammate_ids
 from contacts.models import Contact, ContactPhone
 from core import phones
+from core.untrusted import clean_text, row_id
 
 # Extra visibility grants from other apps (e.g. "contacts of conversations this agent may see"):
 # functions user -> Q over Contact, registered from AppConfig.ready().
@@ -33,7 +34,7 @@ def search_contacts(contacts: QuerySet[Contact], query: str) -> QuerySet[Contact
 
     Indexed on PostgreSQL by trigram GIN indexes (see migration 0002), so fragments stay fast at 100k+.
     """
-    query = (query or "").strip()
+    query = clean_text((query or "").strip())  # a NUL in a query string: PostgreSQL refuses it as a parameter
     if not query:
         return contacts
     digits = phone_search_digits(query)
@@ -65,15 +66,16 @@ def name_or_email_matches(query: str, *, through: str = "") -> Q:
 
 
 def filter_contacts(contacts: QuerySet[Contact], *, user: User, label=None, owner=None) -> QuerySet[Contact]:
-    """owner: 'me', 'none', or a user id."""
+    """owner: 'me', 'none', or a user id. A label or owner that is no id (from a hand-made query string)
+    matches nothing."""
     if label:
-        contacts = contacts.filter(labels__pk=label)
+        contacts = contacts.filter(labels__pk=row_id(label)) if row_id(label) else contacts.none()
     if owner == "me":
         contacts = contacts.filter(owner=user)
     elif owner == "none":
         contacts = contacts.filter(owner__isnull=True)
     elif owner:
-        contacts = contacts.filter(owner_id=owner)
+        contacts = contacts.filter(owner_id=row_id(owner)) if row_id(owner) else contacts.none()
     return contacts
 
 

@@ -98,10 +98,16 @@ def clean_custom_fields(values: dict, *, partial: bool = True) -> dict:
     return cleaned
 
 
+# A custom number field holds at most this many digits before or after the point.
+MAX_NUMBER_DIGITS = 30
+
+
 def _coerce(definition: CustomField, value):
     kind = definition.field_type
     if kind == CustomField.Type.NUMBER:
         number = decimal.Decimal(str(value).strip())
+        if not number.is_finite() or abs(number.adjusted()) > MAX_NUMBER_DIGITS:  # NaN, Infinity, 1e999999999
+            raise ValueError(value)
         return int(number) if number == number.to_integral_value() else float(number)
     if kind == CustomField.Type.DATE:
         if isinstance(value, datetime.date):

@@ -11,6 +11,7 @@ from contacts import csv_io, selectors, services
 from contacts.forms import ContactForm, ImportUploadForm, NoteForm
 from contacts.models import Contact, CustomField, ImportJob, Label
 from contacts.timeline import timeline_for
+from core.untrusted import row_id
 
 PAGE_SIZE = 50
 
@@ -113,7 +114,7 @@ def note_add(request, pk):
 @require_POST
 def label_toggle(request, pk):
     contact = _visible_or_404(request, pk)
-    label = get_object_or_404(Label, pk=request.POST.get("label"))
+    label = get_object_or_404(Label, pk=row_id(request.POST.get("label")))
     if contact.labels.filter(pk=label.pk).exists():
         services.remove_label(contact, label)
     else:
@@ -128,7 +129,7 @@ def contact_merge(request, pk):
         raise PermissionDenied("Only supervisors and admins can merge contacts.")
     contact = _visible_or_404(request, pk)
     if request.method == "POST":
-        duplicate = _visible_or_404(request, request.POST.get("other"))
+        duplicate = _visible_or_404(request, row_id(request.POST.get("other")))
         try:
             kept = services.merge_contacts(contact, duplicate, by=request.user)
         except ValidationError as exc:

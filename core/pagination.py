@@ -12,6 +12,10 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 
+# Past this, the row offset no longer fits the database's integer (a 500 for `?page=999…`).
+MAX_PAGE = 10**9
+
+
 def page_of(queryset, *, start: int, size: int) -> tuple[list, bool]:
     """`size` rows from `start`, and whether more follow: one row more than the page instead of a count."""
     rows = list(queryset[start : start + size + 1])
@@ -29,6 +33,8 @@ class PagesWithoutCount(PageNumberPagination):
             raise NotFound(f"“{raw}” is not a page number.") from None
         if self.number < 1:
             raise NotFound("Pages start at 1.")
+        if self.number > MAX_PAGE:
+            raise NotFound(f"There is no page {raw}.")
         rows, self.has_next = page_of(queryset, start=(self.number - 1) * size, size=size)
         return rows
 

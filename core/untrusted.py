@@ -22,6 +22,22 @@ MAX_JSON_DEPTH = 64
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
+# The largest id a bigint column holds; a larger number in a query string is no row's id.
+MAX_ROW_ID = 2**63 - 1
+
+
+def row_id(value) -> int | None:
+    """An id read from a query string or form field: a positive integer a column can hold, else None
+    (so `get_object_or_404(Model, pk=row_id(...))` is a 404 and a filter by it matches nothing, where
+    text, NUL or a 30-digit number would make the database or int() raise)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if 0 < value <= MAX_ROW_ID else None
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) > 19:
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ROW_ID else None
+
+
 class NotJSON(ValueError):
     """The body cannot be read as JSON (malformed, too deep, not UTF-8)."""
 

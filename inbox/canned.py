@@ -12,6 +12,7 @@ from django.utils.text import slugify
 
 from accounts.models import User
 from core.errors import ApplicationError, NotAllowed
+from core.untrusted import clean_text
 from inbox.models import CannedResponse
 
 SHORTCUT_ONLY = re.compile(r"^/([A-Za-z0-9_-]+)$")
@@ -23,7 +24,7 @@ def available(user: User) -> QuerySet[CannedResponse]:
 
 def search(user: User, prefix: str, limit: int = 8) -> list[CannedResponse]:
     """Replies whose shortcut starts with `prefix` (own first), one per shortcut."""
-    prefix = (prefix or "").lstrip("/").lower()
+    prefix = clean_text((prefix or "").lstrip("/").lower())
     found, seen = [], set()
     for reply in available(user).filter(shortcut__istartswith=prefix).order_by("shortcut", "owner_id"):
         if reply.shortcut in seen:

@@ -9,6 +9,7 @@ from accounts.models import User
 from accounts.selectors import team_ids
 from contacts.models import Contact, ContactPhone
 from contacts.selectors import name_or_email_matches, phone_search_digits, search_contacts
+from core.untrusted import clean_text
 from inbox.models import Conversation, Message
 
 
@@ -104,7 +105,7 @@ def search_conversations(user: User, query: str) -> QuerySet[Conversation]:
     ("order") matches too many to look up; the list then walks the newest conversations and checks
     each one, which finds a page at once. See docs/inbox-triage.md.
     """
-    query = (query or "").strip()
+    query = clean_text((query or "").strip())  # a NUL in a query string: PostgreSQL refuses it as a parameter
     contacts = search_contacts(Contact.objects.all(), query).order_by()
     messages = _messages_matching(query) if len(query) >= MESSAGE_SEARCH_MIN_LENGTH else Message.objects.none()
     contact_ids = list(contacts.values_list("pk", flat=True)[: SEARCH_PROBE + 1])

@@ -12,6 +12,7 @@ from django.db import connections as db_connections
 from django.utils import timezone
 
 from core.errors import ApplicationError, NotAllowed
+from core.untrusted import clean_text
 from core.tasks import enqueue
 from telephony import events, ingest
 from telephony.models import Call, CallImport, CallNote, TelephonyConnection
@@ -241,7 +242,7 @@ def sync_recent(now: datetime.datetime | None = None) -> list[int]:
 
 
 def add_note(call: Call, *, by, body: str) -> CallNote:
-    body = (body or "").strip()
+    body = clean_text((body or "").strip())
     if not body:
         raise ApplicationError("Write the note first.")
     if len(body) > 4000:

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
 from core.errors import ApplicationError
+from core.pagination import MAX_PAGE
 from telephony import agents, charts, live, recordings, selectors, services
 from telephony.models import AgentLine, Call
 
@@ -49,7 +50,7 @@ def call_list(request):
     form = CallFilterForm(request.GET or None)
     calls = selectors.filtered_calls(request.user, form.filters())
     try:
-        page = max(1, int(request.GET.get("page", 1)))
+        page = min(max(1, int(request.GET.get("page", 1))), MAX_PAGE)
     except ValueError:
         page = 1
     rows = list(calls[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1])

@@ -11,6 +11,7 @@ from accounts.selectors import can_manage_contacts_in_bulk
 from contacts import selectors as contact_selectors
 from contacts.models import Label
 from core.errors import ApplicationError
+from core.untrusted import row_id
 from inbox import canned, opt_status
 from inbox.message_templates import fill, stats, sync, validation
 from inbox.forms import ComposerForm
@@ -224,11 +225,11 @@ def template_insights(request, pk):
 def canned_list(request):
     editing = None
     if request.GET.get("edit"):
-        editing = get_object_or_404(canned.available(request.user), pk=request.GET["edit"])
+        editing = get_object_or_404(canned.available(request.user), pk=row_id(request.GET["edit"]))
     error = ""
     if request.method == "POST":
         # Only replies the user may see: someone else's private reply is a 404, never shown back in the form.
-        reply = get_object_or_404(canned.available(request.user), pk=request.POST["pk"]) if request.POST.get("pk") else None
+        reply = get_object_or_404(canned.available(request.user), pk=row_id(request.POST["pk"])) if request.POST.get("pk") else None
         try:
             if request.POST.get("delete") and reply:
                 canned.delete(request.user, reply)
@@ -285,7 +286,7 @@ def start_conversation(request, contact_pk):
 @require_POST
 def contact_opt(request, contact_pk):
     contact = _contact(request, contact_pk)
-    channel = get_object_or_404(Channel, pk=request.POST.get("channel") or 0)
+    channel = get_object_or_404(Channel, pk=row_id(request.POST.get("channel")))
     try:
         opt_in, options = _opt_choice(request.POST)
         opt_status.set_contact_opt(contact, channel, opt_in=opt_in, by=request.user, **options)
@@ -327,7 +328,7 @@ def bulk_opt(request):
                     opt_status.resync(channel, by=request.user)
                 flash.success(request, "Unconfirmed opt-in states are being sent to Tata again.")
                 return redirect("outbound:bulk_opt")
-            channel = get_object_or_404(Channel, pk=request.POST.get("channel") or 0)
+            channel = get_object_or_404(Channel, pk=row_id(request.POST.get("channel")))
             opt_in, options = _opt_choice(request.POST)
             if request.POST.get("confirmed_count") != str(context["count"]):
                 # A confirmation step naming the count; asked again if the filter now selects others.

@@ -160,6 +160,7 @@ def test_thousands_of_mutated_signed_payloads_never_5xx_are_all_stored_and_settl
     rcs = make_channel(Channel.Kind.RCS, phone="+919876500002")
     corpus = _corpus()
     answers: dict[int, int] = {}
+    bodies: list[bytes] = []
     posted = 0
     while posted < PAYLOADS:
         name, payload = rng.choice(corpus)
@@ -169,8 +170,11 @@ def test_thousands_of_mutated_signed_payloads_never_5xx_are_all_stored_and_settl
             response = post_raw(client, channel, body)
             answers[response.status_code] = answers.get(response.status_code, 0) + 1
             assert response.status_code < 500, f"seed {SEED}, post {posted}: {response.status_code} for {body[:300]!r}"
+            bodies.append(body)
             posted += 1
-    assert WebhookEvent.objects.count() == posted  # every body stored, whatever the answer
+    assert WebhookEvent.objects.count() == posted  # every body stored, whatever the answer…
+    stored = sorted(bytes(body) for body in WebhookEvent.objects.values_list("body", flat=True))
+    assert stored == sorted(bodies), f"seed {SEED}: a stored body differs from the bytes posted"  # …byte for byte
     assert set(answers) <= {200, 400}, answers
 
     canary = fixture_json("wa_in_text.json")
