@@ -13,6 +13,12 @@ a call streams 50 frames a second each way, and one daphne process carries a hun
 - autobahn unmasks each frame a client sends with a native masker built through cffi for that frame
   (5 µs for a 350-byte media frame, mostly building it); `IntMasker` does the same XOR with one
   big-integer operation (under 3 µs). Frames of 4 KB and more keep the native one.
+- autobahn checks every text frame is UTF-8 through three cffi calls; `AsciiFirstUtf8Validator`
+  answers for ASCII (all of the streaming protocol's JSON) with `bytes.isascii` and hands anything
+  else to the native validator, so invalid UTF-8 still fails the connection (1007).
+- autobahn announces every message to its observers (`fire("message")`) through a Deferred built and
+  called back per message even when nothing observes, as under daphne; `skip_unobserved_messages`
+  calls the protocol's onMessage alone when nothing listens.
 """
 
 from twisted.internet import tcp
@@ -89,7 +95,61 @@ def small_frames_unmasked_in_python() -> None:
     protocol.create_xor_masker = create_xor_masker
 
 
+class AsciiFirstUtf8Validator:
+    """autobahn's incremental validator (reset, validate → (valid, ends on a code point, index, total))."""
+
+    __slots__ = ("native", "ascii_so_far", "offset")
+
+    def __init__(self):
+        self.native, self.ascii_so_far, self.offset = None, True, 0
+
+    def reset(self) -> None:
+        self.ascii_so_far, self.offset = True, 0
+
+    def validate(self, data) -> tuple[bool, bool, int, int]:
+        if self.ascii_so_far and bytes(data).isascii():
+            self.offset += len(data)
+            return True, True, len(data), self.offset
+        if self.ascii_so_far:  # ASCII before this leaves a fresh native validator's state as it was
+            self.ascii_so_far = False
+            self.native = self.native or NATIVE_UTF8_VALIDATOR()
+            self.native.reset()
+        valid, ends, index, total = self.native.validate(data)
+        return valid, ends, index, total + self.offset
+
+
+NATIVE_UTF8_VALIDATOR = None
+
+
+def ascii_validated_without_native_calls() -> None:
+    global NATIVE_UTF8_VALIDATOR
+    from autobahn.websocket import protocol
+
+    if protocol.Utf8Validator is not AsciiFirstUtf8Validator:
+        NATIVE_UTF8_VALIDATOR, protocol.Utf8Validator = protocol.Utf8Validator, AsciiFirstUtf8Validator
+
+
+def skip_unobserved_messages() -> None:
+    from autobahn.websocket.protocol import WebSocketProtocol
+
+    if getattr(WebSocketProtocol.onMessageEnd, "skips_unobserved", False):
+        return
+    observed = WebSocketProtocol.onMessageEnd
+
+    def onMessageEnd(self) -> None:
+        if self._listeners is not None or self.trackedTimings:
+            return observed(self)
+        if not self.failedByMe:
+            self._onMessage(b"".join(self.message_data), self.message_is_binary)
+        self.message_data = None
+
+    onMessageEnd.skips_unobserved = True
+    WebSocketProtocol.onMessageEnd = onMessageEnd
+
+
 def cheaper_frames() -> None:
     write_when_nothing_waits()
     plain_autobahn_log_arguments()
     small_frames_unmasked_in_python()
+    ascii_validated_without_native_calls()
+    skip_unobserved_messages()

@@ -101,3 +101,52 @@ def test_the_python_masker_unmasks_as_autobahns_native_one_in_any_pieces(pieces)
     assert unmasked == native.process(payload)
     assert bytes(b ^ mask[i % 4] for i, b in enumerate(unmasked)) == payload
     assert not isinstance(autobahn_protocol.create_xor_masker(mask, 1 << 16), daphne_sends.IntMasker)
+
+
+UTF8_MESSAGES = [
+    [b'{"event":"media","payload":"QUJD"}'],
+    [b'{"name":"caf', "é\"}".encode()],
+    [b'{"name":"caf\xc3', b'\xa9"}'],  # a code point split across frames
+    [b'{"name":"caf\xc3'],  # ends inside a code point
+    [b"plain ", b"\xff bad"],
+    [b"\xed\xa0\x80"],  # a surrogate: not UTF-8
+]
+
+
+@pytest.mark.parametrize("chunks", UTF8_MESSAGES)
+def test_the_ascii_first_validator_answers_as_autobahns_native_one(chunks):
+    daphne_sends.ascii_validated_without_native_calls()
+    ours, native = daphne_sends.AsciiFirstUtf8Validator(), daphne_sends.NATIVE_UTF8_VALIDATOR()
+    for validator in (ours, native):
+        validator.reset()
+    for chunk in chunks:
+        mine, theirs = ours.validate(chunk), native.validate(chunk)
+        assert mine[:2] == theirs[:2] and mine[3] == theirs[3]
+        if not theirs[0]:
+            break
+    assert autobahn_protocol.Utf8Validator is daphne_sends.AsciiFirstUtf8Validator
+
+
+class Message:
+    """What autobahn's onMessageEnd reads of a protocol."""
+
+    def __init__(self, listeners):
+        self._listeners, self.trackedTimings, self.failedByMe, self.message_is_binary = listeners, None, False, False
+        self.message_data, self.delivered, self.fired = [b'{"event":', b'"media"}'], [], []
+
+    def _onMessage(self, payload, is_binary):
+        self.delivered.append((payload, is_binary))
+
+    def fire(self, event, *args, **kwargs):
+        self.fired.append(event)
+        return txaio.create_future(result=[])
+
+
+def test_a_message_nobody_observes_is_delivered_without_firing_and_an_observed_one_still_fires():
+    daphne_sends.skip_unobserved_messages()
+    unobserved, observed = Message(None), Message({"message": []})
+    autobahn_protocol.WebSocketProtocol.onMessageEnd(unobserved)
+    autobahn_protocol.WebSocketProtocol.onMessageEnd(observed)
+    for message in (unobserved, observed):
+        assert message.delivered == [(b'{"event":"media"}', False)] and message.message_data is None
+    assert (unobserved.fired, observed.fired) == ([], ["message"])
