@@ -116,10 +116,10 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def run_level(url: str, identifiers: list[str], seconds: float, server_pid: int) -> tuple[list[Stream], float]:
-    """The streams, and the server's CPU seconds per frame (inbound and outbound) over the steady window,
+async def run_level(url: str, identifiers: list[str], seconds: float, server_pid: int) -> tuple[list[Stream], float, float, int]:
+    """The streams; the server's CPU seconds per frame (inbound and outbound) over the steady window,
     from WARM_UP to the last frame: per frame handled, so a server short of CPU on a busy machine (which
-    sends fewer frames) is not flattered."""
+    sends fewer frames) is not flattered; its CPU seconds in that window; the frames handled outside it."""
     from sandbox.ws_client import WebSocket
     from telephony import audio
     from telephony.providers import smartflo_stream as protocol
@@ -155,7 +155,8 @@ async def run_level(url: str, identifiers: list[str], seconds: float, server_pid
     for stream in streams:
         await stream.socket.send(protocol.stop_text(stream.sid, f"call-{stream.index}"))
     await asyncio.wait(listeners, timeout=15)
-    return streams, steady_cpu / (frames_in + frames_out)
+    outside = sum(s.sent + len(s.arrivals) for s in streams) - frames_in - frames_out
+    return streams, steady_cpu / (frames_in + frames_out), steady_cpu, outside
 
 
 async def timer_ceiling(count: int, seconds: float) -> list[float]:
@@ -219,7 +220,7 @@ def main():
         for level in [int(x) for x in args.levels.split(",")]:
             identifiers = place(campaign, level, f"{level}t{int(time.time())}")
             cpu_before, client_before = cpu_seconds([daphne.pid]), resource.getrusage(resource.RUSAGE_SELF)
-            streams, per_frame = asyncio.run(run_level(url, identifiers, args.seconds, daphne.pid))
+            streams, per_frame, steady_cpu, outside = asyncio.run(run_level(url, identifiers, args.seconds, daphne.pid))
             wait_until = time.monotonic() + 30  # the streams' end_stream writes (one database thread in daphne)
             while inbound_missing(identifiers, {s.identifier: s.sent for s in streams})[1] < level and time.monotonic() < wait_until:
                 time.sleep(0.5)
@@ -233,7 +234,7 @@ def main():
             held = level if ok else held
             print(f"{level:>7} | {figures['p50']:>10.2f} {figures['p99']:>7.2f} {figures['max']:>7.1f}    | {figures['out_missing']:>9} "
                   f"{in_missing:>7} {ended:>6} | {'':>10} {per_frame * 2 / FRAME * 1000:>9.2f} {'':>11} "
-                  f"{(cpu_after - cpu_before - per_frame * 2 / FRAME * stream_seconds) * 1000 / level:>8.1f} {'':>9} | {client_cpu * 1000 / stream_seconds:>10.2f} {'':>11} | "
+                  f"{(cpu_after - cpu_before - steady_cpu - per_frame * outside) * 1000 / level:>8.1f} {'':>9} | {client_cpu * 1000 / stream_seconds:>10.2f} {'':>11} | "
                   f"{ceiling[int(0.99 * len(ceiling))]:>9.2f}    | "
                   f"{os.getloadavg()[0]:.1f}{'' if ok else '  ✗'}")
         print(f"held: {held} concurrent streams with outbound jitter p99 < 20 ms and no dropped frames (goal ≥ 100)")
