@@ -1,6 +1,6 @@
 """Concurrent Smartflo voice streams on one daphne process, 20 ms frames both ways.
 
-    .venv/bin/python bench/voice_stream.py [--levels 50,100,150,200] [--seconds 8] [--port 8216]
+    .venv/bin/python bench/voice_stream.py [--levels 50,100,150,200] [--seconds 8] [--port 8216, or BENCH_PORT]
 
 One daphne process serves config.asgi (DEBUG off, pooled PostgreSQL, Redis channel layer) on
 127.0.0.1. For each level N the script places N automated calls (rows as `telephony.automated.place`
@@ -15,13 +15,17 @@ Per level it prints:
 - outbound short: frames a stream should have had over its measured window (its duration / 20 ms)
   minus the frames it got (a frame late by more than a frame counts as a gap, not a drop);
 - inbound drops: frames sent minus frames the server counted (AutomatedCall.frames_in);
-- CPU seconds of daphne and of this client per stream-second, and the load average.
+- daphne's CPU per stream-second while every stream plays and sends (its CPU per frame handled in the steady
+  window, from 0.5 s to the last frame, times the 100 frames of a stream-second: what limits the count),
+  and its CPU per stream for the rest (opening the socket, `start`,
+  and `stop` with the recording saved); this client's CPU per stream-second (same machine, not the server's);
+  the load average.
 "Held" = the largest level with outbound jitter p99 < 20 ms and no frame dropped either way.
 The ceiling line is the client's own timer: how late its 20 ms ticker wakes with the same number of
 streams and no server — jitter the client itself adds to every figure above.
 
 Env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/sampark_voice_stream, created if missing),
-REDIS_URL (default redis://127.0.0.1:6379/16).
+REDIS_URL (default redis://127.0.0.1:6379/16), BENCH_PORT (the server's port, default 8216).
 """
 
 import argparse
@@ -106,7 +110,16 @@ class Stream:
                 self.arrivals.append(loop.time())
 
 
-async def run_level(url: str, identifiers: list[str], seconds: float) -> list[Stream]:
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of one process: one read of /proc, cheap enough to take between two ticks."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def run_level(url: str, identifiers: list[str], seconds: float, server_pid: int) -> tuple[list[Stream], float, float, int]:
+    """The streams; the server's CPU seconds per frame (inbound and outbound) over the steady window,
+    from WARM_UP to the last frame: per frame handled, so a server short of CPU on a busy machine (which
+    sends fewer frames) is not flattered; its CPU seconds in that window; the frames handled outside it."""
     from sandbox.ws_client import WebSocket
     from telephony import audio
     from telephony.providers import smartflo_stream as protocol
@@ -126,18 +139,24 @@ async def run_level(url: str, identifiers: list[str], seconds: float) -> list[St
     payload = protocol.payloads([audio.SILENCE])[0]
     loop = asyncio.get_running_loop()
     deadline = started = loop.time()
-    chunk = 0
+    chunk, steady = 0, None
     while loop.time() - started < seconds:
         chunk += 1
+        if steady is None and loop.time() - started >= WARM_UP:
+            steady = (loop.time(), process_cpu(server_pid), sum(s.sent for s in streams))
         for stream in streams:
             await stream.socket.send(protocol.inbound_media_text(stream.sid, chunk + 1, chunk, payload))
             stream.sent += 1
         deadline += FRAME
         await asyncio.sleep(max(0.0, deadline - loop.time()))
+    steady_cpu, steady_end = process_cpu(server_pid) - steady[1], loop.time()
+    frames_out = sum(steady[0] <= t <= steady_end for stream in streams for t in stream.arrivals)
+    frames_in = sum(s.sent for s in streams) - steady[2]
     for stream in streams:
         await stream.socket.send(protocol.stop_text(stream.sid, f"call-{stream.index}"))
     await asyncio.wait(listeners, timeout=15)
-    return streams
+    outside = sum(s.sent + len(s.arrivals) for s in streams) - frames_in - frames_out
+    return streams, steady_cpu / (frames_in + frames_out), steady_cpu, outside
 
 
 async def timer_ceiling(count: int, seconds: float) -> list[float]:
@@ -183,7 +202,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--levels", default="50,100,150,200")
     parser.add_argument("--seconds", type=float, default=8.0)
-    parser.add_argument("--port", type=int, default=8216)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", 8216)))
     args = parser.parse_args()
     ensure_database(os.environ["DATABASE_URL"])
     connection, campaign = prepare(args.seconds)
@@ -196,12 +215,12 @@ def main():
         url = f"ws://127.0.0.1:{args.port}/ws/telephony/stream/{stream_token(connection)}/"
         print(f"one daphne process (pid {daphne.pid}), DEBUG off, PostgreSQL pooled, Redis layer; {args.seconds:g} s per level")
         print(f"{'streams':>7} | {'jitter p50':>10} {'p99':>7} {'max':>7} ms | {'out short':>9} {'in drop':>7} {'ended':>6} | "
-              f"{'daphne cpu':>10} {'client cpu':>10} ms/stream-s | {'timer p99':>9} ms | load")
+              f"daphne cpu {'streaming':>9} ms/stream-s {'open+end':>8} ms/stream | client cpu ms/stream-s | {'timer p99':>9} ms | load")
         held = 0
         for level in [int(x) for x in args.levels.split(",")]:
             identifiers = place(campaign, level, f"{level}t{int(time.time())}")
             cpu_before, client_before = cpu_seconds([daphne.pid]), resource.getrusage(resource.RUSAGE_SELF)
-            streams = asyncio.run(run_level(url, identifiers, args.seconds))
+            streams, per_frame, steady_cpu, outside = asyncio.run(run_level(url, identifiers, args.seconds, daphne.pid))
             wait_until = time.monotonic() + 30  # the streams' end_stream writes (one database thread in daphne)
             while inbound_missing(identifiers, {s.identifier: s.sent for s in streams})[1] < level and time.monotonic() < wait_until:
                 time.sleep(0.5)
@@ -214,8 +233,9 @@ def main():
             ok = figures["p99"] < 20 and not figures["out_missing"] and not in_missing and ended == level
             held = level if ok else held
             print(f"{level:>7} | {figures['p50']:>10.2f} {figures['p99']:>7.2f} {figures['max']:>7.1f}    | {figures['out_missing']:>9} "
-                  f"{in_missing:>7} {ended:>6} | {(cpu_after - cpu_before) * 1000 / stream_seconds:>10.2f} "
-                  f"{client_cpu * 1000 / stream_seconds:>10.2f}             | {ceiling[int(0.99 * len(ceiling))]:>9.2f}    | "
+                  f"{in_missing:>7} {ended:>6} | {'':>10} {per_frame * 2 / FRAME * 1000:>9.2f} {'':>11} "
+                  f"{(cpu_after - cpu_before - steady_cpu - per_frame * outside) * 1000 / level:>8.1f} {'':>9} | {client_cpu * 1000 / stream_seconds:>10.2f} {'':>11} | "
+                  f"{ceiling[int(0.99 * len(ceiling))]:>9.2f}    | "
                   f"{os.getloadavg()[0]:.1f}{'' if ok else '  ✗'}")
         print(f"held: {held} concurrent streams with outbound jitter p99 < 20 ms and no dropped frames (goal ≥ 100)")
     finally:

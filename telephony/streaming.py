@@ -128,6 +128,8 @@ class VoiceStream:
         self.finished, self.automated_id, self.stream_id, self.call_id = False, None, "", ""
         self.recording, self.frames_in, self.started = bytearray(), 0, False
         self.playing, self.position, self.prompt, self.plays, self.answered = [], 0, [], 0, ""
+        # Read once per stream, not per frame (each settings lookup goes through Django's LazySettings).
+        self.max_frame, self.max_recording = settings.TELEPHONY_STREAM_MAX_FRAME_BYTES, settings.TELEPHONY_STREAM_MAX_SECONDS * audio.RATE
         token = str(self.scope.get("url_route", {}).get("kwargs", {}).get("token", ""))[:200]
         self.connection_id = await database_sync_to_async(_connection_id)(token)
         if self.connection_id is None:
@@ -142,7 +144,7 @@ class VoiceStream:
             return
         if text_data is None:
             return await self.refuse(1003, "binary frames are not the protocol")
-        if len(text_data) > settings.TELEPHONY_STREAM_MAX_FRAME_BYTES:
+        if len(text_data) > self.max_frame:
             return await self.refuse(1009, "frame too large")
         try:
             frame = protocol.read(text_data)
@@ -156,6 +158,8 @@ class VoiceStream:
             return await self.refuse(1008, f"{frame.event} before start")
         if frame.stream_id != self.stream_id:
             return await self.refuse(4404, "unknown stream id")
+        if frame.event == "media":  # 50 a second: no coroutine for it
+            return self.keep(frame.audio)
         await getattr(self, f"on_{frame.event}")(frame)
 
     async def refuse(self, code: int, reason: str) -> None:
@@ -180,11 +184,12 @@ class VoiceStream:
         self.prompt = [*protocol.payloads(audio.frames(prompt)), Mark(PROMPT_MARK), *[silence] * wait_frames, Mark(WAIT_MARK)]
         self.play(self.prompt)
 
-    async def on_media(self, frame: protocol.Frame) -> None:
+    def keep(self, ulaw: bytes) -> None:
+        """A media frame's audio: counted, and kept for the recording up to TELEPHONY_STREAM_MAX_SECONDS."""
         self.frames_in += 1
-        room = settings.TELEPHONY_STREAM_MAX_SECONDS * audio.RATE - len(self.recording)
+        room = self.max_recording - len(self.recording)
         if room > 0:
-            self.recording += frame.audio[:room]
+            self.recording += ulaw[:room]
 
     async def on_dtmf(self, frame: protocol.Frame) -> None:
         outcome = await database_sync_to_async(automated.answer)(self.automated_id, frame.digit)

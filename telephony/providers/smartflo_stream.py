@@ -13,6 +13,7 @@ import base64
 import binascii
 import dataclasses
 import json
+import re
 
 
 EVENTS = ("connected", "start", "media", "dtmf", "mark", "stop")
@@ -24,7 +25,7 @@ class BadFrame(ValueError):
     """A frame that is not the streaming protocol (the socket is closed, with this reason)."""
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(slots=True)  # not frozen: a frozen dataclass costs 4 µs to build, 50 times a second per call
 class Frame:
     event: str
     stream_id: str = ""
@@ -63,6 +64,13 @@ def _refuse_constant(name: str):
 _DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
 
 
+# A media frame as Smartflo (and the sandbox) writes it, 50 a second per call: read without building the
+# JSON tree. Only this exact shape (compact, these keys in this order, plain strings) is matched; any
+# other spelling of a media frame goes through the full parser below, which gives the same Frame.
+_MEDIA = re.compile(r'\{"event":"media","sequenceNumber":"(\d{1,12})","streamSid":"([A-Za-z0-9_.:-]{1,128})",'
+                    r'"media":\{(?:"(?:track|chunk|timestamp)":"[A-Za-z0-9_]{0,32}",){0,3}"payload":"([A-Za-z0-9+/=]{1,2200})"\}\}')
+
+
 def read(text: str) -> Frame:
     """One text frame from Smartflo → a Frame. Raises BadFrame for anything else.
 
@@ -70,6 +78,9 @@ def read(text: str) -> Frame:
     a call sends 50 frames a second, each capped (TELEPHONY_STREAM_MAX_FRAME_BYTES) before parsing,
     and only short strings read out of them (cleaned by `_text`) are ever stored; NaN / Infinity are
     still refused and deep nesting is a BadFrame, not a RecursionError."""
+    media = _MEDIA.fullmatch(text)
+    if media:
+        return Frame("media", stream_id=media[2], sequence=int(media[1]), audio=_media(media[3]))
     try:
         data = _DECODER.decode(text)
     except (ValueError, RecursionError) as exc:
