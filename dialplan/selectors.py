@@ -75,9 +75,9 @@ def compile_plan(dialplan: Dialplan) -> engine.PlanSpec:
         .select_related("recording", "moh", "next_dialplan", "schedule")
         .prefetch_related("caller_labels", "schedule__windows", "schedule__holidays")
     )
-    specs, failover = [], None
+    specs, failover, schedules = [], None, {}
     for rule in rules:
-        spec = _rule_spec(rule)
+        spec = _rule_spec(rule, schedules)
         if rule.is_failover:
             failover = spec
         else:
@@ -97,15 +97,19 @@ def compile_plan(dialplan: Dialplan) -> engine.PlanSpec:
     )
 
 
-def _rule_spec(rule: Rule) -> engine.RuleSpec:
+def _rule_spec(rule: Rule, schedules: dict) -> engine.RuleSpec:
+    """`schedules`: the ScheduleSpecs made so far for this plan, so that rules sharing a schedule share
+    one object (the engine works out whether it is open once per call)."""
     answer, problem = validation.action_answer(rule)
     schedule = None
     if rule.schedule_id:
-        schedule = engine.ScheduleSpec(
-            time_zone=rule.schedule.time_zone,
-            windows=tuple((w.weekday, w.opens, w.closes) for w in rule.schedule.windows.all()),
-            holidays=frozenset(h.date for h in rule.schedule.holidays.all()),
-        )
+        schedule = schedules.get(rule.schedule_id)
+        if schedule is None:
+            schedule = schedules[rule.schedule_id] = engine.ScheduleSpec(
+                time_zone=rule.schedule.time_zone,
+                windows=tuple((w.weekday, w.opens, w.closes) for w in rule.schedule.windows.all()),
+                holidays=frozenset(h.date for h in rule.schedule.holidays.all()),
+            )
     moh = rule.moh.smartflo_id if rule.moh_id else ""
     return engine.RuleSpec(
         id=rule.pk,
