@@ -10,6 +10,7 @@ all goes wrong, the dialplan's failover rule answers, and if even that fails the
 """
 
 import datetime
+import functools
 import zoneinfo
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -112,6 +113,11 @@ class RuleSpec:
     dtmf_values: frozenset[str] = frozenset()
     pair_match: str = ""
 
+    @functools.cached_property
+    def dtmf_listed(self) -> str:
+        """The DTMF values as the trace shows them; made once, not for every call the rule fails."""
+        return str(sorted(self.dtmf_values))
+
     @property
     def needs_contact(self) -> bool:
         return bool(self.caller_known or self.label_ids or self.caller_has_owner) or self.action.kind == "transfer_owner"
@@ -160,6 +166,14 @@ class _Call:
     def __init__(self, plan: PlanSpec, request: CallRequest, facts: Facts, now: datetime.datetime):
         self.plan, self.request, self.facts, self.now = plan, request, facts, now
         self._contact = self._labels = self._pair = self._reference_pair = self._regions = self._unset
+        self._open: dict[int, bool] = {}
+
+    def is_open(self, schedule: ScheduleSpec) -> bool:
+        """Whether a schedule is open now, worked out once per call however many rules share it."""
+        key = id(schedule)
+        if key not in self._open:
+            self._open[key] = schedule.is_open(self.now)
+        return self._open[key]
 
     @property
     def contact(self) -> ContactFacts | None:
@@ -228,9 +242,9 @@ def failed_condition(rule: RuleSpec, call: _Call) -> str:
     if rule.called_numbers and request.called not in rule.called_numbers:
         return "called DID differs"
     if rule.dtmf_values and request.last_dtmf not in rule.dtmf_values:
-        return f"DTMF “{request.last_dtmf}” not in {sorted(rule.dtmf_values)}"
+        return f"DTMF “{request.last_dtmf}” not in {rule.dtmf_listed}"
     if rule.schedule is not None and rule.schedule_state:
-        is_open = rule.schedule.is_open(call.now)
+        is_open = call.is_open(rule.schedule)
         if is_open != (rule.schedule_state == "open"):
             return "business hours: " + ("open" if is_open else "closed")
     if rule.caller_known and not _yes_no(rule.caller_known, call.contact is not None):

@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Q
 
 from accounts.models import User
@@ -75,9 +75,9 @@ def compile_plan(dialplan: Dialplan) -> engine.PlanSpec:
         .select_related("recording", "moh", "next_dialplan", "schedule")
         .prefetch_related("caller_labels", "schedule__windows", "schedule__holidays")
     )
-    specs, failover = [], None
+    specs, failover, schedules = [], None, {}
     for rule in rules:
-        spec = _rule_spec(rule)
+        spec = _rule_spec(rule, schedules)
         if rule.is_failover:
             failover = spec
         else:
@@ -97,15 +97,19 @@ def compile_plan(dialplan: Dialplan) -> engine.PlanSpec:
     )
 
 
-def _rule_spec(rule: Rule) -> engine.RuleSpec:
+def _rule_spec(rule: Rule, schedules: dict) -> engine.RuleSpec:
+    """`schedules`: the ScheduleSpecs made so far for this plan, so that rules sharing a schedule share
+    one object (the engine works out whether it is open once per call)."""
     answer, problem = validation.action_answer(rule)
     schedule = None
     if rule.schedule_id:
-        schedule = engine.ScheduleSpec(
-            time_zone=rule.schedule.time_zone,
-            windows=tuple((w.weekday, w.opens, w.closes) for w in rule.schedule.windows.all()),
-            holidays=frozenset(h.date for h in rule.schedule.holidays.all()),
-        )
+        schedule = schedules.get(rule.schedule_id)
+        if schedule is None:
+            schedule = schedules[rule.schedule_id] = engine.ScheduleSpec(
+                time_zone=rule.schedule.time_zone,
+                windows=tuple((w.weekday, w.opens, w.closes) for w in rule.schedule.windows.all()),
+                holidays=frozenset(h.date for h in rule.schedule.holidays.all()),
+            )
     moh = rule.moh.smartflo_id if rule.moh_id else ""
     return engine.RuleSpec(
         id=rule.pk,
@@ -184,17 +188,30 @@ class _Prepared:
 
 
 def _fetch_all(sql: str, values: tuple) -> list[tuple]:
-    preparing = connection.settings_dict["OPTIONS"].get("prepare_threshold") is not None  # kept connections (settings)
-    if connection.vendor == "postgresql" and preparing and not connection.queries_logged:
-        import psycopg
-
-        connection.ensure_connection()
-        with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-            cursor.execute(sql, values, prepare=True)
-            return cursor.fetchall()
-    with connection.cursor() as cursor:  # logged like any other query when DEBUG or a test counts queries
+    db = connections[DEFAULT_DB_ALIAS]
+    preparing = db.settings_dict["OPTIONS"].get("prepare_threshold") is not None  # kept connections (settings)
+    if db.vendor == "postgresql" and preparing and not db.queries_logged:
+        with db.wrap_database_errors:
+            return _server_cursor(db).execute(sql, values, prepare=True).fetchall()
+    with db.cursor() as cursor:  # logged like any other query when DEBUG or a test counts queries
         cursor.execute(sql, values)
         return cursor.fetchall()
+
+
+_server_cursors = threading.local()
+
+
+def _server_cursor(db):
+    """A psycopg cursor that binds on the server (Django's own bind on the client, which cannot prepare),
+    kept for as long as this thread's connection is: making one per query cost more than the query."""
+    if db.connection is None:
+        db.ensure_connection()
+    kept = getattr(_server_cursors, "kept", None)
+    if kept is None or kept[0] is not db.connection or kept[1].closed:
+        import psycopg
+
+        kept = _server_cursors.kept = (db.connection, psycopg.Cursor(db.connection))
+    return kept[1]
 
 
 _contact_row = _Prepared(

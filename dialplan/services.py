@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.http.request import HttpHeaders
 from django.utils import timezone
 
 from core import phones
@@ -99,31 +100,33 @@ def call_request(params: dict) -> engine.CallRequest:
     )
 
 
-def answer_request(token: str, *, method: str, query: dict, body: bytes, content_type: str, headers) -> Reply:
-    """Answer one Smartflo request. Never raises: any failure answers the failover or the default."""
+def answer_request(token: str, *, method: str, query: dict, body: bytes, content_type: str, meta: dict) -> Reply:
+    """Answer one Smartflo request (`meta`: the WSGI environ's variables, where the custom header is).
+    Never raises: any failure answers the failover or the default."""
     started = time.perf_counter()
     now = timezone.now()
-    log = DialplanRequest(method=method[:8], received_at=now)
+    log = logwriter.new_row(method=method[:8], received_at=now)
     try:
         loaded = selectors.plan_for_token(token)
     except Exception as exc:  # the database is down: the caller still gets Smartflo's failover
         logger.exception("dialplan %s: could not load rules", token[:6])
         return _reply(log, started, 200, default_answer_safe(), engine.ERROR, error=f"rules unavailable: {exc!r}")
     if loaded is None:
-        log.params = {"token": clean_text(token[:8]) + "…"}
+        log["params"] = {"token": clean_text(token[:8]) + "…"}
         return _reply(log, started, 404, None, "rejected", error="unknown dialplan token")
-    log.dialplan_id = loaded.dialplan_id
+    log["dialplan_id"] = loaded.dialplan_id
     if loaded.header_key:
-        sent = headers.get(loaded.header_key, "")
+        sent = meta.get(HttpHeaders.to_wsgi_name(loaded.header_key), "")
         if not hmac.compare_digest(sent.encode(), loaded.header_value.encode()):
             return _reply(log, started, 403, None, "rejected", error=f"header {loaded.header_key} missing or wrong")
     params, problem = parse_params(query, body, content_type)
-    log.params = params
     request = call_request(params)
-    log.call_uuid, log.call_id = request.uuid[:100], request.call_id[:100]
-    log.caller, log.called, log.last_dtmf = request.caller[:40], request.called[:40], request.last_dtmf[:40]
+    log.update(
+        params=params, call_uuid=request.uuid[:100], call_id=request.call_id[:100], caller=request.caller[:40],
+        called=request.called[:40], last_dtmf=request.last_dtmf[:40],
+    )
     decision = engine.evaluate(loaded.spec, request, selectors.DatabaseFacts(), now)
-    log.rule_pk, log.rule_name, log.trace = decision.rule_id, decision.rule_name[:100], decision.trace
+    log.update(rule_pk=decision.rule_id, rule_name=decision.rule_name[:100], trace=decision.trace)
     error = "; ".join(filter(None, [problem, decision.error]))
     return _reply(log, started, 200, decision.answer, decision.outcome, error=error)
 
@@ -135,13 +138,13 @@ def default_answer_safe() -> list:
         return []
 
 
-def _reply(log: DialplanRequest, started: float, status: int, answer, outcome: str, *, error: str = "") -> Reply:
+def _reply(log: dict, started: float, status: int, answer, outcome: str, *, error: str = "") -> Reply:
     if status == 200:
         body = answers.render(answer)
     else:
         body = json.dumps({"detail": error}).encode()
-    log.status_code, log.answer, log.outcome, log.error = status, answer, outcome, error
-    log.latency_ms = round((time.perf_counter() - started) * 1000, 2)
+    log.update(status_code=status, answer=answer, outcome=outcome, error=error)
+    log["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
     logwriter.record(log)
     return Reply(status, body)
 
@@ -149,11 +152,11 @@ def _reply(log: DialplanRequest, started: float, status: int, answer, outcome: s
 def reject(token: str, *, method: str, status: int, error: str) -> Reply:
     """A request refused before its body was read (too large, wrong method): logged all the same."""
     started = time.perf_counter()
-    log = DialplanRequest(method=method[:8], received_at=timezone.now(), params={"token": clean_text(token[:8]) + "…"})
+    log = logwriter.new_row(method=method[:8], received_at=timezone.now(), params={"token": clean_text(token[:8]) + "…"})
     try:
-        log.dialplan_id = Dialplan.objects.filter(token=token).values_list("pk", flat=True).first()
+        log["dialplan_id"] = Dialplan.objects.filter(token=token).values_list("pk", flat=True).first()
     except Exception:
-        log.dialplan_id = None
+        log["dialplan_id"] = None
     return _reply(log, started, status, None, "rejected", error=error)
 
 

@@ -39,7 +39,7 @@ def answer(request, token):
             query=request.GET.dict(),
             body=body,
             content_type=request.content_type or "",
-            headers=request.headers,
+            meta=request.META,
         )
     except Exception:  # answer_request does not raise; this is the last line of defence
         logger.exception("dialplan %s: unexpected failure", token[:6])

@@ -210,3 +210,18 @@ def test_facts_are_fetched_only_when_a_rule_needs_them():
     assert facts.asked == []
     run(plan(rule(caller_known="yes"), rule(caller_has_owner="no")), facts)
     assert facts.asked == ["contact"]  # asked once, reused
+
+
+def test_a_schedule_shared_by_rules_is_worked_out_once_per_call(monkeypatch):
+    weekdays = tuple((day, datetime.time(9), datetime.time(18)) for day in range(5))
+    office = ScheduleSpec("Asia/Kolkata", weekdays, frozenset())
+    checked = []
+    real = ScheduleSpec.is_open
+    monkeypatch.setattr(ScheduleSpec, "is_open", lambda self, now: checked.append(now) or real(self, now))
+    p = plan(*(rule(f"closed {n}", schedule=office, schedule_state="closed") for n in range(3)), rule("open", fixed(IVR), schedule=office, schedule_state="open"))
+    result = run(p)
+    assert result.answer == IVR and result.trace[0] == "closed 0: business hours: open"
+    assert len(checked) == 1
+    run(p)
+    assert len(checked) == 2  # a new call asks again: the hour may have changed
+

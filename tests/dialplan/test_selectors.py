@@ -55,3 +55,30 @@ def test_with_a_connection_pool_the_caller_lookup_is_a_prepared_statement(owned_
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         statements = [row[0] for row in cursor.fetchall()]
     assert any('FROM "contacts_contactphone"' in sql for sql in statements)
+
+
+def test_rules_sharing_a_schedule_share_one_compiled_schedule():
+    from dialplan.models import Schedule
+    from tests.dialplan.factories import DialplanFactory, make_rule
+
+    office = Schedule.objects.create(name="Office")
+    plan = DialplanFactory()
+    for n in range(2):
+        make_rule(plan, f"after hours {n}", schedule=office, schedule_state="closed", action="transfer", transfer_type="ivr", transfer_to="1")
+    first, second = selectors.compile_plan(plan).rules
+    assert first.schedule is second.schedule  # the engine then works it out once per call
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+@pytest.mark.django_db(transaction=True)  # the new connection must see the contact
+def test_the_prepared_lookup_keeps_one_cursor_per_connection_and_follows_a_reconnect(owned_caller, monkeypatch):
+    monkeypatch.setitem(connection.settings_dict["OPTIONS"], "prepare_threshold", 5)  # as settings.py sets for kept connections
+    connection.ensure_connection()
+    facts = selectors.DatabaseFacts()
+    assert facts.contact(CALLER).id == owned_caller.pk
+    kept = selectors._server_cursors.kept
+    assert facts.contact(CALLER).id == owned_caller.pk and selectors._server_cursors.kept is kept
+    kept[0].close()  # the server went away: the next request's connection is a new one
+    connection.connection = None
+    assert facts.contact(CALLER).id == owned_caller.pk
+    assert selectors._server_cursors.kept[0] is connection.connection is not kept[0]
