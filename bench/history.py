@@ -30,10 +30,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-from bench.common import PRODUCTION_MODE, machine_reference  # noqa: E402
+from bench.common import PRODUCTION_MODE, ensure_database, machine_reference  # noqa: E402
 
 for name, value in PRODUCTION_MODE.items():
     os.environ.setdefault(name, value)
+ensure_database(os.environ.get("DATABASE_URL", ""))
 
 import django  # noqa: E402
 
@@ -44,6 +45,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from accounts.models import Role, User  # noqa: E402
+from bench.history_webhook import cpu, cpu_line  # noqa: E402
 from imports import services  # noqa: E402
 from imports import whatsapp_export as wa  # noqa: E402
 from inbox.models import Channel, Conversation, Message  # noqa: E402
@@ -83,17 +85,18 @@ def parse_only(path: str) -> float:
     return count / (time.perf_counter() - started)
 
 
-def import_once(path: str, user, channel, phone: str) -> tuple[float, int, int]:
+def import_once(path: str, user, channel, phone: str) -> tuple[float, int, int, str]:
     clear(channel)
     peak = [0]
     baseline = rss()
+    spent = cpu()
     started = time.perf_counter()
     with open(path, "rb") as handle:
         job = services.create_whatsapp_job(by=user, upload=File(handle, name="chat.txt"))
     services.start(job, services.Answers(channel=channel, business_sender="Sharma Store", contact_phone=phone, date_order=wa.DMY), by=user, run_now=True)
     job = services.run(job.pk, on_progress=lambda j: peak.__setitem__(0, max(peak[0], rss())))
     elapsed = time.perf_counter() - started
-    return job.imported_count / elapsed, job.imported_count, max(peak[0], rss()) - baseline
+    return job.imported_count / elapsed, job.imported_count, max(peak[0], rss()) - baseline, cpu_line(spent, job.imported_count)
 
 
 def bulk_ceiling(n: int, channel, conversation) -> float:
@@ -124,15 +127,16 @@ def main() -> None:
     channel, _ = Channel.objects.get_or_create(kind=Channel.Kind.WHATSAPP, phone_number="+919876599999", defaults={"name": "Bench"})
     phone = "+91 98123 40000"
     print(machine_reference())
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as directory:
         for size in (n // 10, n):
             path = os.path.join(directory, f"chat-{size}.txt")
             write_export(path, size, phone)
             print(f"\n{size:,} messages ({os.path.getsize(path) / 1024 / 1024:.1f} MB export)")
             print(f"  ceiling, parse only (no database):  {parse_only(path):>9,.0f} messages/s")
-            rate, imported, growth = import_once(path, user, channel, phone)
+            rate, imported, growth, spent = import_once(path, user, channel, phone)
             print(f"  import (scan + parse + dedupe + insert): {rate:>9,.0f} messages/s, {imported:,} imported, "
-                  f"memory growth {growth / 1024 / 1024:.1f} MB")  # fmt: skip
+                  f"memory growth {growth / 1024 / 1024:.1f} MB; {spent}")  # fmt: skip
             conversation = Conversation.objects.get(channel=channel)
             print(f"  ceiling, bare bulk_create:          {bulk_ceiling(size, channel, conversation):>9,.0f} messages/s")
     clear(channel)

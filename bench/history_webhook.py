@@ -10,7 +10,7 @@ import time
 
 from django.db import connection, transaction
 
-from bench.common import machine_reference, production_shape, send_until
+from bench.common import cpu_seconds, machine_reference, production_shape, send_until
 from core.untrusted import loads_json
 from imports import coexistence, services
 from imports.models import ImportJob
@@ -18,7 +18,7 @@ from inbox.ingest.drain import process_event
 from inbox.models import Channel, Conversation, Message, WebhookEvent
 from inbox.providers import meta_coexistence as meta
 
-PORT = 8767
+PORT = int(os.environ.get("BENCH_PORT", 8767))
 PARTNER_TOKEN = "bench-history-token"
 BUSINESS = "+919876588888"
 THREAD = 50
@@ -29,6 +29,21 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 def rss() -> int:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * PAGE
+
+
+def cpu() -> tuple[float, float]:
+    """CPU seconds so far: (this process, its PostgreSQL backend). On a shared machine messages/s follows
+    the CPU share the run got; CPU per message does not."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    return time.process_time(), cpu_seconds([backend])
+
+
+def cpu_line(before: tuple[float, float], n: int) -> str:
+    after = cpu()
+    python, database = ((a - b) * 1e6 / n for a, b in zip(after, before))
+    return f"CPU {python:.0f} µs/message in Python + {database:.0f} µs in PostgreSQL"
 
 
 def history_body(n: int, run: str) -> bytes:
@@ -94,9 +109,10 @@ def clear(channel: Channel) -> None:
         cursor.execute("DELETE FROM inbox_webhookevent WHERE channel_id = %s", [channel.pk])
 
 
-def apply_history(channel: Channel, body: bytes) -> tuple[float, float, int]:
-    """(seconds for the view's work, seconds to apply, peak resident growth in bytes)."""
+def apply_history(channel: Channel, body: bytes) -> tuple[float, float, int, str]:
+    """(seconds for the view's work, seconds to apply, peak resident growth in bytes, CPU per message)."""
     baseline, peak = rss(), [rss()]
+    spent = cpu()
     started = time.perf_counter()
     loads_json(body)  # the view checks the body is JSON before it stores it
     event = WebhookEvent.objects.create(source="tata_whatsapp", channel=channel, headers={}, body=body)
@@ -110,7 +126,7 @@ def apply_history(channel: Channel, body: bytes) -> tuple[float, float, int]:
     job = services.run(job.pk, on_progress=lambda j: peak.__setitem__(0, max(peak[0], rss())))
     applied = time.perf_counter() - started
     assert job.status == ImportJob.Status.DONE, job.failure
-    return stored, applied, max(peak[0], rss()) - baseline
+    return stored, applied, max(peak[0], rss()) - baseline, cpu_line(spent, job.imported_count)
 
 
 def main(argv: list[str]) -> None:
@@ -144,7 +160,7 @@ def main(argv: list[str]) -> None:
         load, sampling = [], threading.Event()
         sampler = threading.Thread(target=_sample_load, args=(load, sampling), daemon=True)
         sampler.start()
-        stored, applied, growth = apply_history(channel, body)
+        stored, applied, growth, spent = apply_history(channel, body)
         sampling.set()
         stop.set()
         during = results.get()
@@ -152,6 +168,7 @@ def main(argv: list[str]) -> None:
         print(f"  the view's work on this body (JSON check + insert):    {stored * 1000:>9,.0f} ms")
         print(f"  applied (drain + job, batches of {services.BATCH_SIZE}):       {n / applied:>9,.0f} messages/s ({applied:.1f} s), "
               f"peak memory growth {growth / 1024 / 1024:.0f} MB, process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")  # fmt: skip
+        print(f"  {spent} (view's work and apply)")
         print(f"  ceiling, bare bulk_create:                          {bulk_ceiling(n, channel):>9,.0f} messages/s")
         print(f"  load average during the apply: {max(load, default=0):.1f} max")
         print(f"live webhooks, {LIVE_RATE}/s paced, ack: alone p50 {alone['p50']:.1f} ms p99 {alone['p99']:.1f} ms {alone['statuses']}")
