@@ -5,8 +5,11 @@
 Writes an Android-style export of N messages (default 100,000; the issue's target is 1,000,000) to a
 temporary file, then imports it with the same code the "Import history" page runs (create job → scan
 → run in batches), and prints messages/s and the resident-memory growth during the run, for N/10 and
-N, so flat memory shows as the same growth at both sizes. Side by side, on the same machine in the
-same run, the ceilings: parsing alone (no database) and a bare bulk_create of the same rows.
+N, so flat memory shows as the same growth at both sizes, and the CPU per message (this process and
+its PostgreSQL backend: on a shared machine messages/s follows the CPU share the run got). Side by
+side, on the same machine in the same run, the ceilings: parsing alone (no database), a bare
+bulk_create of prepared rows, and the writer's insert alone on prepared rows (bulk_rows.copy_insert_new:
+what the table's indexes let PostgreSQL take).
 Goal (issue #15): ≥ 5,000 messages/s, memory flat in the file's size.
 
 History-webhook mode (`--webhook [N]`, default 100,000): a Meta coexistence `history` webhook of N
@@ -45,19 +48,13 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from accounts.models import Role, User  # noqa: E402
-from bench.history_webhook import cpu, cpu_line  # noqa: E402
+from bench.history_webhook import ceilings, clear_messages, cpu, cpu_line  # noqa: E402
 from imports import services  # noqa: E402
 from imports import whatsapp_export as wa  # noqa: E402
-from inbox.models import Channel, Conversation, Message  # noqa: E402
+from inbox.models import Channel, Conversation  # noqa: E402
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 print = functools.partial(print, flush=True)  # noqa: A001  (lines appear as they are measured, also when redirected)
-
-
-def clear(channel) -> None:
-    """Raw DELETE: the ORM's delete would load every row (cascades) and blow up this process's memory."""
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM inbox_message WHERE channel_id = %s", [channel.pk])
 
 
 def rss() -> int:
@@ -86,7 +83,7 @@ def parse_only(path: str) -> float:
 
 
 def import_once(path: str, user, channel, phone: str) -> tuple[float, int, int, str]:
-    clear(channel)
+    clear_messages(channel)
     peak = [0]
     baseline = rss()
     spent = cpu()
@@ -97,21 +94,6 @@ def import_once(path: str, user, channel, phone: str) -> tuple[float, int, int, 
     job = services.run(job.pk, on_progress=lambda j: peak.__setitem__(0, max(peak[0], rss())))
     elapsed = time.perf_counter() - started
     return job.imported_count / elapsed, job.imported_count, max(peak[0], rss()) - baseline, cpu_line(spent, job.imported_count)
-
-
-def bulk_ceiling(n: int, channel, conversation) -> float:
-    clear(channel)
-    at = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
-    started = time.perf_counter()
-    for offset in range(0, n, services.BATCH_SIZE):
-        Message.objects.bulk_create(
-            [
-                Message(channel=channel, conversation=conversation, direction="in", source="import", body=f"message {i}",
-                        timestamp=at + datetime.timedelta(seconds=i), import_key=f"{i:064d}")  # fmt: skip
-                for i in range(offset, min(n, offset + services.BATCH_SIZE))
-            ]
-        )
-    return n / (time.perf_counter() - started)
 
 
 def main() -> None:
@@ -138,8 +120,9 @@ def main() -> None:
             print(f"  import (scan + parse + dedupe + insert): {rate:>9,.0f} messages/s, {imported:,} imported, "
                   f"memory growth {growth / 1024 / 1024:.1f} MB; {spent}")  # fmt: skip
             conversation = Conversation.objects.get(channel=channel)
-            print(f"  ceiling, bare bulk_create:          {bulk_ceiling(size, channel, conversation):>9,.0f} messages/s")
-    clear(channel)
+            clear_messages(channel)
+            print(ceilings(size, channel, conversation))
+    clear_messages(channel)
 
 
 if __name__ == "__main__":
