@@ -5,8 +5,11 @@
 Writes an Android-style export of N messages (default 100,000; the issue's target is 1,000,000) to a
 temporary file, then imports it with the same code the "Import history" page runs (create job → scan
 → run in batches), and prints messages/s and the resident-memory growth during the run, for N/10 and
-N, so flat memory shows as the same growth at both sizes. Side by side, on the same machine in the
-same run, the ceilings: parsing alone (no database) and a bare bulk_create of the same rows.
+N, so flat memory shows as the same growth at both sizes, and the CPU per message (this process and
+its PostgreSQL backend: on a shared machine messages/s follows the CPU share the run got). Side by
+side, on the same machine in the same run, the ceilings: parsing alone (no database), a bare
+bulk_create of prepared rows, and the writer's insert alone on prepared rows (bulk_rows.copy_insert_new:
+what the table's indexes let PostgreSQL take).
 Goal (issue #15): ≥ 5,000 messages/s, memory flat in the file's size.
 
 History-webhook mode (`--webhook [N]`, default 100,000): a Meta coexistence `history` webhook of N
@@ -30,10 +33,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-from bench.common import PRODUCTION_MODE, machine_reference  # noqa: E402
+from bench.common import PRODUCTION_MODE, ensure_database, machine_reference  # noqa: E402
 
 for name, value in PRODUCTION_MODE.items():
     os.environ.setdefault(name, value)
+ensure_database(os.environ.get("DATABASE_URL", ""))
 
 import django  # noqa: E402
 
@@ -44,18 +48,13 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from accounts.models import Role, User  # noqa: E402
+from bench.history_webhook import ceilings, clear_messages, cpu, cpu_line  # noqa: E402
 from imports import services  # noqa: E402
 from imports import whatsapp_export as wa  # noqa: E402
-from inbox.models import Channel, Conversation, Message  # noqa: E402
+from inbox.models import Channel, Conversation  # noqa: E402
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 print = functools.partial(print, flush=True)  # noqa: A001  (lines appear as they are measured, also when redirected)
-
-
-def clear(channel) -> None:
-    """Raw DELETE: the ORM's delete would load every row (cascades) and blow up this process's memory."""
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM inbox_message WHERE channel_id = %s", [channel.pk])
 
 
 def rss() -> int:
@@ -83,32 +82,18 @@ def parse_only(path: str) -> float:
     return count / (time.perf_counter() - started)
 
 
-def import_once(path: str, user, channel, phone: str) -> tuple[float, int, int]:
-    clear(channel)
+def import_once(path: str, user, channel, phone: str) -> tuple[float, int, int, str]:
+    clear_messages(channel)
     peak = [0]
     baseline = rss()
+    spent = cpu()
     started = time.perf_counter()
     with open(path, "rb") as handle:
         job = services.create_whatsapp_job(by=user, upload=File(handle, name="chat.txt"))
     services.start(job, services.Answers(channel=channel, business_sender="Sharma Store", contact_phone=phone, date_order=wa.DMY), by=user, run_now=True)
     job = services.run(job.pk, on_progress=lambda j: peak.__setitem__(0, max(peak[0], rss())))
     elapsed = time.perf_counter() - started
-    return job.imported_count / elapsed, job.imported_count, max(peak[0], rss()) - baseline
-
-
-def bulk_ceiling(n: int, channel, conversation) -> float:
-    clear(channel)
-    at = datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC)
-    started = time.perf_counter()
-    for offset in range(0, n, services.BATCH_SIZE):
-        Message.objects.bulk_create(
-            [
-                Message(channel=channel, conversation=conversation, direction="in", source="import", body=f"message {i}",
-                        timestamp=at + datetime.timedelta(seconds=i), import_key=f"{i:064d}")  # fmt: skip
-                for i in range(offset, min(n, offset + services.BATCH_SIZE))
-            ]
-        )
-    return n / (time.perf_counter() - started)
+    return job.imported_count / elapsed, job.imported_count, max(peak[0], rss()) - baseline, cpu_line(spent, job.imported_count)
 
 
 def main() -> None:
@@ -124,18 +109,20 @@ def main() -> None:
     channel, _ = Channel.objects.get_or_create(kind=Channel.Kind.WHATSAPP, phone_number="+919876599999", defaults={"name": "Bench"})
     phone = "+91 98123 40000"
     print(machine_reference())
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as directory:
         for size in (n // 10, n):
             path = os.path.join(directory, f"chat-{size}.txt")
             write_export(path, size, phone)
             print(f"\n{size:,} messages ({os.path.getsize(path) / 1024 / 1024:.1f} MB export)")
             print(f"  ceiling, parse only (no database):  {parse_only(path):>9,.0f} messages/s")
-            rate, imported, growth = import_once(path, user, channel, phone)
+            rate, imported, growth, spent = import_once(path, user, channel, phone)
             print(f"  import (scan + parse + dedupe + insert): {rate:>9,.0f} messages/s, {imported:,} imported, "
-                  f"memory growth {growth / 1024 / 1024:.1f} MB")  # fmt: skip
+                  f"memory growth {growth / 1024 / 1024:.1f} MB; {spent}")  # fmt: skip
             conversation = Conversation.objects.get(channel=channel)
-            print(f"  ceiling, bare bulk_create:          {bulk_ceiling(size, channel, conversation):>9,.0f} messages/s")
-    clear(channel)
+            clear_messages(channel)
+            print(ceilings(size, channel, conversation))
+    clear_messages(channel)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """bench/history.py --webhook: a coexistence `history` webhook of N messages (see bench/history.py's
 docstring). Run through bench/history.py, which sets up Django in production mode."""
 
+import functools
 import json
 import multiprocessing
 import os
@@ -10,7 +11,8 @@ import time
 
 from django.db import connection, transaction
 
-from bench.common import machine_reference, production_shape, send_until
+from bench.common import cpu_seconds, machine_reference, production_shape, send_until
+from core import bulk_rows
 from core.untrusted import loads_json
 from imports import coexistence, services
 from imports.models import ImportJob
@@ -18,7 +20,7 @@ from inbox.ingest.drain import process_event
 from inbox.models import Channel, Conversation, Message, WebhookEvent
 from inbox.providers import meta_coexistence as meta
 
-PORT = 8767
+PORT = int(os.environ.get("BENCH_PORT", 8767))
 PARTNER_TOKEN = "bench-history-token"
 BUSINESS = "+919876588888"
 THREAD = 50
@@ -29,6 +31,21 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 def rss() -> int:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * PAGE
+
+
+def cpu() -> tuple[float, float]:
+    """CPU seconds so far: (this process, its PostgreSQL backend). On a shared machine messages/s follows
+    the CPU share the run got; CPU per message does not."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    return time.process_time(), cpu_seconds([backend])
+
+
+def cpu_line(before: tuple[float, float], n: int) -> str:
+    after = cpu()
+    python, database = ((a - b) * 1e6 / n for a, b in zip(after, before))
+    return f"CPU {python:.0f} µs/message in Python + {database:.0f} µs in PostgreSQL"
 
 
 def history_body(n: int, run: str) -> bytes:
@@ -74,29 +91,54 @@ def parse_only(body: bytes, business: str) -> float:
     return count / (time.perf_counter() - started)
 
 
-def bulk_ceiling(n: int, channel: Channel) -> float:
-    conversation = Conversation.objects.filter(channel=channel).first()
-    started = time.perf_counter()
-    for offset in range(0, n, services.BATCH_SIZE):
-        Message.objects.bulk_create([
-            Message(channel=channel, conversation=conversation, direction="in", source="import", body=f"m {i}", timestamp=conversation.created_at,
-                    provider_message_id=f"ceiling-{i}", import_key=f"{i:064d}")
-            for i in range(offset, min(n, offset + services.BATCH_SIZE))
-        ])  # fmt: skip
-    return n / (time.perf_counter() - started)
+def ceiling_rows(n: int, channel: Channel, conversation: Conversation) -> list[list[Message]]:
+    """n rows as the ceilings insert them, in batches (built before the clock starts)."""
+    at = conversation.created_at
+    return [
+        [Message(channel=channel, conversation=conversation, direction="in", source="import", body=f"message {i} about order #{i % 9973}",
+                 timestamp=at, provider_message_id=f"ceiling-{i}", import_key=f"{i:064d}", content={"type": "text", "text": {"body": f"message {i}"}})
+         for i in range(offset, min(n, offset + services.BATCH_SIZE))]
+        for offset in range(0, n, services.BATCH_SIZE)
+    ]  # fmt: skip
 
 
-def clear(channel: Channel) -> None:
+def ceilings(n: int, channel: Channel, conversation: Conversation) -> str:
+    """The same run's ceilings, on min(n, 100,000) prepared rows: a bare bulk_create, and the writer's
+    own insert alone (COPY into a temporary table, INSERT … ON CONFLICT DO NOTHING: what the table's
+    indexes, the body's trigram index among them, let PostgreSQL take)."""
+    n = min(n, 100_000)
+    found = []
+    for label, insert in (("bare bulk_create", Message.objects.bulk_create), ("insert alone (bulk_rows.copy_insert_new)", functools.partial(bulk_rows.copy_insert_new, Message))):
+        batches = ceiling_rows(n, channel, conversation)
+        before = cpu()
+        started = time.perf_counter()
+        for batch in batches:
+            with transaction.atomic():
+                insert(batch)
+        rate = n / (time.perf_counter() - started)
+        found.append(f"  ceiling, {label + ':':<45} {rate:>9,.0f} messages/s on {n:,}; {cpu_line(before, n)}")
+        clear_messages(channel)
+    return "\n".join(found)
+
+
+def clear_messages(channel: Channel) -> None:
+    """Raw DELETE: the ORM's delete would load every row (cascades) and blow up this process's memory."""
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM inbox_attachment WHERE message_id IN (SELECT id FROM inbox_message WHERE channel_id = %s)", [channel.pk])
         cursor.execute("DELETE FROM inbox_message WHERE channel_id = %s", [channel.pk])
+
+
+def clear(channel: Channel) -> None:
+    clear_messages(channel)
+    with connection.cursor() as cursor:
         cursor.execute("DELETE FROM imports_importjob WHERE channel_id = %s", [channel.pk])
         cursor.execute("DELETE FROM inbox_webhookevent WHERE channel_id = %s", [channel.pk])
 
 
-def apply_history(channel: Channel, body: bytes) -> tuple[float, float, int]:
-    """(seconds for the view's work, seconds to apply, peak resident growth in bytes)."""
+def apply_history(channel: Channel, body: bytes) -> tuple[float, float, int, str]:
+    """(seconds for the view's work, seconds to apply, peak resident growth in bytes, CPU per message)."""
     baseline, peak = rss(), [rss()]
+    spent = cpu()
     started = time.perf_counter()
     loads_json(body)  # the view checks the body is JSON before it stores it
     event = WebhookEvent.objects.create(source="tata_whatsapp", channel=channel, headers={}, body=body)
@@ -110,7 +152,7 @@ def apply_history(channel: Channel, body: bytes) -> tuple[float, float, int]:
     job = services.run(job.pk, on_progress=lambda j: peak.__setitem__(0, max(peak[0], rss())))
     applied = time.perf_counter() - started
     assert job.status == ImportJob.Status.DONE, job.failure
-    return stored, applied, max(peak[0], rss()) - baseline
+    return stored, applied, max(peak[0], rss()) - baseline, cpu_line(spent, job.imported_count)
 
 
 def main(argv: list[str]) -> None:
@@ -144,7 +186,7 @@ def main(argv: list[str]) -> None:
         load, sampling = [], threading.Event()
         sampler = threading.Thread(target=_sample_load, args=(load, sampling), daemon=True)
         sampler.start()
-        stored, applied, growth = apply_history(channel, body)
+        stored, applied, growth, spent = apply_history(channel, body)
         sampling.set()
         stop.set()
         during = results.get()
@@ -152,7 +194,9 @@ def main(argv: list[str]) -> None:
         print(f"  the view's work on this body (JSON check + insert):    {stored * 1000:>9,.0f} ms")
         print(f"  applied (drain + job, batches of {services.BATCH_SIZE}):       {n / applied:>9,.0f} messages/s ({applied:.1f} s), "
               f"peak memory growth {growth / 1024 / 1024:.0f} MB, process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")  # fmt: skip
-        print(f"  ceiling, bare bulk_create:                          {bulk_ceiling(n, channel):>9,.0f} messages/s")
+        print(f"  {spent} (view's work and apply)")
+        clear_messages(channel)
+        print(ceilings(n, channel, Conversation.objects.filter(channel=channel).first()))
         print(f"  load average during the apply: {max(load, default=0):.1f} max")
         print(f"live webhooks, {LIVE_RATE}/s paced, ack: alone p50 {alone['p50']:.1f} ms p99 {alone['p99']:.1f} ms {alone['statuses']}")
         print(f"  during the apply: p50 {during['p50']:.1f} ms p99 {during['p99']:.1f} ms ({during['n']} webhooks) {during['statuses']}")

@@ -88,19 +88,32 @@ def _per_channel(pairs, field: str) -> Q:
     return match
 
 
-def claim_by_time(rows: list) -> list:
-    """Outbound rows without a provider id (exports, reports without ids) that fill the nearest unfilled
-    placeholder of their conversation. Returns the rows that did."""
-    wanted = [r for r in rows if not r.message.provider_message_id and r.message.direction == Message.Direction.OUTBOUND]
+def _wanted(rows: list) -> list:
+    return [r for r in rows if not r.message.provider_message_id and r.message.direction == Message.Direction.OUTBOUND]
+
+
+def waiting_for(rows: list) -> dict:
+    """conversation id → its unfilled placeholders near these rows' outbound rows without a provider id
+    (exports, reports without ids), which claim_by_time may fill."""
+    wanted = _wanted(rows)
+    waiting = defaultdict(list)
     if not wanted:
-        return []
+        return waiting
     start = min(r.message.timestamp for r in wanted) - PLACEHOLDER_SLACK
     end = max(r.message.timestamp for r in wanted) + PLACEHOLDER_SLACK
-    waiting = defaultdict(list)
     for placeholder in Message.objects.filter(
         placeholders(), conversation_id__in={r.message.conversation_id for r in wanted}, timestamp__gte=start, timestamp__lte=end
     ).order_by("timestamp", "pk"):
         waiting[placeholder.conversation_id].append(placeholder)
+    return waiting
+
+
+def claim_by_time(rows: list, waiting: dict | None = None) -> list:
+    """Outbound rows without a provider id that fill the nearest unfilled placeholder of their
+    conversation (`waiting`: waiting_for's answer, when the caller asked already). Returns the rows that did."""
+    wanted = _wanted(rows)
+    if waiting is None:
+        waiting = waiting_for(wanted)
     filled = []
     for row in wanted:
         candidates = waiting.get(row.message.conversation_id)

@@ -11,6 +11,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
 
+from core import bulk_rows
 from core.tasks import enqueue
 from imports import placeholders
 from imports.models import ImportFailure, ImportJob
@@ -32,35 +33,43 @@ class Writer:
         with transaction.atomic():
             # Placeholders (portal-sent messages) and id-less exported rows that stand for these rows.
             filled, rows = placeholders.claim_by_id(rows)
-            fresh = self._drop_duplicates(rows)
-            duplicates = len(rows) - len(fresh)
-            filled += placeholders.claim_by_time(fresh)
+            fresh = self._new_in_batch(rows)
+            waiting = placeholders.waiting_for(fresh)
+            if not bulk_rows.use_copy() or waiting:
+                # Stored rows are dropped before a placeholder can take one; on PostgreSQL otherwise the
+                # unique indexes drop them in the insert itself (bulk_rows.copy_insert_new).
+                fresh = self._drop_stored(fresh)
+            by_time = placeholders.claim_by_time(fresh, waiting)
+            filled += by_time
             taken = {id(row) for row in filled}
             fresh = [row for row in fresh if id(row) not in taken]
-            Message.objects.bulk_create([row.message for row in fresh], ignore_conflicts=True)
+            if bulk_rows.use_copy():
+                inserted = {id(m) for m in bulk_rows.copy_insert_new(Message, [row.message for row in fresh])}
+                fresh = [row for row in fresh if id(row.message) in inserted]
+            else:
+                Message.objects.bulk_create([row.message for row in fresh], ignore_conflicts=True)
+                _set_stored_pks(fresh)
             placeholders.note_idless_rows([row.message for row in fresh])
             fetches = self._attach_media([row for row in fresh + filled if row.media is not None or row.media_url])
             ImportFailure.objects.bulk_create(self.failures)
             for attachment_id in fetches:
                 enqueue("imports.fetch_media", attachment_id)
         self.job.imported_count += len(fresh) + len(filled)
-        self.job.duplicate_count += duplicates
+        self.job.duplicate_count += len(rows) - len(fresh) - len(by_time)
         self.job.failed_count += len(self.failures)
         self.failures = []
 
-    def _drop_duplicates(self, rows: list[Row]) -> list[Row]:
-        """Rows not already in this batch, not imported before (same key or same provider id), and
-        not among the live messages of the same minutes (one indexed range query)."""
-        if not rows:
-            return []
-        keys = [r.message.import_key for r in rows if r.message.import_key]
-        seen = set(_stored(rows, "import_key").values_list("channel_id", "import_key"))
-        seen.update(_stored(rows, "provider_message_id").values_list("channel_id", "provider_message_id"))
-        if keys:
-            start = min(r.message.timestamp for r in rows).replace(second=0, microsecond=0)
-            end = max(r.message.timestamp for r in rows) + datetime.timedelta(minutes=1)
+    def _new_in_batch(self, rows: list[Row]) -> list[Row]:
+        """Rows not already in this batch and not among the live messages of the same minutes (one
+        indexed range query, for rows without a provider id: a live message has one, and rows that
+        have one dedupe on it)."""
+        idless = [r for r in rows if r.message.import_key and not r.message.provider_message_id]
+        seen = set()
+        if idless:
+            start = min(r.message.timestamp for r in idless).replace(second=0, microsecond=0)
+            end = max(r.message.timestamp for r in idless) + datetime.timedelta(minutes=1)
             live = Message.objects.filter(
-                conversation_id__in={r.message.conversation_id for r in rows if r.message.import_key},
+                conversation_id__in={r.message.conversation_id for r in idless},
                 timestamp__gte=start, timestamp__lt=end, import_key__isnull=True,
             ).values_list("channel_id", "conversation__contact_id", "timestamp", "direction", "body")  # fmt: skip
             seen.update((channel, import_key(contact, at, direction, body)) for channel, contact, at, direction, body in live)
@@ -72,16 +81,26 @@ class Writer:
                 fresh.append(row)
         return fresh
 
-    def _attach_media(self, rows: list[Row]) -> list[int]:
-        """Attachments for the new rows; returns the ids of those a worker must fetch."""
+    def _drop_stored(self, rows: list[Row]) -> list[Row]:
+        """Rows not imported before (same key or same provider id): two lookups by the unique indexes."""
         if not rows:
             return []
-        stored = {}
-        for field in ("import_key", "provider_message_id"):
-            stored.update(((channel, value), pk) for channel, value, pk in _stored(rows, field).values_list("channel_id", field, "pk"))
+        seen = set(_stored(rows, "import_key").values_list("channel_id", "import_key"))
+        seen.update(_stored(rows, "provider_message_id").values_list("channel_id", "provider_message_id"))
+        return [
+            row for row in rows
+            if (row.message.channel_id, row.message.provider_message_id) not in seen
+            and (row.message.channel_id, row.message.import_key) not in seen
+        ]  # fmt: skip
+
+    def _attach_media(self, rows: list[Row]) -> list[int]:
+        """Attachments for the new rows (stored: their messages have primary keys); returns the ids
+        of those a worker must fetch."""
+        if not rows:
+            return []
         attachments = []
         for row in rows:
-            message_id = stored.get((row.message.channel_id, row.message.provider_message_id or row.message.import_key))
+            message_id = row.message.pk
             if message_id is None:
                 continue
             if row.media is not None:
@@ -98,6 +117,16 @@ class Writer:
         if any(a.pk is None for a in created):  # backends that do not return ids from a bulk insert
             return list(Attachment.objects.filter(message_id__in=[a.message_id for a in attachments if a.source_url]).values_list("pk", flat=True))
         return [a.pk for a in created if a.source_url]
+
+
+def _set_stored_pks(rows: list[Row]) -> None:
+    """After a bulk_create that ignored conflicts (which gives no primary keys): the rows' stored ids,
+    None for a row that a concurrent writer stored first."""
+    stored = {}
+    for field in ("import_key", "provider_message_id"):
+        stored.update(((channel, value), pk) for channel, value, pk in _stored(rows, field).values_list("channel_id", field, "pk"))
+    for row in rows:
+        row.message.pk = stored.get((row.message.channel_id, row.message.provider_message_id or row.message.import_key))
 
 
 def _stored(rows: list[Row], field: str):

@@ -26,7 +26,8 @@ from contacts.services import find_or_create_by_phone
 from core.tasks import enqueue
 from inbox.ingest.drain import Unprocessable
 from inbox.models import Channel, Conversation, WebhookEvent
-from telephony import bulk_rows, events, followups, recordings
+from core import bulk_rows
+from telephony import events, followups, recordings
 from telephony.agent_directory import AgentDirectory
 from telephony.models import Call, TelephonyConnection
 from telephony.providers import smartflo

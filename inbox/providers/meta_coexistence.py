@@ -48,7 +48,7 @@ class HistoryChunk:
     progress: int | None
     threads: list  # raw thread objects; read with messages()
     declined: str = ""  # the reason, when the business declined to share its history
-    businessdigits: str = ""
+    business_digits: str = ""
 
     def messages(self) -> Iterator[HistoryMessage]:
         """Lazily: a chunk may hold thousands of messages."""
@@ -56,7 +56,7 @@ class HistoryChunk:
             thread = _dict(thread)
             customer = digits(thread.get("id"))
             for item in _list(thread.get("messages")):
-                record = _history_message(item, customer, self.businessdigits)
+                record = _history_message(item, customer, self.business_digits)
                 if record is not None:
                     yield record
 
@@ -175,7 +175,7 @@ def _chunk(chunk: dict, business: str) -> HistoryChunk:
         progress=_int(metadata.get("progress")),
         threads=_list(chunk.get("threads")),
         declined=declined,
-        businessdigits=business,
+        business_digits=business,
     )
 
 
@@ -184,7 +184,8 @@ def _history_message(item, customer: str, business: str) -> HistoryMessage | Non
     provider_id, sender = _text(item.get("id")), digits(item.get("from"))
     if not provider_id or not (customer or sender):
         return None
-    outbound = bool(sender) and (sender == business or sender != customer and bool(digits(item.get("to"))))
+    # Without the thread's customer (a thread with no id) only the business's number tells the sides apart.
+    outbound = bool(sender) and (sender == business or bool(customer) and sender != customer and bool(digits(item.get("to"))))
     customer = customer or (digits(item.get("to")) if outbound else sender)
     status = "received" if not outbound else HISTORY_STATUS.get(_text(_dict(item.get("history_context")).get("status")).upper(), "sent")
     return HistoryMessage(customer, outbound, provider_id, _from_unix(item.get("timestamp")), status, item)

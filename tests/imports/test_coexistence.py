@@ -158,6 +158,24 @@ def test_a_huge_history_webhook_is_applied_in_bounded_batches(deliver, channel, 
     assert progress[:5] == [50, 100, 150, 200, 230]
 
 
+def test_a_thread_without_its_customer_id_reads_the_customer_from_its_messages(deliver):
+    payload = history_payload(3)
+    del payload["history"][0]["threads"][0]["id"]
+    for message in payload["history"][0]["threads"][0]["messages"]:
+        message["to"] = "919812345678" if message["from"] == "919876500001" else "919876500001"
+    event = deliver(payload)
+    assert ImportJob.objects.get(webhook_event=event).status == ImportJob.Status.DONE
+    assert set(Message.objects.values_list("conversation__contact__phones__number", flat=True)) == {"+919812345678"}
+    assert Message.objects.count() == 3
+
+
+def test_the_same_history_twice_counts_every_row_a_duplicate_the_second_time(deliver):
+    deliver(history_payload(30))
+    second = deliver({**history_payload(30), "id": "bulk-again"})
+    job = ImportJob.objects.get(webhook_event=second)
+    assert (job.imported_count, job.duplicate_count, Message.objects.count()) == (0, 30, 30)
+
+
 def history_payload(n: int, *, customer="919812345678", start=1755000000) -> dict:
     messages = [
         {"from": "919876500001" if i % 2 else customer, "id": f"wamid.BULK{i:07d}", "timestamp": str(start + 7 * i), "type": "text",

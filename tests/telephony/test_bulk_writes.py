@@ -12,7 +12,8 @@ from django.db import IntegrityError, connection as db, transaction
 from contacts.models import Contact, ContactPhone
 from inbox.ingest.drain import drain_received
 from inbox.models import Message, WebhookEvent
-from telephony import bulk_rows, ingest, services
+from core import bulk_rows
+from telephony import ingest, services
 from telephony.models import AgentLine, Call
 from tests.factories import UserFactory
 from tests.telephony.factories import ConnectionFactory

@@ -1,4 +1,5 @@
 """New rows in bulk: PostgreSQL's COPY where it is the database, Django's bulk_create elsewhere.
+Used by the call backfill (telephony.ingest) and the history imports (imports.writer).
 
 Why COPY: a page of call records inserts ~200 calls (and as many new contacts and their phones).
 Django's bulk_create on psycopg 3 compiles every value through its field (`get_db_prep_save`) and binds
@@ -9,12 +10,14 @@ gives them (the caller links calls to contacts by them).
 
 A row that breaks a unique index raises IntegrityError, as an INSERT would, and the surrounding
 transaction is lost: only callers that apply their work again on IntegrityError use COPY (the
-backfill's pages, `services._record_page_with_retries`).
+backfill's pages, `services._record_page_with_retries`). `copy_insert_new` is the other way: the rows
+are copied into a temporary table and moved with one INSERT … ON CONFLICT DO NOTHING, so the unique
+indexes themselves drop the rows already stored (set-based, no lookup per row or per batch).
 """
 
 import json
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models.fields.json import JSONField
 from django.utils import timezone
 
@@ -24,7 +27,7 @@ AS_IS = {
     models.AutoField, models.BigAutoField, models.CharField, models.TextField, models.EmailField, models.URLField,
     models.SlugField, models.IntegerField, models.BigIntegerField, models.SmallIntegerField, models.PositiveIntegerField,
     models.PositiveSmallIntegerField, models.PositiveBigIntegerField, models.BooleanField, models.ForeignKey,
-    models.OneToOneField,
+    models.OneToOneField, models.UUIDField,
 }
 
 
@@ -66,6 +69,44 @@ def copy_insert(model: type[models.Model], objs: list[models.Model]) -> None:
                 copy.write_row([value(obj) for value in values])
     for obj in objs:
         obj._state.adding, obj._state.db = False, connection.alias
+
+
+def copy_insert_new(model: type[models.Model], objs: list[models.Model]) -> list[models.Model]:
+    """PostgreSQL: insert those of `objs` that break no unique index (and no other row of `objs`);
+    return them, primary keys set. The others are left unsaved (pk None)."""
+    if not objs:
+        return []
+    meta = model._meta
+    fields = [field for field in meta.concrete_fields if not field.generated]
+    quote = connection.ops.quote_name
+    table, staging = quote(meta.db_table), quote(f"new_{meta.db_table}")
+    columns = ", ".join(quote(field.column) for field in fields)
+    values = [_value_of(field, timezone.now()) for field in fields]
+    with transaction.atomic(), connection.wrap_database_errors, connection.cursor() as wrapper:
+        cursor = wrapper.cursor
+        # Per connection, emptied at every commit (the rows never outlive this block's transaction).
+        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table}) ON COMMIT DELETE ROWS")
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)::regclass) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(objs)],
+        )
+        by_pk = {}
+        for obj, (pk,) in zip(objs, cursor.fetchall()):
+            obj.pk = pk
+            by_pk[pk] = obj
+        with cursor.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
+            for obj in objs:
+                copy.write_row([value(obj) for value in values])
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} ON CONFLICT DO NOTHING RETURNING {quote(meta.pk.column)}"
+        )
+        inserted = [by_pk.pop(pk) for (pk,) in cursor.fetchall()]
+        cursor.execute(f"TRUNCATE {staging}")
+    for obj in inserted:
+        obj._state.adding, obj._state.db = False, connection.alias
+    for obj in by_pk.values():
+        obj.pk = None
+    return inserted
 
 
 def _value_of(field: models.Field, now):
