@@ -13,7 +13,7 @@ import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -250,33 +250,35 @@ def cancel(campaign: Campaign, *, by: User) -> Campaign:
 
 def message_settled(message: Message) -> None:
     """Called by inbox.outbound when a campaign message is sent or fails for good."""
-    recipient = Recipient.objects.filter(message=message).select_related("campaign").first()
-    if recipient is None:
+    found = Recipient.objects.filter(message=message).values_list("campaign_id", "campaign__status", "campaign__created_by_id")[:1]
+    if not found:
         return
+    campaign = Campaign(pk=found[0][0], status=found[0][1], created_by_id=found[0][2])
     # After commit: two of a campaign's last messages settling side by side, each in its own
     # transaction, each saw the other still sending, and neither finished the campaign (PostgreSQL).
     # Checked after each commit, the later of the two sees both.
-    transaction.on_commit(lambda: _settle(recipient.campaign), robust=True)
+    transaction.on_commit(lambda: _settle(campaign), robust=True)
 
 
 def _settle(campaign: Campaign) -> None:
+    """`campaign` carries only its id, status and creator: what finishing and announcing it read."""
     _finish_if_settled(campaign)
     _announce(campaign)
 
 
 def _finish_if_settled(campaign: Campaign) -> None:
     """Done once no recipient waits to be queued and no message waits to be sent. Called for every sent
-    message of a campaign, so each step is one cheap query: waiting recipients through the campaign's
-    index (found at once while queuing goes on), then the newest recipients' messages first (the last
-    queued are the last sent), instead of one join over every recipient for every message."""
+    message of a campaign, so it is one statement: the UPDATE to done carries both checks (waiting
+    recipients through the campaign's index; unsent messages through the index of queued and sending
+    messages, which are few), instead of a join over every recipient for every message."""
     if campaign.status != Campaign.Status.RUNNING:
         return
-    if campaign.recipients.filter(status=Recipient.Status.PENDING).exists():
-        return
-    unsent = campaign.recipients.filter(message__status__in=[Message.Status.QUEUED, Message.Status.SENDING]).order_by("-pk")
-    if not unsent.values_list("pk", flat=True)[:1]:
-        Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.RUNNING).update(status=Campaign.Status.DONE, finished_at=timezone.now())
-        campaign.refresh_from_db()
+    waiting = Recipient.objects.filter(campaign=OuterRef("pk"), status=Recipient.Status.PENDING)
+    unsent = Recipient.objects.filter(campaign=OuterRef("pk"), message__status__in=[Message.Status.QUEUED, Message.Status.SENDING])
+    finished_at = timezone.now()
+    done = Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.RUNNING).exclude(Exists(waiting)).exclude(Exists(unsent))
+    if done.update(status=Campaign.Status.DONE, finished_at=finished_at):
+        campaign.status, campaign.finished_at = Campaign.Status.DONE, finished_at
 
 
 RESULTS = ("pending", "queued", "sent", "delivered", "read", "failed", "skipped")
