@@ -217,23 +217,29 @@ def _queue_chunk(campaign: Campaign) -> int:
         if not batch:
             return 0
         conversations, created = Conversation.objects.for_contacts([recipient.contact for recipient in batch], campaign.channel)
-        for recipient in batch:
-            try:
-                conversation = conversations[recipient.contact_id]
-                if campaign.rich_spec is not None:  # RCS: the rich message saved when it started
-                    message = rich.send_rich(conversation, by=None, spec=campaign.rich_spec)
-                else:
-                    message = fill.send_template(conversation, campaign.template, campaign.values, by=None)
-            except ApplicationError as exc:
-                recipient.status, recipient.reason = Recipient.Status.SKIPPED, exc.message[:500]
+        chunk = [conversations[recipient.contact_id] for recipient in batch]
+        if campaign.rich_spec is not None:  # RCS: the rich message saved when it started
+            outcomes = [_send_rich(conversation, campaign.rich_spec) for conversation in chunk]
+        else:
+            outcomes = fill.send_templates(chunk, campaign.template, campaign.values)
+        for recipient, outcome in zip(batch, outcomes):
+            if isinstance(outcome, ApplicationError):
+                recipient.status, recipient.reason = Recipient.Status.SKIPPED, outcome.message[:500]
             else:
-                recipient.status, recipient.message = Recipient.Status.QUEUED, message
+                recipient.status, recipient.message = Recipient.Status.QUEUED, outcome
         Recipient.objects.bulk_update(batch, ["status", "reason", "message"])
         # A skipped recipient leaves no empty conversation behind (queued one by one, its savepoint took it back).
         skipped = [conversations[r.contact_id].pk for r in batch if r.status == Recipient.Status.SKIPPED and r.contact_id in created]
         if skipped:
             Conversation.objects.filter(pk__in=skipped, messages__isnull=True).delete()
     return len(batch)
+
+
+def _send_rich(conversation: Conversation, spec: dict) -> Message | ApplicationError:
+    try:
+        return rich.send_rich(conversation, by=None, spec=spec)
+    except ApplicationError as exc:
+        return exc
 
 
 def cancel(campaign: Campaign, *, by: User) -> Campaign:

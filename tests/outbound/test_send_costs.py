@@ -107,3 +107,19 @@ def test_the_last_settled_message_finishes_the_campaign(campaign, django_capture
     assert len(statements(queries)) == 2  # the recipient with its campaign's state; the UPDATE to done
     campaign.refresh_from_db()
     assert campaign.status == "done" and campaign.finished_at
+
+
+def test_queuing_a_chunk_costs_the_same_statements_for_one_recipient_or_many(campaign, monkeypatch):
+    counts = []
+    for size in (1, 2):
+        monkeypatch.setattr(campaigns, "QUEUE_CHUNK", size)
+        with CaptureQueriesContext(db) as queries:
+            assert campaigns._queue_chunk(campaign) == size
+        counts.append(len(statements(queries)))
+    # recipients, their conversations (read, create, read), their opt-outs, one INSERT of messages,
+    # one UPDATE of the conversations' list fields, the recipients' results
+    assert counts[0] == counts[1] == 8, counts
+    for recipient in Recipient.objects.filter(campaign=campaign).select_related("message__conversation"):
+        assert recipient.status == "queued" and recipient.message.status == "queued"
+        assert recipient.message.conversation.last_message_preview == recipient.message.body[:200]
+        assert recipient.message.body.startswith(f"Order A-1\nHi Customer, your order")
