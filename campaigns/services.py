@@ -13,7 +13,7 @@ import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -274,17 +274,19 @@ def _settle(campaign: Campaign) -> None:
 
 def _finish_if_settled(campaign: Campaign) -> None:
     """Done once no recipient waits to be queued and no message waits to be sent. Called for every sent
-    message of a campaign, so it is one statement: the UPDATE to done carries both checks (waiting
-    recipients through the campaign's index; unsent messages through the index of queued and sending
-    messages, which are few), instead of a join over every recipient for every message."""
+    message of a campaign, so each step is one cheap query: waiting recipients through the campaign's
+    index (found at once while queuing goes on), then the newest recipients' messages first (the last
+    queued are the last sent), instead of one join over every recipient for every message. (One UPDATE
+    carrying both as NOT EXISTS let PostgreSQL walk every recipient for every message.)"""
     if campaign.status != Campaign.Status.RUNNING:
         return
-    waiting = Recipient.objects.filter(campaign=OuterRef("pk"), status=Recipient.Status.PENDING)
-    unsent = Recipient.objects.filter(campaign=OuterRef("pk"), message__status__in=[Message.Status.QUEUED, Message.Status.SENDING])
-    finished_at = timezone.now()
-    done = Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.RUNNING).exclude(Exists(waiting)).exclude(Exists(unsent))
-    if done.update(status=Campaign.Status.DONE, finished_at=finished_at):
-        campaign.status, campaign.finished_at = Campaign.Status.DONE, finished_at
+    if campaign.recipients.filter(status=Recipient.Status.PENDING).exists():
+        return
+    unsent = campaign.recipients.filter(message__status__in=[Message.Status.QUEUED, Message.Status.SENDING]).order_by("-pk")
+    if not unsent.values_list("pk", flat=True)[:1]:
+        finished_at = timezone.now()
+        if Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.RUNNING).update(status=Campaign.Status.DONE, finished_at=finished_at):
+            campaign.status, campaign.finished_at = Campaign.Status.DONE, finished_at
 
 
 RESULTS = ("pending", "queued", "sent", "delivered", "read", "failed", "skipped")
