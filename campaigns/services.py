@@ -217,23 +217,29 @@ def _queue_chunk(campaign: Campaign) -> int:
         if not batch:
             return 0
         conversations, created = Conversation.objects.for_contacts([recipient.contact for recipient in batch], campaign.channel)
-        for recipient in batch:
-            try:
-                conversation = conversations[recipient.contact_id]
-                if campaign.rich_spec is not None:  # RCS: the rich message saved when it started
-                    message = rich.send_rich(conversation, by=None, spec=campaign.rich_spec)
-                else:
-                    message = fill.send_template(conversation, campaign.template, campaign.values, by=None)
-            except ApplicationError as exc:
-                recipient.status, recipient.reason = Recipient.Status.SKIPPED, exc.message[:500]
+        chunk = [conversations[recipient.contact_id] for recipient in batch]
+        if campaign.rich_spec is not None:  # RCS: the rich message saved when it started
+            outcomes = [_send_rich(conversation, campaign.rich_spec) for conversation in chunk]
+        else:
+            outcomes = fill.send_templates(chunk, campaign.template, campaign.values)
+        for recipient, outcome in zip(batch, outcomes):
+            if isinstance(outcome, ApplicationError):
+                recipient.status, recipient.reason = Recipient.Status.SKIPPED, outcome.message[:500]
             else:
-                recipient.status, recipient.message = Recipient.Status.QUEUED, message
+                recipient.status, recipient.message = Recipient.Status.QUEUED, outcome
         Recipient.objects.bulk_update(batch, ["status", "reason", "message"])
         # A skipped recipient leaves no empty conversation behind (queued one by one, its savepoint took it back).
         skipped = [conversations[r.contact_id].pk for r in batch if r.status == Recipient.Status.SKIPPED and r.contact_id in created]
         if skipped:
             Conversation.objects.filter(pk__in=skipped, messages__isnull=True).delete()
     return len(batch)
+
+
+def _send_rich(conversation: Conversation, spec: dict) -> Message | ApplicationError:
+    try:
+        return rich.send_rich(conversation, by=None, spec=spec)
+    except ApplicationError as exc:
+        return exc
 
 
 def cancel(campaign: Campaign, *, by: User) -> Campaign:
@@ -250,16 +256,18 @@ def cancel(campaign: Campaign, *, by: User) -> Campaign:
 
 def message_settled(message: Message) -> None:
     """Called by inbox.outbound when a campaign message is sent or fails for good."""
-    recipient = Recipient.objects.filter(message=message).select_related("campaign").first()
-    if recipient is None:
+    found = Recipient.objects.filter(message=message).values_list("campaign_id", "campaign__status", "campaign__created_by_id")[:1]
+    if not found:
         return
+    campaign = Campaign(pk=found[0][0], status=found[0][1], created_by_id=found[0][2])
     # After commit: two of a campaign's last messages settling side by side, each in its own
     # transaction, each saw the other still sending, and neither finished the campaign (PostgreSQL).
     # Checked after each commit, the later of the two sees both.
-    transaction.on_commit(lambda: _settle(recipient.campaign), robust=True)
+    transaction.on_commit(lambda: _settle(campaign), robust=True)
 
 
 def _settle(campaign: Campaign) -> None:
+    """`campaign` carries only its id, status and creator: what finishing and announcing it read."""
     _finish_if_settled(campaign)
     _announce(campaign)
 
@@ -268,15 +276,17 @@ def _finish_if_settled(campaign: Campaign) -> None:
     """Done once no recipient waits to be queued and no message waits to be sent. Called for every sent
     message of a campaign, so each step is one cheap query: waiting recipients through the campaign's
     index (found at once while queuing goes on), then the newest recipients' messages first (the last
-    queued are the last sent), instead of one join over every recipient for every message."""
+    queued are the last sent), instead of one join over every recipient for every message. (One UPDATE
+    carrying both as NOT EXISTS let PostgreSQL walk every recipient for every message.)"""
     if campaign.status != Campaign.Status.RUNNING:
         return
     if campaign.recipients.filter(status=Recipient.Status.PENDING).exists():
         return
     unsent = campaign.recipients.filter(message__status__in=[Message.Status.QUEUED, Message.Status.SENDING]).order_by("-pk")
     if not unsent.values_list("pk", flat=True)[:1]:
-        Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.RUNNING).update(status=Campaign.Status.DONE, finished_at=timezone.now())
-        campaign.refresh_from_db()
+        finished_at = timezone.now()
+        if Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.RUNNING).update(status=Campaign.Status.DONE, finished_at=finished_at):
+            campaign.status, campaign.finished_at = Campaign.Status.DONE, finished_at
 
 
 RESULTS = ("pending", "queued", "sent", "delivered", "read", "failed", "skipped")

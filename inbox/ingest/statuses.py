@@ -28,29 +28,49 @@ def apply_status(channel: Channel, update: StatusUpdate) -> Message:
     delivered/read that arrives after a failed wins for the same reason. Unknown ids become an
     outbound placeholder (source=campaign): something was sent from outside Sampark.
     """
-    message = None
+    message, changed = None, []
     uid = _uid_from_callback(update.callback_data)
     if uid is not None:
-        message = Message.objects.select_for_update().filter(channel=channel, uid=uid).first()
+        message = _locked(channel).filter(uid=uid).first()
         if message is not None and update.provider_id and message.provider_message_id != update.provider_id:
-            adopt_provider_id(message, update.provider_id)
+            changed = _adopt_or_defer(message, update.provider_id)
     if message is None:
-        message = Message.objects.select_for_update().filter(channel=channel, provider_message_id=update.provider_id).first()
+        message = _locked(channel).filter(provider_message_id=update.provider_id).first()
     if message is None:
         message = _outside_message(channel, update)
         if message is None:  # created concurrently by another event; apply on top of it
-            message = Message.objects.select_for_update().get(channel=channel, provider_message_id=update.provider_id)
+            message = _locked(channel).get(provider_message_id=update.provider_id)
         else:
             return message
 
-    changed = message.advance_status(update.status, update.at, error_code=update.error_code, error_message=update.error_message)
+    changed += message.advance_status(update.status, update.at, error_code=update.error_code, error_message=update.error_message)
     if message.source == Message.Source.OUTSIDE_SAMPARK and update.status == "sent" and update.at < message.timestamp:
         message.timestamp = update.at  # the placeholder was made from a later status; "sent" is when it went out
         changed.append("timestamp")
     if changed:
         message.save(update_fields=changed)
-        events.message_updated(message)
+        if changed != ["provider_message_id"]:  # browsers show the status, not the provider's id
+            events.message_updated(message)
     return message
+
+
+def _locked(channel: Channel):
+    """The channel's messages, the row read locked, with its conversation (whose assignee and team
+    say who hears of a change)."""
+    return Message.objects.select_for_update(of=("self",)).select_related("conversation").filter(channel=channel)
+
+
+def _adopt_or_defer(message: Message, provider_id: str) -> list[str]:
+    """Learn the provider's id. When the batch's read-ahead knows no message holds it (the usual case:
+    the first status after our send), there is no placeholder to fold in, and the id is written with
+    the status in one UPDATE (returns the field to save); otherwise `adopt_provider_id` folds it now."""
+    with batch_open() as rows:
+        stored = rows.stored_pk(message.channel_id, provider_id)
+    if stored is None:
+        message.provider_message_id = provider_id
+        return ["provider_message_id"]
+    adopt_provider_id(message, provider_id)
+    return []
 
 
 def _uid_from_callback(callback_data: str) -> uuid.UUID | None:

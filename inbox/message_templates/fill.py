@@ -10,7 +10,7 @@ from core import phones
 from core.errors import ApplicationError
 from inbox.message_templates.validation import MEDIA_FORMATS, VARIABLE_RE, component, variables
 from inbox.models import Channel, Conversation, Message, Template
-from inbox.outbound.send import send_template_message
+from inbox.outbound.send import send_template_message, send_template_messages
 
 
 @dataclasses.dataclass
@@ -153,6 +153,22 @@ def send_template(
 ) -> Message:
     components, text = send_components(template, values, contact=conversation.contact, header_upload=header_upload is not None)
     return send_template_message(conversation, template, by=by, components=components, preview=text, header_upload=header_upload)
+
+
+def send_templates(conversations: list[Conversation], template: Template, values: dict) -> list[Message | ApplicationError]:
+    """A campaign's chunk: the template filled for each conversation's contact and queued together
+    (inbox.outbound.send.send_template_messages); each → its message, or why it cannot go."""
+    filled, drafts = [], []
+    for conversation in conversations:
+        try:
+            components, text = send_components(template, values, contact=conversation.contact)
+        except ApplicationError as exc:
+            filled.append(exc)
+        else:
+            filled.append(None)
+            drafts.append((conversation, components, text))
+    queued = iter(send_template_messages(template, drafts))
+    return [outcome or next(queued) for outcome in filled]
 
 
 def sendable_templates(channel: Channel):

@@ -33,6 +33,9 @@ RCS differs in one place: its callbacks carry only Tata's id from the send answe
 never settle a send whose answer we lost. Where WhatsApp waits for callbacks, an RCS message in doubt
 (worker died mid-send, read timeout, gateway timeout) fails at once with `unknown_outcome`, and the
 agent decides; it is never resent by a timer.
+
+Long because: the send's exactly-once rules (claim, call, record) and the two ways out of doubt
+(reconcile, requeue_stalled) read each other's states, and are checked together.
 """
 
 import dataclasses
@@ -44,9 +47,10 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from contacts.models import ContactPhone
 from core import phones
 from core.tasks import enqueue
 from inbox import events, ratelimit
@@ -79,7 +83,9 @@ class DeliveryOutcome:
 
 
 def deliver(message_id: int, *, retries: int = 0) -> DeliveryOutcome:
-    message = Message.objects.select_related("channel", "conversation__contact").filter(pk=message_id).first()
+    # The recipient's number comes with the row (Contact.primary_phone: the primary phone, else the first).
+    to = ContactPhone.objects.filter(contact_id=OuterRef("conversation__contact_id")).order_by("-is_primary", "pk").values("number")[:1]
+    message = Message.objects.select_related("channel", "conversation").annotate(recipient_phone=Subquery(to)).filter(pk=message_id).first()
     if message is None or message.direction != Message.Direction.OUTBOUND:
         return DeliveryOutcome()
     if message.status == Message.Status.SENDING:
@@ -104,7 +110,7 @@ def deliver(message_id: int, *, retries: int = 0) -> DeliveryOutcome:
     if channel.kind == Channel.Kind.RCS:
         return _deliver_rcs(message, channel, attempt, retries=retries)
     payload = tata.message_payload(
-        phones.to_e164(message.conversation.contact.primary_phone),
+        phones.to_e164(message.recipient_phone or ""),
         message.content,
         callback_data=message.callback_data,
         reply_to_provider_id=message.reply_to_provider_id,
@@ -118,7 +124,7 @@ def deliver(message_id: int, *, retries: int = 0) -> DeliveryOutcome:
 
 
 def _deliver_rcs(message: Message, channel: Channel, attempt: SendAttempt, *, retries: int) -> DeliveryOutcome:
-    to = phones.to_e164(message.conversation.contact.primary_phone)
+    to = phones.to_e164(message.recipient_phone or "")
     try:
         message_id = tata_rcs.send_content(channel.api_base_url, channel.authorization, to, message.content)
     except tata.TataError as exc:
@@ -131,7 +137,7 @@ def _deliver_rcs(message: Message, channel: Channel, attempt: SendAttempt, *, re
 
 
 def _upload_media_if_needed(message: Message, channel: Channel) -> None:
-    if message.type not in MEDIA_RULES and message.type != "template":
+    if message.type not in MEDIA_RULES and not (message.type == "template" and _has_media_header(message.content)):
         return  # only media messages and templates with a media header carry an attachment
     attachment = message.attachments.first()
     if attachment is None or attachment.provider_media_id:
@@ -146,6 +152,11 @@ def _upload_media_if_needed(message: Message, channel: Channel) -> None:
         locked.content = _with_media_id(locked.content, attachment.kind, media_id)
         locked.save(update_fields=["content"])
     message.content = locked.content
+
+
+def _has_media_header(content: dict) -> bool:
+    headers = [c for c in (content.get("template") or {}).get("components") or [] if c.get("type") == "header"]
+    return any(parameter.get("type") in MEDIA_RULES for header in headers for parameter in header.get("parameters") or [])
 
 
 def _with_media_id(content: dict, kind: str, media_id: str) -> dict:

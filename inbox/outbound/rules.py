@@ -97,6 +97,22 @@ def opt_out_of(contact_id: int, channel_id: int, now: datetime.datetime | None =
     )
 
 
+def opt_outs_of(contact_ids, channel_id: int, now: datetime.datetime | None = None) -> dict[int, OptStatus]:
+    """The bulk form of opt_out_of, for a campaign's chunk: contact id → the opt-out in force."""
+    now = now or timezone.now()
+    return {
+        status.contact_id: status
+        for status in OptStatus.objects.filter(contact_id__in=contact_ids, channel_id=channel_id, opted_out=True)
+        .filter(Q(auto_optin_at__isnull=True) | Q(auto_optin_at__gt=now))
+        .select_related("changed_by")
+    }
+
+
+def check_channel_on(channel: Channel) -> None:
+    if not channel.is_active:
+        raise ApplicationError(f"The number {channel.name} is switched off; nothing can be sent from it.")
+
+
 def opt_out_explanation(status: OptStatus) -> str:
     text = f"{status.contact} opted out of messages from {status.channel.name}"
     if status.changed_at:
@@ -113,8 +129,7 @@ def check_can_send(conversation: Conversation, by: User | None, *, template: boo
     """Raise why nothing may be sent in this conversation now (templates are exempt from the window)."""
     if by is not None and not can_see_conversation(by, conversation):
         raise NotAllowed("You cannot reply in this conversation.")
-    if not conversation.channel.is_active:
-        raise ApplicationError(f"The number {conversation.channel.name} is switched off; nothing can be sent from it.")
+    check_channel_on(conversation.channel)
     opted_out = opt_out_of(conversation.contact_id, conversation.channel_id)
     if opted_out is not None:
         raise OptedOut(opt_out_explanation(opted_out), code="opted_out")

@@ -8,7 +8,7 @@ WhatsApp kinds each have a `send_*` here; RCS content goes through `send_rcs` (t
 import os
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Case, CharField, Q, Value, When
 from django.utils import timezone
 
 from accounts.models import User
@@ -19,7 +19,8 @@ from inbox.models import Attachment, Channel, Conversation, Message, Template
 from inbox.outbound import delivery
 from inbox.outbound.rules import (
     BUTTON_TITLE_MAX, CAPTION_MAX, HEADER_FOOTER_MAX, INTERACTIVE_BODY_MAX, MAX_LIST_ROWS, MAX_REPLY_BUTTONS,
-    ROW_DESCRIPTION_MAX, ROW_TITLE_MAX, TEXT_MAX, check_can_send, check_media,
+    ROW_DESCRIPTION_MAX, ROW_TITLE_MAX, TEXT_MAX, OptedOut, check_can_send, check_channel_on, check_media, opt_out_explanation,
+    opt_outs_of,
 )
 from inbox.providers import tata_rcs
 from inbox.providers import tata_whatsapp as tata
@@ -155,17 +156,21 @@ def send_list(
     return _queue(conversation, by=by, type="interactive", body=body.strip(), content=content)
 
 
+def _check_template(conversation: Conversation, template: Template) -> None:
+    _whatsapp_only(conversation, "Templates")
+    if template.channel_id != conversation.channel_id:
+        raise ApplicationError("That template belongs to another number.")
+    if template.status.upper() != "APPROVED":
+        raise ApplicationError(f"“{template.name}” is {template.status.lower() or 'not approved'}; only approved templates can be sent.")
+
+
 def send_template_message(
     conversation: Conversation, template: Template, *, by: User | None, components: list[dict], preview: str,
     header_upload=None, source: str = Message.Source.AGENT,
 ) -> Message:
     """Templates may be sent at any time (they are how a business opens a conversation).
     `components` come from inbox.message_templates.fill.send_components (variables filled in)."""
-    _whatsapp_only(conversation, "Templates")
-    if template.channel_id != conversation.channel_id:
-        raise ApplicationError("That template belongs to another number.")
-    if template.status.upper() != "APPROVED":
-        raise ApplicationError(f"“{template.name}” is {template.status.lower() or 'not approved'}; only approved templates can be sent.")
+    _check_template(conversation, template)
     check_can_send(conversation, by, template=True)
     attachment = None
     if header_upload is not None:
@@ -173,6 +178,37 @@ def send_template_message(
         attachment = dict(kind=kind, mime_type=mime, file_name=os.path.basename(header_upload.name), upload=header_upload)
     content = tata.template_content(template.name, template.language, components)
     return _queue(conversation, by=by, type="template", body=preview, content=content, attachment=attachment, source=source)
+
+
+def send_template_messages(template: Template, drafts: list[tuple[Conversation, list[dict], str]]) -> list[Message | ApplicationError]:
+    """The bulk form of send_template_message for a campaign's chunk (no sender, no header upload):
+    (conversation, components, preview) each → its queued message, or why it may not be sent. The
+    same rules, with the chunk's opt-outs read in one query and its messages stored in one INSERT."""
+    if not drafts:
+        return []
+    try:
+        for conversation, _, _ in drafts:
+            _check_template(conversation, template)
+        check_channel_on(drafts[0][0].channel)
+    except ApplicationError as exc:
+        return [exc] * len(drafts)
+    opted_out = opt_outs_of([conversation.contact_id for conversation, _, _ in drafts], template.channel_id)
+    results: list[Message | ApplicationError] = []
+    queued, now = [], timezone.now()
+    for conversation, components, preview in drafts:
+        if conversation.contact_id in opted_out:
+            results.append(OptedOut(opt_out_explanation(opted_out[conversation.contact_id]), code="opted_out"))
+            continue
+        content = tata.template_content(template.name, template.language, components)
+        queued.append(_new_message(conversation, by=None, type="template", body=preview, content=content, now=now))
+        results.append(queued[-1])
+    with transaction.atomic():
+        Message.objects.bulk_create(queued)
+        _note_outbound({message.conversation: message.body for message in queued}, now)
+        for message in queued:
+            events.message_created(message)
+            delivery.enqueue_delivery(message.pk)
+    return results
 
 
 PREVIEWS = {"image": "📷 Photo", "video": "🎥 Video", "audio": "🎵 Audio", "document": "📄 Document", "location": "📍 Location"}
@@ -187,37 +223,51 @@ def _queue(
             raise ApplicationError("You can only quote a message of this conversation.")
         if not reply_to.provider_message_id:
             raise ApplicationError("That message has no WhatsApp id yet, so it cannot be quoted; try again in a moment.")
-    now = timezone.now()
+    message = _new_message(conversation, by=by, type=type, body=body, content=content, reply_to=reply_to, source=source)
     with transaction.atomic():
-        message = Message.objects.create(
-            channel_id=conversation.channel_id,
-            conversation=conversation,
-            direction=Message.Direction.OUTBOUND,
-            source=source or (Message.Source.AGENT if by is not None else Message.Source.SYSTEM),
-            type=type,
-            body=body,
-            content=content,
-            status=Message.Status.QUEUED,
-            sender=by,
-            reply_to=reply_to,
-            reply_to_provider_id=reply_to.provider_message_id if reply_to else "",
-            timestamp=now,
-            status_updated_at=now,
-        )
+        message.save(force_insert=True)
         if attachment:
             upload = attachment.pop("upload")
             record = Attachment(message=message, status=Attachment.Status.READY, size=upload.size, **attachment)
             record.file.save(attachment["file_name"], upload, save=False)
             record.save()
-        preview = (body or PREVIEWS.get(type, type))[:200]
-        Conversation.objects.filter(pk=conversation.pk).filter(Q(last_message_at__lte=now) | Q(last_message_at__isnull=True)).update(
-            last_message_at=now, last_message_preview=preview, updated_at=now
-        )
-        conversation.last_message_at, conversation.last_message_preview = now, preview
-        message.conversation = conversation
+        _note_outbound({conversation: body or PREVIEWS.get(type, type)}, message.timestamp)
         events.message_created(message)
         delivery.enqueue_delivery(message.pk)
     return message
+
+
+def _new_message(conversation: Conversation, *, by: User | None, type: str, body: str, content: dict, reply_to=None, source=None,
+                 now=None) -> Message:
+    now = now or timezone.now()
+    return Message(
+        channel_id=conversation.channel_id,
+        conversation=conversation,
+        direction=Message.Direction.OUTBOUND,
+        source=source or (Message.Source.AGENT if by is not None else Message.Source.SYSTEM),
+        type=type,
+        body=body,
+        content=content,
+        status=Message.Status.QUEUED,
+        sender=by,
+        reply_to=reply_to,
+        reply_to_provider_id=reply_to.provider_message_id if reply_to else "",
+        timestamp=now,
+        status_updated_at=now,
+    )
+
+
+def _note_outbound(previews: dict[Conversation, str], now) -> None:
+    """The conversations' list fields (last message, its preview), in one UPDATE, unless a newer message set them."""
+    if not previews:
+        return
+    previews = {conversation: preview[:200] for conversation, preview in previews.items()}
+    preview = Case(*(When(pk=c.pk, then=Value(text)) for c, text in previews.items()), output_field=CharField())
+    Conversation.objects.filter(pk__in=[c.pk for c in previews]).filter(Q(last_message_at__lte=now) | Q(last_message_at__isnull=True)).update(
+        last_message_at=now, last_message_preview=preview if len(previews) > 1 else next(iter(previews.values())), updated_at=now
+    )
+    for conversation, text in previews.items():
+        conversation.last_message_at, conversation.last_message_preview = now, text
 
 
 def retry(message: Message, *, by: User | None) -> Message:
