@@ -35,6 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.call_status import CpuMeter  # noqa: E402
 from bench.common import PRODUCTION_MODE, WORKER_NICE, machine_reference, production_shape, require_postgres, send_all, server_line  # noqa: E402
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -87,7 +88,10 @@ def main():
         run(warm, args.concurrency)
 
         bare_bodies = [payload(rng, i, "bare") for i in range(args.messages)]
+        cpu = CpuMeter(shape)
+        cpu.start()
         bare = run([("POST", "/webhooks/bench-bare/", body, {}) for body in bare_bodies], args.concurrency)
+        bare["cpu"] = cpu.per_item(args.messages)
 
         from inbox.models import WebhookEvent
         from inbox.providers.tata_whatsapp import sign
@@ -95,12 +99,14 @@ def main():
         bodies = [payload(rng, i, "ingest") for i in range(args.messages)]
         requests_ = [("POST", f"/webhooks/tata/{token}/", body, {"x-hub-signature-256": sign(body, PARTNER_TOKEN)}) for body in bodies]
         started = time.perf_counter()
+        cpu.start()
         ingest = run(requests_, args.concurrency)
         pending = WebhookEvent.objects.filter(source="tata_whatsapp", status="received")
         deadline = time.perf_counter() + 300
         while pending.exists() and time.perf_counter() < deadline:
             time.sleep(0.05)
         applied = time.perf_counter() - started
+        ingest["cpu"] = cpu.per_item(args.messages, polling=True)
         sustained = report(args, shape, bare, ingest, applied)
 
         rate = args.rate or max(1.0, sustained / 2)
@@ -168,8 +174,10 @@ def report(args, shape, bare, ingest, applied) -> float:
     print(server_line(shape))
     print(f"ingest bench: {args.messages} messages, {args.concurrency} concurrent connections, {mode}, PostgreSQL")
     print(f"  bare insert : {bare['rps']:7.0f} req/s   ack p50 {bare['p50']:5.1f} ms   p99 {bare['p99']:5.1f} ms   {bare['statuses']}")
+    print(f"                CPU per request {bare['cpu']}")
     print(f"  ingest ack  : {ingest['rps']:7.0f} req/s   ack p50 {ingest['p50']:5.1f} ms   p99 {ingest['p99']:5.1f} ms   {ingest['statuses']}")
     print(f"  ingest applied: {stored}/{args.messages} messages stored in {applied:.2f} s → sustained {sustained:.0f} messages/s  events {outcomes}")
+    print(f"                CPU per message, stored and applied {ingest['cpu']}")
     print(f"  ratio webhook ack / bare insert: {ingest['rps'] / bare['rps']:.2f}   goal ≥ 0.80")
     print(f"  ratio sustained ingest / bare insert: {sustained / bare['rps']:.2f}   goal ≥ 0.50")
     return sustained

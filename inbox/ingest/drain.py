@@ -134,7 +134,10 @@ def _drain_batch(batch_size: int) -> int:
                 WebhookEvent.objects.select_for_update(of=("self",), skip_locked=True)
                 .select_related("channel")
                 .filter(status=WebhookEvent.Status.RECEIVED)
-                .order_by("pk")[:batch_size]
+                # In the order of the (status, received_at) index: PostgreSQL then walks it and skips the
+                # entries of events already applied once it has seen them dead. Ordered by pk it read every
+                # such entry, and its heap page, on each claim until a vacuum (0.5 ms at 2,600 events).
+                .order_by("received_at", "pk")[:batch_size]
             )
             if batch:
                 _skip_commit_wait()
