@@ -20,6 +20,7 @@ from django.core.cache import cache
 from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from core.events import sent_together
 from core.tasks import enqueue
 from core.untrusted import clean_text
 from inbox.ingest import apply
@@ -127,6 +128,11 @@ def _open_gate() -> None:
 
 
 def _drain_batch(batch_size: int) -> int:
+    with sent_together():  # the batch's events reach the browsers in one go once it commits
+        return _claim_and_apply(batch_size)
+
+
+def _claim_and_apply(batch_size: int) -> int:
     batch = []
     try:
         with transaction.atomic():
