@@ -22,6 +22,7 @@ from time import monotonic
 from typing import NamedTuple
 
 from django.conf import settings
+from django.db import IntegrityError
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import HttpRequest, JsonResponse
@@ -92,6 +93,21 @@ def _forget_channels(**kwargs) -> None:
     _channels.clear()
 
 
+def _insert(event: WebhookEvent) -> bool:
+    """Store the event; False when its channel is gone (deleted by another process while kept here)."""
+    try:
+        event.save(force_insert=True)
+    except IntegrityError:
+        if Channel.objects.filter(pk=event.channel_id).exists():
+            raise
+        _channels.clear()
+        return False
+    return True
+
+
+GONE = "No active channel has this webhook URL."
+
+
 def _refusal(channel: _Channel, body: bytes, signature: str | None) -> str:
     """Why this post is refused ("" when its signature holds, or the channel accepts unsigned posts)."""
     if channel.partner_token:
@@ -106,7 +122,7 @@ def _refusal(channel: _Channel, body: bytes, signature: str | None) -> str:
 def tata_webhook(request: HttpRequest, token: str) -> JsonResponse:
     channel, kept = _channel(token)
     if channel is None:
-        return _answer(404, "No active channel has this webhook URL.")
+        return _answer(404, GONE)
     try:
         body = read_body(request, settings.WEBHOOK_MAX_BODY_BYTES)
     except BodyTooLarge as exc:
@@ -117,7 +133,7 @@ def tata_webhook(request: HttpRequest, token: str) -> JsonResponse:
     if refusal and kept:  # the token may have been rotated (or the channel changed) in another process
         channel, _ = _channel(token, fresh=True)
         if channel is None:
-            return _answer(404, "No active channel has this webhook URL.")
+            return _answer(404, GONE)
         refusal = _refusal(channel, body, signature)
     event = WebhookEvent(source=f"tata_{channel.kind}", channel_id=channel.pk, headers=_headers(request), body=body)
     if refusal:
@@ -128,18 +144,17 @@ def tata_webhook(request: HttpRequest, token: str) -> JsonResponse:
             event.body = body[:REJECTED_BODY_KEPT]
             event.error += f" Only the first {REJECTED_BODY_KEPT} of {len(body)} bytes are kept."
         event.processed_at = timezone.now()
-        event.save(force_insert=True)
-        return _answer(403, answer)
+        return _answer(403, answer) if _insert(event) else _answer(404, GONE)
     try:
         loads_json(body)
     except NotJSON as exc:
         event.status = WebhookEvent.Status.UNPROCESSABLE
         event.error = f"The body is not JSON: {exc}."
         event.processed_at = timezone.now()
-        event.save(force_insert=True)
-        return _answer(400, event.error, event=event.pk)
+        return _answer(400, event.error, event=event.pk) if _insert(event) else _answer(404, GONE)
 
-    event.save(force_insert=True)
+    if not _insert(event):
+        return _answer(404, GONE)
     schedule_drain()
     return _answer(200, "stored", event=event.pk)
 

@@ -191,3 +191,15 @@ def test_a_channel_changed_in_another_process_is_seen_by_the_webhook(client, cha
     later = time.monotonic() + webhooks.CHANNEL_CACHE_SECONDS + 1
     monkeypatch.setattr(webhooks, "monotonic", lambda: later)
     assert post_fixture(client, channel, "wa_in_text.json").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_channel_deleted_in_another_process_while_kept_here_answers_404_not_500(client):
+    from inbox import webhooks
+
+    channel = make_channel()
+    gone = webhooks._Channel(channel.pk + 1000, "whatsapp", channel.partner_token, False)  # what this process kept
+    webhooks._channels[channel.webhook_token] = (time.monotonic() + 60, gone)
+    assert post_fixture(client, channel, "wa_in_text.json").status_code == 404
+    assert not WebhookEvent.objects.exists()
+    assert post_fixture(client, channel, "wa_in_text.json").status_code == 200  # read again: the channel itself
