@@ -226,3 +226,14 @@ def test_a_connection_deleted_in_another_process_while_kept_here_answers_404_not
     assert get(client, connection, HANGUP).status_code == 404
     assert not WebhookEvent.objects.exists()
     assert get(client, connection, HANGUP).status_code == 200  # read again: the connection itself
+
+
+def test_applying_a_delivery_never_decrypts_the_connections_secrets(client, connection, monkeypatch):
+    from core import fields
+
+    decrypted, real = [], fields.decrypt
+    monkeypatch.setattr(fields, "decrypt", lambda stored: decrypted.append(stored) or real(stored))
+    hangup = {name: value for name, value in HANGUP.items() if name != "recording_url"}  # fetching one does need them
+    assert get(client, connection, hangup).status_code == 200
+    assert Call.objects.get().status == "answered"
+    assert decrypted == []
