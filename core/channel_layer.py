@@ -82,8 +82,10 @@ class GroupsRedisChannelLayer(RedisChannelLayer):
                 shard[1].extend(messages[key] for key in keys)
                 shard[2].extend(capacities[key] for key in keys)
         now = time.time()
+        microseconds = int(now * 1_000_000)
         for index, (keys, messages, capacities) in pushes.items():
-            scores = [f"{now + position * 1e-6:.6f}" for position in range(len(keys))]
+            # Whole microseconds, written exactly: a float sum rounded to 6 places gave two neighbours one score.
+            scores = ["%d.%06d" % divmod(microseconds + position, 1_000_000) for position in range(len(keys))]
             over_capacity = self._sync_clients[index].eval(
                 _PUSH, len(keys), *keys, *messages, *capacities, *scores, int(now) - self.expiry, self.expiry
             )
