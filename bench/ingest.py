@@ -35,7 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import PRODUCTION_MODE, WORKER_NICE, machine_reference, production_shape, require_postgres, send_all, server_line  # noqa: E402
+from bench.call_status import CpuMeter  # noqa: E402
+from bench.common import PRODUCTION_MODE, WORKER_NICE, cpu_seconds, machine_reference, production_shape, require_postgres, send_all, server_line  # noqa: E402
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 HOST, PORT = "127.0.0.1", int(os.environ.get("BENCH_PORT", 8100))
@@ -87,7 +88,13 @@ def main():
         run(warm, args.concurrency)
 
         bare_bodies = [payload(rng, i, "bare") for i in range(args.messages)]
+        cpu = CpuMeter(shape)
+        web_pids = [process.pid for name, process in shape.processes if name in ("gunicorn", "nginx")]
+        cpu.start()
+        web = cpu_seconds(web_pids)
         bare = run([("POST", "/webhooks/bench-bare/", body, {}) for body in bare_bodies], args.concurrency)
+        bare["web_cpu"] = (cpu_seconds(web_pids) - web) / args.messages * 1000
+        bare["cpu"] = cpu.per_item(args.messages)
 
         from inbox.models import WebhookEvent
         from inbox.providers.tata_whatsapp import sign
@@ -95,12 +102,16 @@ def main():
         bodies = [payload(rng, i, "ingest") for i in range(args.messages)]
         requests_ = [("POST", f"/webhooks/tata/{token}/", body, {"x-hub-signature-256": sign(body, PARTNER_TOKEN)}) for body in bodies]
         started = time.perf_counter()
+        cpu.start()
+        web = cpu_seconds(web_pids)
         ingest = run(requests_, args.concurrency)
+        ingest["web_cpu"] = (cpu_seconds(web_pids) - web) / args.messages * 1000
         pending = WebhookEvent.objects.filter(source="tata_whatsapp", status="received")
         deadline = time.perf_counter() + 300
         while pending.exists() and time.perf_counter() < deadline:
             time.sleep(0.05)
         applied = time.perf_counter() - started
+        ingest["cpu"] = cpu.per_item(args.messages, polling=True)
         sustained = report(args, shape, bare, ingest, applied)
 
         rate = args.rate or max(1.0, sustained / 2)
@@ -168,8 +179,11 @@ def report(args, shape, bare, ingest, applied) -> float:
     print(server_line(shape))
     print(f"ingest bench: {args.messages} messages, {args.concurrency} concurrent connections, {mode}, PostgreSQL")
     print(f"  bare insert : {bare['rps']:7.0f} req/s   ack p50 {bare['p50']:5.1f} ms   p99 {bare['p99']:5.1f} ms   {bare['statuses']}")
+    print(f"                CPU per request {bare['cpu']}")
     print(f"  ingest ack  : {ingest['rps']:7.0f} req/s   ack p50 {ingest['p50']:5.1f} ms   p99 {ingest['p99']:5.1f} ms   {ingest['statuses']}")
     print(f"  ingest applied: {stored}/{args.messages} messages stored in {applied:.2f} s → sustained {sustained:.0f} messages/s  events {outcomes}")
+    print(f"                CPU per message, stored and applied {ingest['cpu']}")
+    print(f"  the answer alone (nginx + gunicorn CPU per request): bare insert {bare['web_cpu']:.2f} ms, webhook {ingest['web_cpu']:.2f} ms")
     print(f"  ratio webhook ack / bare insert: {ingest['rps'] / bare['rps']:.2f}   goal ≥ 0.80")
     print(f"  ratio sustained ingest / bare insert: {sustained / bare['rps']:.2f}   goal ≥ 0.50")
     return sustained

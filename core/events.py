@@ -7,13 +7,16 @@ Group names come from accounts.selectors (user.<id>, team.<id>, staff).
 Publishing happens in sync code (views, Celery tasks). With Redis (production) the layer sends from
 that thread on a blocking client (`GroupsRedisChannelLayer.group_send_many`), all of an event's groups
 together. The in-memory layer (embedded defaults) only works on the server's own loop, so it goes
-through `async_to_sync`.
+through `async_to_sync`. Inside `sent_together()` (a drain's batch) committed events wait for the block
+to end and go out in one `send_many`.
 """
 
 import asyncio
 import json
 import logging
 import uuid
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -44,7 +47,46 @@ async def _group_send_all(layer, message: dict, groups: list[str]) -> None:
             logger.error("publish %s to %s failed: %r", message["event"], group, result)
 
 
+_held: ContextVar[list | None] = ContextVar("events_held", default=None)
+
+
+@contextmanager
+def sent_together():
+    """Events whose transactions commit inside this block are sent when it ends, all together: two
+    Redis round trips for a drain's batch instead of two per event. (A rolled-back event never
+    committed, so it is not among them.)"""
+    if _held.get() is not None:
+        yield
+        return
+    token = _held.set([])
+    try:
+        yield
+    finally:
+        held = _held.get()
+        _held.reset(token)
+        _send_all(held)
+
+
+def _send_all(messages: list[dict]) -> None:
+    messages = [message for message in messages if message["groups"]]
+    layer = get_channel_layer()
+    if layer is None or not messages:
+        return
+    if not isinstance(layer, GroupsRedisChannelLayer):
+        for message in messages:
+            _send(message)
+        return
+    try:
+        layer.send_many([(message["groups"], message) for message in messages])
+    except Exception:  # a dead Redis must not break the drain that published
+        logger.exception("publish of %s events failed", len(messages))
+
+
 def _send(message: dict) -> None:
+    held = _held.get()
+    if held is not None:
+        held.append(message)
+        return
     groups = message["groups"]
     layer = get_channel_layer()
     if layer is None or not groups:

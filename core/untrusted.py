@@ -20,6 +20,13 @@ import re
 MAX_JSON_DEPTH = 64
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# What in a body can make json.loads return an unstorable string: a \u0000 or \uD800–\uDFFF escape, a
+# surrogate encoded in UTF-8 (json.loads decodes with surrogatepass), and any NUL or surrogate as such
+# (a NUL byte also sends every UTF-16/32 body, whose ASCII carries NULs, the careful way). A body with
+# none of them and no more brackets than the depth limit needs no walk after json.loads. Over-matching
+# (an escaped backslash before "u0000") only costs the walk.
+_MAY_NEED_CLEANING_BYTES = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\xed[\xa0-\xbf]|\x00")
+_MAY_NEED_CLEANING_TEXT = re.compile("\\\\u(?:0000|[dD][89a-fA-F])|[\x00\ud800-\udfff]")
 
 
 # The largest id a bigint column holds; a larger number in a query string is no row's id.
@@ -69,21 +76,26 @@ def loads_json(body: bytes | str, *, max_depth: int = MAX_JSON_DEPTH):
         raise
     except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError, bad UTF-8, integers over 4,300 digits
         raise NotJSON(clean_text(str(exc))[:200]) from None
+    if _plain(body, max_depth):
+        return data
     try:
         return _clean(data, max_depth)
     except _TooDeep:
         raise NotJSON(f"nested more than {max_depth} levels deep") from None
 
 
-# The escapes through which a JSON text can hold NUL or a lone surrogate (raw ones are not valid JSON or UTF-8).
-_UNSTORABLE_ESCAPE = re.compile(rb"\\u(0000|[dD][89a-fA-F])")
+def _plain(body: bytes | str, max_depth: int) -> bool:
+    """True when json.loads' result is certainly clean and no deeper than `max_depth` (see above)."""
+    if isinstance(body, str):
+        return body.count("{") + body.count("[") <= max_depth and not _MAY_NEED_CLEANING_TEXT.search(body)
+    return body.count(b"{") + body.count(b"[") <= max_depth and not _MAY_NEED_CLEANING_BYTES.search(body)
 
 
 def loads_accepted_json(body: bytes):
     """loads_json for a body loads_json accepted once already (a stored webhook the drain read): its
     depth and constants were checked then, so the clean walk, which costs several times the parse, runs
     only when the text holds an escape that can make an unstorable string."""
-    if _UNSTORABLE_ESCAPE.search(body):
+    if _MAY_NEED_CLEANING_BYTES.search(body):
         return loads_json(body)
     try:
         return json.loads(body, parse_constant=_not_a_constant, parse_float=_number)

@@ -14,10 +14,17 @@ provider's language:
   refuses every post unless an admin ticked "accept unsigned posts"
 - 400 for a body that is not JSON, nested too deep, or multipart (stored as `unprocessable`)
 - 413 for a body over WEBHOOK_MAX_BODY_BYTES (not stored: we refuse to read it)
-- 404 for a token no active channel has
+- 404 for a token no active channel has (a channel deactivated in another process: within
+  CHANNEL_CACHE_SECONDS, see `_channel`)
 """
 
+from time import monotonic
+from typing import NamedTuple
+
 from django.conf import settings
+from django.db import IntegrityError
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -46,30 +53,89 @@ def _headers(request: HttpRequest) -> dict:
 REJECTED_BODY_KEPT = 4096
 
 
+class _Channel(NamedTuple):
+    pk: int
+    kind: str
+    partner_token: str
+    accept_unsigned_posts: bool
+
+
+# A webhook needs four fields of its channel; reading (and decrypting) them was a third of the
+# request's CPU, so each process keeps them for CHANNEL_CACHE_SECONDS. A channel saved or deleted in this
+# process is read again at once (the receiver below); other processes see a deactivated channel or a
+# changed setting within CHANNEL_CACHE_SECONDS, except a rotated partner token, seen at once: a post the
+# kept token refuses is checked against the stored channel before it is refused. Only active channels
+# are kept, so this holds at most one entry per channel.
+CHANNEL_CACHE_SECONDS = 10.0
+_channels: dict[str, tuple[float, _Channel]] = {}
+
+
+def _channel(token: str, *, fresh: bool = False) -> tuple[_Channel | None, bool]:
+    """The active channel of this webhook token (None if none), and whether it came from the cache."""
+    kept = None if fresh else _channels.get(token)
+    if kept is not None and kept[0] > monotonic():
+        return kept[1], True
+    row = (
+        Channel.objects.filter(webhook_token=token, is_active=True)
+        .values_list("pk", "kind", "partner_token", "accept_unsigned_posts")
+        .first()
+    )
+    if row is None:
+        _channels.pop(token, None)
+        return None, False
+    channel = _Channel(*row)
+    _channels[token] = (monotonic() + CHANNEL_CACHE_SECONDS, channel)
+    return channel, False
+
+
+@receiver([post_save, post_delete], sender=Channel)
+def _forget_channels(**kwargs) -> None:
+    _channels.clear()
+
+
+def _insert(event: WebhookEvent) -> bool:
+    """Store the event; False when its channel is gone (deleted by another process while kept here)."""
+    try:
+        event.save(force_insert=True)
+    except IntegrityError:
+        if Channel.objects.filter(pk=event.channel_id).exists():
+            raise
+        _channels.clear()
+        return False
+    return True
+
+
+GONE = "No active channel has this webhook URL."
+
+
+def _refusal(channel: _Channel, body: bytes, signature: str | None) -> str:
+    """Why this post is refused ("" when its signature holds, or the channel accepts unsigned posts)."""
+    if channel.partner_token:
+        if tata_whatsapp.signature_matches(body, channel.partner_token, signature):
+            return ""
+        return "Missing x-hub-signature-256 header." if not signature else "Signature does not match the partner token."
+    return "" if channel.accept_unsigned_posts else "This channel has no partner token to check signatures with; posts are refused."
+
+
 @csrf_exempt
 @require_POST
 def tata_webhook(request: HttpRequest, token: str) -> JsonResponse:
-    channel = Channel.objects.filter(webhook_token=token, is_active=True).only("pk", "kind", "partner_token", "accept_unsigned_posts").first()
+    channel, kept = _channel(token)
     if channel is None:
-        return _answer(404, "No active channel has this webhook URL.")
+        return _answer(404, GONE)
     try:
         body = read_body(request, settings.WEBHOOK_MAX_BODY_BYTES)
     except BodyTooLarge as exc:
         return _answer(413, str(exc))
 
-    event = WebhookEvent(
-        source=f"tata_{channel.kind}",
-        channel_id=channel.pk,
-        headers=_headers(request),
-        body=body,
-    )
     signature = request.headers.get(tata_whatsapp.SIGNATURE_HEADER)
-    if channel.partner_token:
-        refusal = "" if tata_whatsapp.signature_matches(body, channel.partner_token, signature) else (
-            "Missing x-hub-signature-256 header." if not signature else "Signature does not match the partner token."
-        )
-    else:
-        refusal = "" if channel.accept_unsigned_posts else "This channel has no partner token to check signatures with; posts are refused."
+    refusal = _refusal(channel, body, signature)
+    if refusal and kept:  # the token may have been rotated (or the channel changed) in another process
+        channel, _ = _channel(token, fresh=True)
+        if channel is None:
+            return _answer(404, GONE)
+        refusal = _refusal(channel, body, signature)
+    event = WebhookEvent(source=f"tata_{channel.kind}", channel_id=channel.pk, headers=_headers(request), body=body)
     if refusal:
         event.status = WebhookEvent.Status.REJECTED
         event.error = refusal
@@ -78,18 +144,17 @@ def tata_webhook(request: HttpRequest, token: str) -> JsonResponse:
             event.body = body[:REJECTED_BODY_KEPT]
             event.error += f" Only the first {REJECTED_BODY_KEPT} of {len(body)} bytes are kept."
         event.processed_at = timezone.now()
-        event.save(force_insert=True)
-        return _answer(403, answer)
+        return _answer(403, answer) if _insert(event) else _answer(404, GONE)
     try:
         loads_json(body)
     except NotJSON as exc:
         event.status = WebhookEvent.Status.UNPROCESSABLE
         event.error = f"The body is not JSON: {exc}."
         event.processed_at = timezone.now()
-        event.save(force_insert=True)
-        return _answer(400, event.error, event=event.pk)
+        return _answer(400, event.error, event=event.pk) if _insert(event) else _answer(404, GONE)
 
-    event.save(force_insert=True)
+    if not _insert(event):
+        return _answer(404, GONE)
     schedule_drain()
     return _answer(200, "stored", event=event.pk)
 

@@ -20,6 +20,7 @@ from django.core.cache import cache
 from django.db import DatabaseError, IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from core.events import sent_together
 from core.tasks import enqueue
 from core.untrusted import clean_text
 from inbox.ingest import apply
@@ -127,6 +128,11 @@ def _open_gate() -> None:
 
 
 def _drain_batch(batch_size: int) -> int:
+    with sent_together():  # the batch's events reach the browsers in one go once it commits
+        return _claim_and_apply(batch_size)
+
+
+def _claim_and_apply(batch_size: int) -> int:
     batch = []
     try:
         with transaction.atomic():
@@ -134,7 +140,10 @@ def _drain_batch(batch_size: int) -> int:
                 WebhookEvent.objects.select_for_update(of=("self",), skip_locked=True)
                 .select_related("channel")
                 .filter(status=WebhookEvent.Status.RECEIVED)
-                .order_by("pk")[:batch_size]
+                # In the order of the (status, received_at) index: PostgreSQL then walks it and skips the
+                # entries of events already applied once it has seen them dead. Ordered by pk it read every
+                # such entry, and its heap page, on each claim until a vacuum (0.5 ms at 2,600 events).
+                .order_by("received_at", "pk")[:batch_size]
             )
             if batch:
                 _skip_commit_wait()

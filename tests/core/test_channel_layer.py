@@ -39,6 +39,30 @@ async def _send_to_groups(layer):
         await layer.flush()
 
 
+def test_send_many_delivers_each_message_once_in_the_order_sent():
+    layer = GroupsRedisChannelLayer(hosts=settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"], prefix="sampark-test-layer")
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _send_a_batch(layer)).result(timeout=30)
+
+
+async def _send_a_batch(layer):
+    both, staff_only = await layer.new_channel(), await layer.new_channel()
+    await layer.group_add("staff", both)
+    await layer.group_add("staff", staff_only)
+    await layer.group_add("team.1", both)
+    try:
+        sends = [(["staff", "team.1"], {"type": "event.message", "id": f"e{i}"}) for i in range(30)] + [
+            (["team.2"], {"type": "event.message", "id": "nobody"})
+        ]
+        await asyncio.to_thread(layer.send_many, sends)
+        for channel in (both, staff_only):
+            assert [(await asyncio.wait_for(layer.receive(channel), 2))["id"] for _ in range(30)] == [f"e{i}" for i in range(30)]
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(layer.receive(channel), 0.3)
+    finally:
+        await layer.flush()
+
+
 def test_an_idle_receive_outlasts_the_blocking_pop_it_waits_on():
     """redis-py's default read timeout (5 s) equals channels_redis' blocking pop (5 s): idle sockets
     failed their receive at random. The layer's connections wait longer than the pop."""

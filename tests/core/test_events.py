@@ -178,3 +178,23 @@ def test_after_the_layer_fails_the_relay_keeps_reading_and_the_next_ping_asks_fo
         await communicator.disconnect()
 
     async_to_sync(run)()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_sends_its_committed_events_together_when_it_ends_and_never_a_rolled_back_one(monkeypatch):
+    from core import events
+
+    sent = []
+    monkeypatch.setattr(events, "_send_all", lambda messages: sent.append([json.loads(m["text"])["payload"]["id"] for m in messages]))
+    with events.sent_together():
+        with transaction.atomic():
+            publish("message.created", {"id": 1}, [STAFF_GROUP])
+            try:
+                with transaction.atomic():  # a poison event's savepoint
+                    publish("message.created", {"id": 2}, [STAFF_GROUP])
+                    raise RuntimeError("rolled back")
+            except RuntimeError:
+                pass
+            publish("message.created", {"id": 3}, [STAFF_GROUP])
+        assert sent == []  # committed, held until the batch ends
+    assert sent == [[1, 3]]

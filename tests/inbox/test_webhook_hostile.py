@@ -76,3 +76,19 @@ def test_header_values_are_stored_clean(client, channel):
     post_raw(client, channel, fixture_bytes("wa_in_text.json"), HTTP_USER_AGENT="probe\x00\ud800" + "x" * 1000)
     headers = WebhookEvent.objects.get().headers
     assert headers["User-Agent"].startswith("probe\ufffd\ufffd") and len(headers["User-Agent"]) == 500
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        (b'{"a": "\xed\xa0\x80"}', {"a": "\ufffd"}),  # a surrogate encoded in UTF-8: json.loads passes it through
+        (b'{"\\u0000k": "\\uDFFF"}', {"\ufffdk": "\ufffd"}),
+        ('{"a": "\ud800\x00"}'.encode("utf-8", "surrogatepass").replace(b"\x00", b"\\u0000"), {"a": "\ufffd\ufffd"}),
+        ('{"a": "ok"}'.encode("utf-16"), {"a": "ok"}),
+        (b'{"a": "' + b"{[" * 100 + b'"}', {"a": "{[" * 100}),  # brackets in a string are not nesting
+    ],
+)
+def test_every_string_read_from_a_body_is_clean_whichever_way_it_was_written(body, expected):
+    from core.untrusted import loads_json
+
+    assert loads_json(body) == expected

@@ -1,6 +1,7 @@
 """The webhook endpoint: signature, raw storage before parsing, error answers, replay."""
 
 import json
+import time
 
 import pytest
 from django.core.management import call_command
@@ -173,3 +174,32 @@ def test_replaying_a_processed_event_with_force_changes_nothing(deliver):
     assert Message.objects.count() == 1
     event.refresh_from_db()
     assert event.status == WebhookEvent.Status.PROCESSED and event.attempts == 2
+
+
+def test_a_channel_changed_in_another_process_is_seen_by_the_webhook(client, channel, monkeypatch):
+    from inbox import webhooks
+    from inbox.models import Channel
+
+    assert post_fixture(client, channel, "wa_in_text.json").status_code == 200  # the channel is now kept
+    # Another process rotates the partner token (no signal reaches this one): a post signed with the
+    # new token is checked against the stored channel before it is refused.
+    Channel.objects.filter(pk=channel.pk).update(partner_token="rotated-partner-token")
+    channel.partner_token = "rotated-partner-token"
+    assert post_fixture(client, channel, "wa_in_text.json").status_code == 200
+    # ...and deactivates it: seen once the kept copy lapses.
+    Channel.objects.filter(pk=channel.pk).update(is_active=False)
+    later = time.monotonic() + webhooks.CHANNEL_CACHE_SECONDS + 1
+    monkeypatch.setattr(webhooks, "monotonic", lambda: later)
+    assert post_fixture(client, channel, "wa_in_text.json").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_channel_deleted_in_another_process_while_kept_here_answers_404_not_500(client):
+    from inbox import webhooks
+
+    channel = make_channel()
+    gone = webhooks._Channel(channel.pk + 1000, "whatsapp", channel.partner_token, False)  # what this process kept
+    webhooks._channels[channel.webhook_token] = (time.monotonic() + 60, gone)
+    assert post_fixture(client, channel, "wa_in_text.json").status_code == 404
+    assert not WebhookEvent.objects.exists()
+    assert post_fixture(client, channel, "wa_in_text.json").status_code == 200  # read again: the channel itself

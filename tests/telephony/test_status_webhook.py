@@ -212,3 +212,28 @@ def test_no_secret_and_no_body_in_the_log(client, connection, caplog):
     with caplog.at_level(logging.DEBUG):
         get(client, connection, HANGUP)
     assert connection.auth_token not in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_deleted_in_another_process_while_kept_here_answers_404_not_500(client):
+    import time
+    import uuid
+
+    from telephony import webhooks
+
+    connection = ConnectionFactory()
+    webhooks._connections[connection.status_token] = (time.monotonic() + 60, uuid.uuid4())  # kept, since deleted
+    assert get(client, connection, HANGUP).status_code == 404
+    assert not WebhookEvent.objects.exists()
+    assert get(client, connection, HANGUP).status_code == 200  # read again: the connection itself
+
+
+def test_applying_a_delivery_never_decrypts_the_connections_secrets(client, connection, monkeypatch):
+    from core import fields
+
+    decrypted, real = [], fields.decrypt
+    monkeypatch.setattr(fields, "decrypt", lambda stored: decrypted.append(stored) or real(stored))
+    hangup = {name: value for name, value in HANGUP.items() if name != "recording_url"}  # fetching one does need them
+    assert get(client, connection, hangup).status_code == 200
+    assert Call.objects.get().status == "answered"
+    assert decrypted == []
