@@ -257,7 +257,8 @@ def _act(request, conversation, action):
 @require_POST
 def assign(request, pk):
     conversation = _visible_conversation(request, pk)
-    if request.POST.get("assignee") == "me":
+    # "Assign to me" shares the select's field name; a browser may send the select's value after it.
+    if "me" in request.POST.getlist("assignee"):
         return _act(request, conversation, lambda: services.assign_to_agent(conversation, request.user, by=request.user))
     form = AssignForm(request.POST, user=request.user)
     if not form.is_valid():

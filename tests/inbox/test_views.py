@@ -175,6 +175,13 @@ def test_message_fragment_for_a_reaction_renders_its_target(logged_in, agent, sa
     assert f'id="msg-{target.pk}"' in html and "Your parcel is out" in html
 
 
+def test_assign_to_me_wins_over_the_select_sent_with_it(logged_in, agent, sales_team):
+    conversation = conversation_for(team=sales_team)
+    logged_in(agent).post(reverse("inbox:assign", args=[conversation.pk]), {"assignee": ["me", ""]}, HTTP_HX_REQUEST="true")
+    conversation.refresh_from_db()
+    assert conversation.assignee == agent
+
+
 def test_actions_assign_team_status_label_note(logged_in, agent, teammate, sales_team, support_team):
     conversation = conversation_for(team=sales_team)
     client = logged_in(agent)
