@@ -11,6 +11,7 @@ from pathlib import Path
 import environ
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -248,6 +249,13 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # broken connections), as after a request.
 CELERY_DB_REUSE_MAX = 10_000
 CELERY_TIMEZONE = "UTC"
+# Applying what arrived comes before sending more: webhook drains have a queue of their own, listed
+# first, and workers take from their queues in that order (kombu's "priority" strategy), so a campaign's
+# thousand queued sends never make its status callbacks, or a customer's new message, wait a queue's
+# length. Workers started without -Q consume both.
+CELERY_TASK_QUEUES = (Queue("ingest"), Queue("celery"))
+CELERY_TASK_ROUTES = {"inbox.drain_webhook_events": {"queue": "ingest"}}
+CELERY_BROKER_TRANSPORT_OPTIONS = {"queue_order_strategy": "priority"}
 TELEPHONY_LIVE_POLL_SECONDS = env.float("TELEPHONY_LIVE_POLL_SECONDS", default=5.0)
 # Benches only: a directory where each Celery worker process writes its cProfile (config/celery.py).
 WORKER_PROFILE_DIR = env("WORKER_PROFILE_DIR", default="")
