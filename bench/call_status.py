@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import (  # noqa: E402
-    PRODUCTION_MODE, WORKER_NICE, cpu_seconds, machine_reference, production_shape, require_postgres, send_all, server_line,
+    PRODUCTION_MODE, WORKER_NICE, CpuMeter, machine_reference, production_shape, require_postgres, send_all, server_line,
 )
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -196,66 +196,6 @@ def hangup_query(rng: random.Random, index: int, run_name: str) -> str:
         "end_stamp": (start + datetime.timedelta(seconds=talk + 8)).strftime("%Y-%m-%d %H:%M:%S"),
         "duration": talk + 8, "billsec": talk, "hangup_cause": "NORMAL_CLEARING" if answered else "ORIGINATOR_CANCEL",
     })
-
-
-class CpuMeter:
-    """CPU seconds spent between start() and per_item(): the served processes (nginx, gunicorn, daphne,
-    Celery), this database's PostgreSQL backends and, where it does the work, this process."""
-
-    def __init__(self, shape):
-        self.pids = [process.pid for _, process in shape.processes]
-        self.this_process = False
-        self.began = (0.0, {}, 0.0)
-
-    def sample(self) -> tuple[float, dict[int, float], float]:
-        served = cpu_seconds(self.pids) + reaped_cpu_seconds(self.pids)
-        return served, postgres_cpu_seconds(), time.process_time() if self.this_process else 0.0
-
-    def start(self, this_process: bool = False) -> None:
-        self.this_process = this_process
-        self.began = self.sample()
-
-    def per_item(self, items: int, polling: bool = False) -> str:
-        now = self.sample()
-        served, here = now[0] - self.began[0], now[2] - self.began[2]
-        # Per backend: one that ended meanwhile is missing from the end (its CPU since the start is lost).
-        database = sum(cpu - self.began[1].get(pid, 0.0) for pid, cpu in now[1].items())
-        items = max(1, items)
-        total = served + database + here
-        parts = f"servers {served / items * 1000:.2f} + PostgreSQL {database / items * 1000:.2f}"
-        if self.this_process:
-            parts += f" + this process {here / items * 1000:.2f}"
-        note = " (includes this bench's polling queries)" if polling else ""
-        return f"{total / items * 1000:.2f} ms ({parts}){note}"
-
-
-def reaped_cpu_seconds(pids: list[int]) -> float:
-    """CPU seconds of these processes' children that exited (a recycled gunicorn or Celery worker)."""
-    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[13]) + int(fields[14])) / tick
-    return total
-
-
-def postgres_cpu_seconds() -> dict[int, float]:
-    """CPU seconds of each of this database's live PostgreSQL backends (the server runs on this machine)."""
-    from django.db import connection as db
-
-    with db.cursor() as cursor:
-        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
-        pids = [pid for (pid,) in cursor.fetchall()]
-    tick, seconds = os.sysconf("SC_CLK_TCK"), {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        seconds[pid] = (int(fields[11]) + int(fields[12])) / tick
-    return seconds
 
 
 def read_all_pages(connection) -> dict:

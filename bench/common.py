@@ -250,3 +250,63 @@ def send_until(port: int, requests_: list, rate: float, stop, results) -> None:
     latencies.sort()
     results.put({"n": len(latencies), "p50": statistics.median(latencies) if latencies else 0.0,
                  "p99": latencies[max(0, int(len(latencies) * 0.99) - 1)] if latencies else 0.0, "statuses": statuses})
+
+
+class CpuMeter:
+    """CPU seconds spent between start() and per_item(): the served processes (nginx, gunicorn, daphne,
+    Celery), this database's PostgreSQL backends and, where it does the work, this process."""
+
+    def __init__(self, shape):
+        self.pids = [process.pid for _, process in shape.processes]
+        self.this_process = False
+        self.began = (0.0, {}, 0.0)
+
+    def sample(self) -> tuple[float, dict[int, float], float]:
+        served = cpu_seconds(self.pids) + reaped_cpu_seconds(self.pids)
+        return served, postgres_cpu_seconds(), time.process_time() if self.this_process else 0.0
+
+    def start(self, this_process: bool = False) -> None:
+        self.this_process = this_process
+        self.began = self.sample()
+
+    def per_item(self, items: int, polling: bool = False) -> str:
+        now = self.sample()
+        served, here = now[0] - self.began[0], now[2] - self.began[2]
+        # Per backend: one that ended meanwhile is missing from the end (its CPU since the start is lost).
+        database = sum(cpu - self.began[1].get(pid, 0.0) for pid, cpu in now[1].items())
+        items = max(1, items)
+        total = served + database + here
+        parts = f"servers {served / items * 1000:.2f} + PostgreSQL {database / items * 1000:.2f}"
+        if self.this_process:
+            parts += f" + this process {here / items * 1000:.2f}"
+        note = " (includes this bench's polling queries)" if polling else ""
+        return f"{total / items * 1000:.2f} ms ({parts}){note}"
+
+
+def reaped_cpu_seconds(pids: list[int]) -> float:
+    """CPU seconds of these processes' children that exited (a recycled gunicorn or Celery worker)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[13]) + int(fields[14])) / tick
+    return total
+
+
+def postgres_cpu_seconds() -> dict[int, float]:
+    """CPU seconds of each of this database's live PostgreSQL backends (the server runs on this machine)."""
+    from django.db import connection as db
+
+    with db.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        pids = [pid for (pid,) in cursor.fetchall()]
+    tick, seconds = os.sysconf("SC_CLK_TCK"), {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return seconds

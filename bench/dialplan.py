@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import PRODUCTION_MODE, cpu_seconds, ensure_database, machine_reference, production_shape, server_line  # noqa: E402
+from bench.common import PRODUCTION_MODE, CpuMeter, ensure_database, machine_reference, production_shape, server_line  # noqa: E402
 
 PORT = int(os.environ.get("BENCH_PORT", 8300))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", 8))
@@ -201,46 +201,6 @@ def load(path: str, payloads: list[bytes], seconds: float, clients: int = CLIENT
     return len(latencies) / (time.perf_counter() - started), latencies, errors[0]
 
 
-class CpuMeter:
-    """CPU seconds per request of the served processes (nginx, gunicorn, daphne) and this database's
-    PostgreSQL backends, which share the machine's cores: on a busy machine req/s follows the CPU share
-    the servers got, CPU per request does not."""
-
-    def __init__(self, shape):
-        self.pids = [process.pid for _, process in shape.processes]
-        self.began = self.sample()
-
-    def sample(self) -> tuple[float, dict[int, float]]:
-        from django.db import connection
-
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
-            backends = [pid for (pid,) in cursor.fetchall()]
-        return cpu_seconds(self.pids) + _reaped_cpu_seconds(self.pids), {pid: cpu_seconds([pid]) for pid in backends}
-
-    def per_request(self, requests: int) -> str:
-        served, database = self.sample()
-        served -= self.began[0]
-        # A backend that ended meanwhile is missing from the end (its CPU since the start is lost).
-        database = sum(cpu - self.began[1].get(pid, 0.0) for pid, cpu in database.items())
-        n = max(1, requests)
-        return (f"CPU per request {(served + database) / n * 1000:.2f} ms "
-                f"(servers {served / n * 1000:.2f} + PostgreSQL {database / n * 1000:.2f})")
-
-
-def _reaped_cpu_seconds(pids: list[int]) -> float:
-    """CPU seconds of these processes' children that exited: gunicorn recycles a worker every
-    max_requests, and its CPU then moves from the live tree to the master's reaped children."""
-    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[13]) + int(fields[14])) / tick
-    return total
-
-
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * p))] * 1000
@@ -265,12 +225,13 @@ def main():
         print(f"throughput, {CLIENTS} concurrent keep-alive clients:")
         for name, path in targets:
             cpu = CpuMeter(shape)
+            cpu.start()
             rate, latencies, errors = load(path, payloads, SECONDS)
             answered += len(latencies) if path == plan.path else 0
             results[name] = rate
             print(f"  {name:24s} {rate:8.0f} req/s   p50 {percentile(latencies, 0.5):6.2f} ms   "
                   f"p99 {percentile(latencies, 0.99):6.2f} ms   errors {errors}", flush=True)
-            print(f"  {'':24s} {cpu.per_request(len(latencies))}", flush=True)
+            print(f"  {'':24s} CPU per request {cpu.per_item(len(latencies))}", flush=True)
         print("latency, one client (what one Smartflo request waits):")
         for name, path in targets:
             rate, latencies, errors = load(path, payloads, SECONDS / 2, clients=1)

@@ -35,8 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.call_status import CpuMeter  # noqa: E402
-from bench.common import PRODUCTION_MODE, WORKER_NICE, cpu_seconds, machine_reference, production_shape, require_postgres, send_all, server_line  # noqa: E402
+from bench.common import PRODUCTION_MODE, WORKER_NICE, CpuMeter, cpu_seconds, machine_reference, production_shape, require_postgres, send_all, server_line  # noqa: E402
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 HOST, PORT = "127.0.0.1", int(os.environ.get("BENCH_PORT", 8100))

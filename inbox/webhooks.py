@@ -18,18 +18,15 @@ provider's language:
   CHANNEL_CACHE_SECONDS, see `_channel`)
 """
 
-from time import monotonic
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import IntegrityError
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from core.kept_rows import KeptByToken
 from core.request_limits import BodyTooLarge, read_body
 from core.untrusted import NotJSON, clean_text, loads_json
 from inbox.ingest.drain import schedule_drain
@@ -60,50 +57,18 @@ class _Channel(NamedTuple):
     accept_unsigned_posts: bool
 
 
-# A webhook needs four fields of its channel; reading (and decrypting) them was a third of the
-# request's CPU, so each process keeps them for CHANNEL_CACHE_SECONDS. A channel saved or deleted in this
-# process is read again at once (the receiver below); other processes see a deactivated channel or a
-# changed setting within CHANNEL_CACHE_SECONDS, except a rotated partner token, seen at once: a post the
-# kept token refuses is checked against the stored channel before it is refused. Only active channels
-# are kept, so this holds at most one entry per channel.
-CHANNEL_CACHE_SECONDS = 10.0
-_channels: dict[str, tuple[float, _Channel]] = {}
-
-
-def _channel(token: str, *, fresh: bool = False) -> tuple[_Channel | None, bool]:
-    """The active channel of this webhook token (None if none), and whether it came from the cache."""
-    kept = None if fresh else _channels.get(token)
-    if kept is not None and kept[0] > monotonic():
-        return kept[1], True
+def _load_channel(token: str) -> _Channel | None:
     row = (
         Channel.objects.filter(webhook_token=token, is_active=True)
         .values_list("pk", "kind", "partner_token", "accept_unsigned_posts")
         .first()
     )
-    if row is None:
-        _channels.pop(token, None)
-        return None, False
-    channel = _Channel(*row)
-    _channels[token] = (monotonic() + CHANNEL_CACHE_SECONDS, channel)
-    return channel, False
+    return _Channel(*row) if row else None
 
 
-@receiver([post_save, post_delete], sender=Channel)
-def _forget_channels(**kwargs) -> None:
-    _channels.clear()
-
-
-def _insert(event: WebhookEvent) -> bool:
-    """Store the event; False when its channel is gone (deleted by another process while kept here)."""
-    try:
-        event.save(force_insert=True)
-    except IntegrityError:
-        if Channel.objects.filter(pk=event.channel_id).exists():
-            raise
-        _channels.clear()
-        return False
-    return True
-
+# A post the kept partner token refuses is checked against the stored channel before it is refused, so
+# a token rotated in another process is seen at once; other changes within the cache's seconds.
+channels = KeptByToken(Channel, _load_channel)
 
 GONE = "No active channel has this webhook URL."
 
@@ -120,7 +85,7 @@ def _refusal(channel: _Channel, body: bytes, signature: str | None) -> str:
 @csrf_exempt
 @require_POST
 def tata_webhook(request: HttpRequest, token: str) -> JsonResponse:
-    channel, kept = _channel(token)
+    channel, kept = channels.get(token)
     if channel is None:
         return _answer(404, GONE)
     try:
@@ -131,7 +96,7 @@ def tata_webhook(request: HttpRequest, token: str) -> JsonResponse:
     signature = request.headers.get(tata_whatsapp.SIGNATURE_HEADER)
     refusal = _refusal(channel, body, signature)
     if refusal and kept:  # the token may have been rotated (or the channel changed) in another process
-        channel, _ = _channel(token, fresh=True)
+        channel, _ = channels.get(token, fresh=True)
         if channel is None:
             return _answer(404, GONE)
         refusal = _refusal(channel, body, signature)
@@ -144,16 +109,16 @@ def tata_webhook(request: HttpRequest, token: str) -> JsonResponse:
             event.body = body[:REJECTED_BODY_KEPT]
             event.error += f" Only the first {REJECTED_BODY_KEPT} of {len(body)} bytes are kept."
         event.processed_at = timezone.now()
-        return _answer(403, answer) if _insert(event) else _answer(404, GONE)
+        return _answer(403, answer) if channels.insert(event, channel.pk) else _answer(404, GONE)
     try:
         loads_json(body)
     except NotJSON as exc:
         event.status = WebhookEvent.Status.UNPROCESSABLE
         event.error = f"The body is not JSON: {exc}."
         event.processed_at = timezone.now()
-        return _answer(400, event.error, event=event.pk) if _insert(event) else _answer(404, GONE)
+        return _answer(400, event.error, event=event.pk) if channels.insert(event, channel.pk) else _answer(404, GONE)
 
-    if not _insert(event):
+    if not channels.insert(event, channel.pk):
         return _answer(404, GONE)
     schedule_drain()
     return _answer(200, "stored", event=event.pk)

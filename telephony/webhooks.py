@@ -10,17 +10,13 @@ parses it, and the answer goes back at once; the inbox's drain applies it off th
 - 413 for a body over WEBHOOK_MAX_BODY_BYTES; 404 for an unknown token; 405 for other methods
 """
 
-from time import monotonic
-
 from django.conf import settings
-from django.db import IntegrityError
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from core.kept_rows import KeptByToken
 from core.request_limits import BodyTooLarge, read_body
 from inbox.ingest import drain as inbox_ingest
 from inbox.models import WebhookEvent
@@ -30,47 +26,19 @@ from telephony.models import TelephonyConnection
 from telephony.providers import smartflo
 
 
-# The connection of a Status URL, kept per process as the inbox keeps a webhook's channel
-# (inbox.webhooks._channel): a connection deleted in another process is seen within CONNECTION_CACHE_SECONDS,
-# and its deliveries meanwhile answer 404 (the insert finds it gone). A Status URL never changes.
-CONNECTION_CACHE_SECONDS = 10.0
-_connections: dict[str, tuple[float, object]] = {}
+def _load_connection_id(token: str):
+    return TelephonyConnection.objects.filter(status_token=token).values_list("pk", flat=True).first()
+
+
+# A Status URL's connection id, kept per process as the inbox keeps a webhook's channel.
+connections = KeptByToken(TelephonyConnection, _load_connection_id)
 GONE = "No telephony connection has this Status URL."
-
-
-def _connection_id(token: str):
-    kept = _connections.get(token)
-    if kept is not None and kept[0] > monotonic():
-        return kept[1]
-    connection_id = TelephonyConnection.objects.filter(status_token=token).values_list("pk", flat=True).first()
-    if connection_id is None:
-        _connections.pop(token, None)
-    else:
-        _connections[token] = (monotonic() + CONNECTION_CACHE_SECONDS, connection_id)
-    return connection_id
-
-
-@receiver([post_save, post_delete], sender=TelephonyConnection)
-def _forget_connections(**kwargs) -> None:
-    _connections.clear()
-
-
-def _insert(event: WebhookEvent) -> bool:
-    """Store the event; False when its connection is gone (deleted by another process while kept here)."""
-    try:
-        event.save(force_insert=True)
-    except IntegrityError:
-        if TelephonyConnection.objects.filter(pk=event.connection_id).exists():
-            raise
-        _connections.clear()
-        return False
-    return True
 
 
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def status_webhook(request: HttpRequest, token: str) -> JsonResponse:
-    connection_id = _connection_id(token)
+    connection_id, _ = connections.get(token)
     if connection_id is None:
         return _answer(404, GONE)
     try:
@@ -90,8 +58,8 @@ def status_webhook(request: HttpRequest, token: str) -> JsonResponse:
             smartflo.webhook_variables(body, headers["Content-Type"])
         except ValueError as exc:
             event.status, event.error, event.processed_at = WebhookEvent.Status.UNPROCESSABLE, str(exc), timezone.now()
-            return _answer(400, str(exc), event=event.pk) if _insert(event) else _answer(404, GONE)
-    if not _insert(event):
+            return _answer(400, str(exc), event=event.pk) if connections.insert(event, connection_id) else _answer(404, GONE)
+    if not connections.insert(event, connection_id):
         return _answer(404, GONE)
     inbox_ingest.schedule_drain()
     return _answer(200, "stored", event=event.pk)

@@ -188,8 +188,10 @@ def test_a_channel_changed_in_another_process_is_seen_by_the_webhook(client, cha
     assert post_fixture(client, channel, "wa_in_text.json").status_code == 200
     # ...and deactivates it: seen once the kept copy lapses.
     Channel.objects.filter(pk=channel.pk).update(is_active=False)
-    later = time.monotonic() + webhooks.CHANNEL_CACHE_SECONDS + 1
-    monkeypatch.setattr(webhooks, "monotonic", lambda: later)
+    from core import kept_rows
+
+    later = time.monotonic() + webhooks.channels.seconds + 1
+    monkeypatch.setattr(kept_rows, "monotonic", lambda: later)
     assert post_fixture(client, channel, "wa_in_text.json").status_code == 404
 
 
@@ -199,7 +201,7 @@ def test_a_channel_deleted_in_another_process_while_kept_here_answers_404_not_50
 
     channel = make_channel()
     gone = webhooks._Channel(channel.pk + 1000, "whatsapp", channel.partner_token, False)  # what this process kept
-    webhooks._channels[channel.webhook_token] = (time.monotonic() + 60, gone)
+    webhooks.channels.keep(channel.webhook_token, gone, seconds=60)
     assert post_fixture(client, channel, "wa_in_text.json").status_code == 404
     assert not WebhookEvent.objects.exists()
     assert post_fixture(client, channel, "wa_in_text.json").status_code == 200  # read again: the channel itself

@@ -216,13 +216,12 @@ def test_no_secret_and_no_body_in_the_log(client, connection, caplog):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_connection_deleted_in_another_process_while_kept_here_answers_404_not_500(client):
-    import time
     import uuid
 
     from telephony import webhooks
 
     connection = ConnectionFactory()
-    webhooks._connections[connection.status_token] = (time.monotonic() + 60, uuid.uuid4())  # kept, since deleted
+    webhooks.connections.keep(connection.status_token, uuid.uuid4(), seconds=60)  # kept, since deleted
     assert get(client, connection, HANGUP).status_code == 404
     assert not WebhookEvent.objects.exists()
     assert get(client, connection, HANGUP).status_code == 200  # read again: the connection itself
