@@ -28,13 +28,6 @@ PARAMS = {
 IVR = [{"transfer": {"type": "ivr", "data": ["22590"]}}]
 
 
-@pytest.fixture
-def plan():
-    plan = DialplanFactory()
-    make_rule(plan, "fallback", is_failover=True, action="transfer", transfer_type="ivr", transfer_to="22590")
-    return plan
-
-
 def post(client, plan, data, **extra):
     body = data if isinstance(data, (bytes, str)) else json.dumps(data)
     return client.post(plan.path, data=body, content_type=extra.pop("content_type", "application/json"), **extra)

@@ -9,19 +9,11 @@ from django.urls import reverse
 
 from dialplan import logwriter
 from dialplan.models import DialplanRequest
-from tests.dialplan.factories import DialplanFactory, make_rule
 
 pytestmark = pytest.mark.django_db
 
 CALL = {"uuid": "7611", "caller_id_number": "+91-9812345678", "call_to_number": "+91-8069000000"}
 IVR = [{"transfer": {"type": "ivr", "data": ["22590"]}}]
-
-
-@pytest.fixture
-def plan():
-    plan = DialplanFactory()
-    make_rule(plan, "fallback", is_failover=True, action="transfer", transfer_type="ivr", transfer_to="22590")
-    return plan
 
 
 def test_the_dialplan_url_skips_the_page_middleware_but_not_security(client, plan):

@@ -6,16 +6,8 @@ import pytest
 
 from dialplan import logwriter
 from dialplan.models import DialplanRequest
-from tests.dialplan.factories import DialplanFactory, make_rule
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def plan():
-    plan = DialplanFactory()
-    make_rule(plan, "fallback", is_failover=True, action="transfer", transfer_type="ivr", transfer_to="22590")
-    return plan
 
 
 @pytest.mark.parametrize("token", ["%00", "abc%00def", "%C3%A9t%C3%A9", "a.b", "x" * 65])
