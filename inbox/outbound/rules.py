@@ -88,13 +88,7 @@ def window_state(conversation: Conversation, now: datetime.datetime | None = Non
 
 def opt_out_of(contact_id: int, channel_id: int, now: datetime.datetime | None = None) -> OptStatus | None:
     """The contact's opt-out on this number, if one is in force (an auto opt-in date lifts it)."""
-    now = now or timezone.now()
-    return (
-        OptStatus.objects.filter(contact_id=contact_id, channel_id=channel_id, opted_out=True)
-        .filter(Q(auto_optin_at__isnull=True) | Q(auto_optin_at__gt=now))
-        .select_related("changed_by")
-        .first()
-    )
+    return opt_outs_of([contact_id], channel_id, now).get(contact_id)
 
 
 def opt_outs_of(contact_ids, channel_id: int, now: datetime.datetime | None = None) -> dict[int, OptStatus]:
