@@ -64,7 +64,7 @@ class _Buffer:
             self.attempts = 0
             logger.error("dialplan log write failed %s times; rows follow for replay", settings.DIALPLAN_LOG_FLUSH_ATTEMPTS)
             for row in unsaved:
-                logger.error("dialplan-request-unsaved %s", json.dumps(_as_dict(row), cls=DjangoJSONEncoder))
+                logger.error("dialplan-request-unsaved %s", json.dumps(row, cls=DjangoJSONEncoder))
 
 
 _SCALAR_DEFAULTS = {
@@ -80,10 +80,10 @@ def new_row(**fields) -> dict:
     return {"params": {}, "trace": [], **_SCALAR_DEFAULTS, **fields}
 
 
-def _instance(row):
+def _instance(row: dict):
     from dialplan.models import DialplanRequest
 
-    return DialplanRequest(**row) if isinstance(row, dict) else row
+    return DialplanRequest(**row)
 
 
 def _write(rows: list) -> list:
@@ -119,8 +119,7 @@ def _insert_all(rows: list) -> None:
     table = connection.ops.quote_name(DialplanRequest._meta.db_table)
     with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
         for row in rows:
-            values = row if isinstance(row, dict) else row.__dict__
-            copy.write_row([convert(values[attname]) for _, attname, convert in columns])
+            copy.write_row([convert(row[attname]) for _, attname, convert in columns])
 
 
 def _as_json(value):
@@ -147,12 +146,6 @@ def _copy_columns() -> tuple[tuple[str, str, object], ...]:
     )
 
 
-def _as_dict(row) -> dict:
-    if isinstance(row, dict):
-        return row
-    return {f.attname: getattr(row, f.attname) for f in row._meta.concrete_fields if f.attname != "id"}
-
-
 _buffer = _Buffer()
 atexit.register(_buffer.flush)
 
@@ -162,14 +155,14 @@ def deferred() -> bool:
 
 
 def record(row) -> None:
-    """Store one request log: `row` from new_row() (or a DialplanRequest)."""
+    """Store one request log: `row` from new_row()."""
     if deferred():
         _buffer.add(row)
         return
     try:
         _instance(row).save()
     except Exception:
-        logger.exception("dialplan log write failed: %s", json.dumps(_as_dict(row), cls=DjangoJSONEncoder))
+        logger.exception("dialplan log write failed: %s", json.dumps(row, cls=DjangoJSONEncoder))
 
 
 def flush() -> None:

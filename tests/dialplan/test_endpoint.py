@@ -238,7 +238,7 @@ def test_a_failed_bulk_write_falls_back_to_single_rows(plan, monkeypatch):
         raise RuntimeError("one bad row")
 
     monkeypatch.setattr(logwriter, "_insert_all", fail)
-    logwriter._buffer.rows.append(DialplanRequest(dialplan=plan, received_at=timezone.now(), method="GET", outcome="matched"))
+    logwriter._buffer.rows.append(logwriter.new_row(dialplan_id=plan.pk, received_at=timezone.now(), method="GET", outcome="matched"))
     logwriter.flush()
     assert DialplanRequest.objects.count() == 1 and logwriter._buffer.rows == []
 
@@ -246,7 +246,7 @@ def test_a_failed_bulk_write_falls_back_to_single_rows(plan, monkeypatch):
 def test_unwritable_rows_are_retried_then_logged_in_full(plan, settings, monkeypatch, caplog):
     settings.DIALPLAN_LOG_FLUSH_ATTEMPTS = 2
     monkeypatch.setattr(logwriter, "_write", lambda rows: list(rows))  # the database refuses everything
-    row = DialplanRequest(dialplan=plan, received_at=timezone.now(), method="POST", outcome="matched", caller=CALLER)
+    row = logwriter.new_row(dialplan_id=plan.pk, received_at=timezone.now(), method="POST", outcome="matched", caller=CALLER)
     logwriter._buffer.rows.append(row)
     logwriter.flush()
     assert logwriter._buffer.rows == [row]  # kept for the retry
