@@ -50,25 +50,12 @@ def insert(model: type[models.Model], objs: list[models.Model]) -> None:
 
 
 def copy_insert(model: type[models.Model], objs: list[models.Model]) -> None:
-    meta = model._meta
-    fields = [field for field in meta.concrete_fields if not field.generated]
-    quote = connection.ops.quote_name
-    now = timezone.now()
-    values = [_value_of(field, now) for field in fields]
+    columns, values = _columns(model)
     with connection.wrap_database_errors, connection.cursor() as wrapper:
         cursor = wrapper.cursor  # psycopg's own: COPY is not part of Django's cursor API
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)::regclass) FROM generate_series(1, %s)",
-            [meta.db_table, meta.pk.column, len(objs)],
-        )
-        for obj, (pk,) in zip(objs, cursor.fetchall()):
-            obj.pk = pk
-        columns = ", ".join(quote(field.column) for field in fields)
-        with cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
-            for obj in objs:
-                copy.write_row([value(obj) for value in values])
-    for obj in objs:
-        obj._state.adding, obj._state.db = False, connection.alias
+        _assign_pks(cursor, model, objs)
+        _copy(cursor, connection.ops.quote_name(model._meta.db_table), columns, values, objs)
+    _mark_stored(objs)
 
 
 def copy_insert_new(model: type[models.Model], objs: list[models.Model]) -> list[models.Model]:
@@ -76,37 +63,55 @@ def copy_insert_new(model: type[models.Model], objs: list[models.Model]) -> list
     return them, primary keys set. The others are left unsaved (pk None)."""
     if not objs:
         return []
-    meta = model._meta
-    fields = [field for field in meta.concrete_fields if not field.generated]
+    columns, values = _columns(model)
     quote = connection.ops.quote_name
-    table, staging = quote(meta.db_table), quote(f"new_{meta.db_table}")
-    columns = ", ".join(quote(field.column) for field in fields)
-    values = [_value_of(field, timezone.now()) for field in fields]
+    table, staging = quote(model._meta.db_table), quote(f"new_{model._meta.db_table}")
     with transaction.atomic(), connection.wrap_database_errors, connection.cursor() as wrapper:
         cursor = wrapper.cursor
         # Per connection, emptied at every commit (the rows never outlive this block's transaction).
         cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {staging} (LIKE {table}) ON COMMIT DELETE ROWS")
+        _assign_pks(cursor, model, objs)
+        _copy(cursor, staging, columns, values, objs)
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)::regclass) FROM generate_series(1, %s)",
-            [meta.db_table, meta.pk.column, len(objs)],
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} ON CONFLICT DO NOTHING RETURNING {quote(model._meta.pk.column)}"
         )
-        by_pk = {}
-        for obj, (pk,) in zip(objs, cursor.fetchall()):
-            obj.pk = pk
-            by_pk[pk] = obj
-        with cursor.copy(f"COPY {staging} ({columns}) FROM STDIN") as copy:
-            for obj in objs:
-                copy.write_row([value(obj) for value in values])
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} ON CONFLICT DO NOTHING RETURNING {quote(meta.pk.column)}"
-        )
-        inserted = [by_pk.pop(pk) for (pk,) in cursor.fetchall()]
+        kept = {pk for (pk,) in cursor.fetchall()}
         cursor.execute(f"TRUNCATE {staging}")
-    for obj in inserted:
-        obj._state.adding, obj._state.db = False, connection.alias
-    for obj in by_pk.values():
-        obj.pk = None
+    inserted = [obj for obj in objs if obj.pk in kept]
+    for obj in objs:
+        if obj.pk not in kept:
+            obj.pk = None
+    _mark_stored(inserted)
     return inserted
+
+
+def _columns(model: type[models.Model]) -> tuple[str, list]:
+    """The column list COPY writes, and for each column a function obj → its value."""
+    fields = [field for field in model._meta.concrete_fields if not field.generated]
+    now = timezone.now()
+    return ", ".join(connection.ops.quote_name(field.column) for field in fields), [_value_of(field, now) for field in fields]
+
+
+def _assign_pks(cursor, model: type[models.Model], objs: list[models.Model]) -> None:
+    """Primary keys from the table's sequence, one round trip for all (COPY returns none)."""
+    meta = model._meta
+    cursor.execute(
+        "SELECT nextval(pg_get_serial_sequence(%s, %s)::regclass) FROM generate_series(1, %s)",
+        [meta.db_table, meta.pk.column, len(objs)],
+    )
+    for obj, (pk,) in zip(objs, cursor.fetchall()):
+        obj.pk = pk
+
+
+def _copy(cursor, table: str, columns: str, values: list, objs: list[models.Model]) -> None:
+    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for obj in objs:
+            copy.write_row([value(obj) for value in values])
+
+
+def _mark_stored(objs: list[models.Model]) -> None:
+    for obj in objs:
+        obj._state.adding, obj._state.db = False, connection.alias
 
 
 def _value_of(field: models.Field, now):

@@ -120,8 +120,8 @@ class Writer:
 
 
 def _set_stored_pks(rows: list[Row]) -> None:
-    """After a bulk_create that ignored conflicts (which gives no primary keys): the rows' stored ids,
-    None for a row that a concurrent writer stored first."""
+    """After a bulk_create that ignored conflicts (which gives no primary keys): the stored id of each
+    row's key (a row a concurrent writer stored first gets that writer's row)."""
     stored = {}
     for field in ("import_key", "provider_message_id"):
         stored.update(((channel, value), pk) for channel, value, pk in _stored(rows, field).values_list("channel_id", field, "pk"))
