@@ -66,8 +66,10 @@ def _number(text: str):
     return value if math.isfinite(value) else text
 
 
-def loads_json(body: bytes | str, *, max_depth: int = MAX_JSON_DEPTH):
-    """Parse untrusted JSON; every string in the result is clean (see clean_text). Raises NotJSON."""
+def loads_json(body: bytes | str, *, max_depth: int = MAX_JSON_DEPTH, depth_checked: bool = False):
+    """Parse untrusted JSON; every string in the result is clean (see clean_text). Raises NotJSON.
+    `depth_checked`: the body passed loads_json once already (a stored webhook read again), so its
+    brackets need no count; the clean walk then runs only for an escape that can make an unstorable string."""
     try:
         data = json.loads(body, parse_constant=_not_a_constant, parse_float=_number)
     except RecursionError:
@@ -76,7 +78,7 @@ def loads_json(body: bytes | str, *, max_depth: int = MAX_JSON_DEPTH):
         raise
     except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError, bad UTF-8, integers over 4,300 digits
         raise NotJSON(clean_text(str(exc))[:200]) from None
-    if _plain(body, max_depth):
+    if _plain(body, None if depth_checked else max_depth):
         return data
     try:
         return _clean(data, max_depth)
@@ -84,23 +86,14 @@ def loads_json(body: bytes | str, *, max_depth: int = MAX_JSON_DEPTH):
         raise NotJSON(f"nested more than {max_depth} levels deep") from None
 
 
-def _plain(body: bytes | str, max_depth: int) -> bool:
-    """True when json.loads' result is certainly clean and no deeper than `max_depth` (see above)."""
+def _plain(body: bytes | str, max_depth: int | None) -> bool:
+    """True when json.loads' result is certainly clean and no deeper than `max_depth` (see above; None:
+    the depth is known to be within bounds)."""
     if isinstance(body, str):
-        return body.count("{") + body.count("[") <= max_depth and not _MAY_NEED_CLEANING_TEXT.search(body)
-    return body.count(b"{") + body.count(b"[") <= max_depth and not _MAY_NEED_CLEANING_BYTES.search(body)
-
-
-def loads_accepted_json(body: bytes):
-    """loads_json for a body loads_json accepted once already (a stored webhook the drain read): its
-    depth and constants were checked then, so the clean walk, which costs several times the parse, runs
-    only when the text holds an escape that can make an unstorable string."""
-    if _MAY_NEED_CLEANING_BYTES.search(body):
-        return loads_json(body)
-    try:
-        return json.loads(body, parse_constant=_not_a_constant, parse_float=_number)
-    except (RecursionError, ValueError) as exc:
-        raise NotJSON(clean_text(str(exc))[:200]) from None
+        shallow = max_depth is None or body.count("{") + body.count("[") <= max_depth
+        return shallow and not _MAY_NEED_CLEANING_TEXT.search(body)
+    shallow = max_depth is None or body.count(b"{") + body.count(b"[") <= max_depth
+    return shallow and not _MAY_NEED_CLEANING_BYTES.search(body)
 
 
 class _TooDeep(Exception):

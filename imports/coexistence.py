@@ -26,7 +26,7 @@ from contacts.models import Contact, ContactPhone
 from contacts.services import find_or_create_by_phone
 from core import phones
 from core.tasks import enqueue
-from core.untrusted import loads_accepted_json
+from core.untrusted import loads_json
 from imports import placeholders
 from imports.models import ImportJob
 from imports import readers
@@ -128,7 +128,7 @@ class HistoryReader:
         self.conversations: dict[str, tuple[int, int] | None] = {}
 
     def batches(self, fileobj, writer, size: int) -> Iterator[list[Row]]:
-        payload = loads_accepted_json(bytes(self.job.webhook_event.body))
+        payload = loads_json(bytes(self.job.webhook_event.body), depth_checked=True)
         chunks = meta.read(payload if isinstance(payload, dict) else {}, self.channel.phone_number).history
         self.conversations = history_conversations(self.channel, {c for chunk in chunks for c in chunk.customers()})
         batch: list[Row] = []
