@@ -85,6 +85,12 @@ class ContactPhone(models.Model):
     def __str__(self):
         return self.number
 
+    @classmethod
+    def primary_number(cls, contact_id) -> models.Subquery:
+        """The number Contact.primary_phone gives (the primary phone, else the first), as a subquery
+        (`contact_id`: an OuterRef), so a query can read it with its rows."""
+        return models.Subquery(cls.objects.filter(contact_id=contact_id).order_by("-is_primary", "pk").values("number")[:1])
+
     @property
     def display(self) -> str:
         return phones.display(self.number)

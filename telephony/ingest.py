@@ -23,11 +23,11 @@ from django.db.models import BigIntegerField, Case, Q, Value, When
 
 from contacts.models import Contact, ContactPhone
 from contacts.services import find_or_create_by_phone
+from core import bulk_rows
 from core.fields import EncryptedTextField
 from core.tasks import enqueue
 from inbox.ingest.drain import Unprocessable
 from inbox.models import Channel, Conversation, WebhookEvent
-from core import bulk_rows
 from telephony import events, followups, recordings
 from telephony.agent_directory import AgentDirectory
 from telephony.models import Call, TelephonyConnection

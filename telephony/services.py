@@ -12,8 +12,8 @@ from django.db import connections as db_connections
 from django.utils import timezone
 
 from core.errors import ApplicationError, NotAllowed
-from core.untrusted import clean_text
 from core.tasks import enqueue
+from core.untrusted import clean_text
 from telephony import events, ingest
 from telephony.models import Call, CallImport, CallNote, TelephonyConnection
 from telephony.providers import smartflo

@@ -47,7 +47,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Max, OuterRef, Q, Subquery
+from django.db.models import Max, OuterRef, Q
 from django.utils import timezone
 
 from contacts.models import ContactPhone
@@ -83,9 +83,8 @@ class DeliveryOutcome:
 
 
 def deliver(message_id: int, *, retries: int = 0) -> DeliveryOutcome:
-    # The recipient's number comes with the row (Contact.primary_phone: the primary phone, else the first).
-    to = ContactPhone.objects.filter(contact_id=OuterRef("conversation__contact_id")).order_by("-is_primary", "pk").values("number")[:1]
-    message = Message.objects.select_related("channel", "conversation").annotate(recipient_phone=Subquery(to)).filter(pk=message_id).first()
+    to = ContactPhone.primary_number(OuterRef("conversation__contact_id"))  # the recipient's number, with the row
+    message = Message.objects.select_related("channel", "conversation").annotate(recipient_phone=to).filter(pk=message_id).first()
     if message is None or message.direction != Message.Direction.OUTBOUND:
         return DeliveryOutcome()
     if message.status == Message.Status.SENDING:
