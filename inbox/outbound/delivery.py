@@ -154,19 +154,16 @@ def _upload_media_if_needed(message: Message, channel: Channel) -> None:
 
 
 def _has_media_header(content: dict) -> bool:
-    headers = [c for c in (content.get("template") or {}).get("components") or [] if c.get("type") == "header"]
-    return any(parameter.get("type") in MEDIA_RULES for header in headers for parameter in header.get("parameters") or [])
+    return any(parameter.get("type") in MEDIA_RULES for parameter in tata.template_header_parameters(content))
 
 
 def _with_media_id(content: dict, kind: str, media_id: str) -> dict:
     content = dict(content)
     if content.get("type") == "template":
-        for component in content["template"]["components"]:
-            if component.get("type") == "header":
-                for parameter in component.get("parameters", []):
-                    if parameter.get("type") == kind:
-                        parameter[kind] = {**parameter.get(kind, {}), "id": media_id}
-                        parameter[kind].pop("link", None)
+        for parameter in tata.template_header_parameters(content):
+            if parameter.get("type") == kind:
+                parameter[kind] = {**parameter.get(kind, {}), "id": media_id}
+                parameter[kind].pop("link", None)
     else:
         content[kind] = {**content.get(kind, {}), "id": media_id}
     return content

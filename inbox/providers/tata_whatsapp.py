@@ -247,6 +247,12 @@ def template_content(name: str, language: str, components: list[dict]) -> dict:
     return {"type": "template", "template": {"name": name, "language": {"code": language}, "components": components}}
 
 
+def template_header_parameters(content: dict) -> list[dict]:
+    """The parameters of a template message's header (what template_content holds), the objects themselves."""
+    components = (content.get("template") or {}).get("components") or []
+    return [parameter for component in components if component.get("type") == "header" for parameter in component.get("parameters") or []]
+
+
 def message_payload(to: str, content: dict, *, callback_data: str, reply_to_provider_id: str = "") -> dict:
     """The whole request body of POST /whatsapp-cloud/messages. `to` is E.164 (+919812345678)."""
     payload = {"to": to, **content, "source": SOURCE, "metaData": {"custom_callback_data": callback_data}}
