@@ -8,12 +8,11 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Q
 
-from accounts.models import User
 from contacts.models import Contact, ContactPhone
 from core import phones
+from core.prepared import Prepared
 from dialplan import answers, engine, validation
 from dialplan.models import Dialplan, DialplanRequest, MaskedPair, Region, RegionPrefix, Rule
 
@@ -158,63 +157,7 @@ def region_targets() -> dict[str, tuple[engine.Target, ...]]:
     return {name: tuple(values) for name, values in targets.items()}
 
 
-class _Prepared:
-    """A read the answer path makes on every call, compiled to SQL once per process and, on PostgreSQL,
-    planned once per connection.
-
-    Building SQL from a queryset costs more than running it on an index; the query's shape never
-    changes, so the ORM compiles it once (with stand-in values) and later calls only bind values.
-    Planning the caller lookup (a four-table join) takes PostgreSQL 0.35 ms and running it 0.06 ms, so
-    with kept connections (pooled, or persistent) it runs as a prepared statement, planned once per connection: 300 µs →
-    90 µs per lookup. (Django turns psycopg's automatic preparing off for the sake of PgBouncer; with
-    Django's own pool no such proxy sits in between.)
-    """
-
-    def __init__(self, build):
-        self.build = build  # build(*values) -> queryset; values must appear in the SQL in this order
-        self.sql = None
-
-    def all(self, *values) -> list[tuple]:
-        if self.sql is None:
-            sql, params = self.build(*values).query.sql_with_params()
-            if list(params) != list(values):
-                return list(self.build(*values))  # an unexpected shape: let the ORM run it every time
-            self.sql = sql
-        return _fetch_all(self.sql, values)
-
-    def first(self, *values) -> tuple | None:
-        rows = self.all(*values)
-        return rows[0] if rows else None
-
-
-def _fetch_all(sql: str, values: tuple) -> list[tuple]:
-    db = connections[DEFAULT_DB_ALIAS]
-    preparing = db.settings_dict["OPTIONS"].get("prepare_threshold") is not None  # kept connections (settings)
-    if db.vendor == "postgresql" and preparing and not db.queries_logged:
-        with db.wrap_database_errors:
-            return _server_cursor(db).execute(sql, values, prepare=True).fetchall()
-    with db.cursor() as cursor:  # logged like any other query when DEBUG or a test counts queries
-        cursor.execute(sql, values)
-        return cursor.fetchall()
-
-
-_server_cursors = threading.local()
-
-
-def _server_cursor(db):
-    """A psycopg cursor that binds on the server (Django's own bind on the client, which cannot prepare),
-    kept for as long as this thread's connection is: making one per query cost more than the query."""
-    if db.connection is None:
-        db.ensure_connection()
-    kept = getattr(_server_cursors, "kept", None)
-    if kept is None or kept[0] is not db.connection or kept[1].closed:
-        import psycopg
-
-        kept = _server_cursors.kept = (db.connection, psycopg.Cursor(db.connection))
-    return kept[1]
-
-
-_contact_row = _Prepared(
+_contact_row = Prepared(
     lambda number: ContactPhone.objects.filter(number=number).values_list(
         "contact_id",
         "contact__owner_id",
@@ -224,7 +167,7 @@ _contact_row = _Prepared(
         "contact__owner__phone",
     )[:1]
 )
-_label_rows = _Prepared(
+_label_rows = Prepared(
     lambda contact_id: Contact.labels.through.objects.filter(contact_id=contact_id).values_list("label_id")
 )
 
@@ -240,10 +183,10 @@ def _active_pair(where: Q, now: datetime.datetime, did: str, any_did: str):
     )
 
 
-_pair_for_caller = _Prepared(
+_pair_for_caller = Prepared(
     lambda number, number_again, *rest: _active_pair(Q(customer_number=number) | Q(agent_number=number_again), *rest)
 )
-_pair_for_reference = _Prepared(lambda reference, *rest: _active_pair(Q(reference=reference), *rest))
+_pair_for_reference = Prepared(lambda reference, *rest: _active_pair(Q(reference=reference), *rest))
 
 
 class DatabaseFacts:

@@ -4,6 +4,7 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
+from core import prepared
 from dialplan import selectors
 from telephony.models import AgentLine
 from dialplan.models import MaskedPair
@@ -76,9 +77,9 @@ def test_the_prepared_lookup_keeps_one_cursor_per_connection_and_follows_a_recon
     connection.ensure_connection()
     facts = selectors.DatabaseFacts()
     assert facts.contact(CALLER).id == owned_caller.pk
-    kept = selectors._server_cursors.kept
-    assert facts.contact(CALLER).id == owned_caller.pk and selectors._server_cursors.kept is kept
+    kept = prepared._server_cursors.kept
+    assert facts.contact(CALLER).id == owned_caller.pk and prepared._server_cursors.kept is kept
     kept[0].close()  # the server went away: the next request's connection is a new one
     connection.connection = None
     assert facts.contact(CALLER).id == owned_caller.pk
-    assert selectors._server_cursors.kept[0] is connection.connection is not kept[0]
+    assert prepared._server_cursors.kept[0] is connection.connection is not kept[0]

@@ -220,5 +220,8 @@ def test_a_drain_that_caught_up_opens_the_gate_and_looks_only_once_more():
     _store(channel, _text("wamid.alone", "919812345004"))
     with CaptureQueriesContext(connection) as captured:
         assert ingest.drain_received() == 1
-    claims = [q["sql"] for q in captured.captured_queries if q["sql"].startswith('SELECT "inbox_webhookevent"')]
-    assert len(claims) == 2  # the short batch, then the look after the gate opened
+    reads = [q["sql"] for q in captured.captured_queries if q["sql"].startswith('SELECT "inbox_webhookevent"')]
+    assert len(reads) == 2  # the short batch, then the look after the gate opened
+    claim, look = reads
+    assert claim.startswith('SELECT "inbox_webhookevent"."id", ')  # the batch: whole events, locked
+    assert '"source"' not in look and "FOR UPDATE" not in look  # only whether any wait, without locks
